@@ -1,0 +1,199 @@
+"""The ``perfxl`` command line: one small function per subcommand over the shared core.
+
+Exit status (a contract): 0 no errors found, 1 errors found, 2 the input could not be read.
+User-facing output is Chinese; flags are English.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from perfxl.findings import Finding, has_errors
+from perfxl.sources import InputError, dump_json, load
+
+EXIT_OK, EXIT_FINDINGS, EXIT_UNREADABLE = 0, 1, 2
+
+
+def _print_json(data: dict) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def _status(findings: list[Finding]) -> int:
+    return EXIT_FINDINGS if has_errors(findings) else EXIT_OK
+
+
+def _load_checked(path: str):
+    """Load an input and run every check on it: (ProjectFile, findings)."""
+    from perfxl.rules.checks import check_file
+
+    pf, findings = load(path)
+    return pf, [*findings, *check_file(pf)]
+
+
+# --- subcommands -------------------------------------------------------------------------------
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from perfxl.model import ProjectFile
+
+    _print_json(ProjectFile.model_json_schema())
+    return EXIT_OK
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from perfxl.findings import RULES, load_all_rules
+
+    load_all_rules()
+    if args.code is None:
+        for code in sorted(RULES):
+            rule = RULES[code]
+            print(f"{code}  [{rule.severity.label}] {rule.title}")
+        return EXIT_OK
+    rule = RULES.get(args.code.upper())
+    if rule is None:
+        print(f"没有规则 {args.code}。运行 `perfxl explain` 列出全部规则。", file=sys.stderr)
+        return EXIT_UNREADABLE
+    print(f"{rule.code} [{rule.severity.label}] {rule.title}\n\n{rule.rationale}\n\n依据：{rule.source}")
+    return EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from perfxl.report import findings_json, findings_text
+
+    _, findings = _load_checked(args.input)
+    if args.json:
+        _print_json(findings_json(findings))
+    else:
+        print(findings_text(findings))
+    return _status(findings)
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    from perfxl.report import findings_text, score_all, score_json, score_table
+    from perfxl.sources import WORKBOOK_SUFFIXES
+
+    pf, findings = _load_checked(args.input)
+    scores = score_all(pf)
+    if Path(args.input).suffix.lower() in WORKBOOK_SUFFIXES:
+        from perfxl.forms.workbook import score_workbook
+
+        written = score_workbook(args.input, args.output)
+        if not args.json:
+            print(f"已写入评分：{written}")
+    elif args.output:
+        raise InputError("-o 只用于工作簿（.xlsx）输入；JSON 输入请用 --json 输出结果")
+    if args.json:
+        _print_json(score_json(scores, findings))
+    else:
+        print(score_table(scores))
+        print(findings_text(findings))
+    return _status(findings)
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from perfxl.forms.workbook import write_projects
+    from perfxl.report import findings_text
+
+    pf, findings = load(args.input)
+    if not pf.projects:
+        raise InputError(f"{args.input} 中没有读到任何项目")
+    write_projects(pf, args.output)
+    print(f"已导入 {len(pf.projects)} 个项目：{args.output}")
+    if findings:
+        print(findings_text(findings))
+    return _status(findings)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from perfxl.report import findings_text
+
+    pf, findings = load(args.input)
+    text = dump_json(pf)
+    if args.output:
+        from perfxl.atomic import atomic_write_text
+
+        atomic_write_text(Path(args.output), text)
+        print(f"已导出 {len(pf.projects)} 个项目：{args.output}")
+    else:
+        sys.stdout.write(text)
+    if findings:
+        print(findings_text(findings), file=sys.stderr)
+    return _status(findings)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from perfxl.demo import run_demo
+
+    return run_demo(Path(args.output))
+
+
+# --- parser ----------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="perfxl", description="预算绩效管理：绩效目标申报表与绩效自评表的校验、评分与汇总"
+    )
+    parser.add_argument("--debug", action="store_true", help="出错时显示完整的 Python 错误信息")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("schema", help="打印项目 JSON 的 JSON Schema")
+    p.set_defaults(func=cmd_schema)
+
+    p = sub.add_parser("explain", help="说明一条校验规则的含义与依据")
+    p.add_argument("code", nargs="?", help="规则代码，如 D301；省略则列出全部")
+    p.set_defaults(func=cmd_explain)
+
+    p = sub.add_parser("check", help="校验项目（JSON、工作簿或文本），列出全部问题")
+    p.add_argument("input")
+    p.add_argument("--json", action="store_true", help="以 JSON 输出")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("score", help="计算执行率、得分、总分与等级")
+    p.add_argument("input")
+    p.add_argument("-o", "--output", help="工作簿输入时写到此文件（省略则原地写入并保留备份）")
+    p.add_argument("--json", action="store_true", help="以 JSON 输出")
+    p.set_defaults(func=cmd_score)
+
+    p = sub.add_parser("import", help="把项目 JSON 或已发布表格的文本导入为工作簿")
+    p.add_argument("input")
+    p.add_argument("-o", "--output", required=True)
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("export", help="把工作簿中的项目导出为 JSON")
+    p.add_argument("input")
+    p.add_argument("-o", "--output")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("demo", help="用示例数据生成申报表与自评表工作簿并评分")
+    p.add_argument("-o", "--output", default="demo", help="输出目录（默认 demo）")
+    p.set_defaults(func=cmd_demo)
+
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except InputError as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return EXIT_UNREADABLE
+    except KeyboardInterrupt:
+        print("已中断。", file=sys.stderr)
+        return 130
+    except Exception as exc:  # never a bare traceback for a user; --debug shows it
+        if args.debug:
+            raise
+        from perfxl.errorlog import log_exception
+
+        log = log_exception(exc)
+        print(f"内部错误：{exc}\n详细信息已写入 {log}；请将该文件发给维护人员。", file=sys.stderr)
+        return EXIT_UNREADABLE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,66 @@
+"""Load projects from any input perfxl accepts, by file extension.
+
+``.json`` — the project JSON (``perfxl schema``); ``.xlsx``/``.xlsm`` — a perfxl workbook;
+``.txt`` — text extracted from published forms. Whatever can't be read at all raises
+:class:`InputError` (exit status 2); problems inside a readable input are findings.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from perfxl.findings import Finding
+from perfxl.model import ProjectFile
+
+
+class InputError(Exception):
+    """The input could not be read at all; the message is Chinese and names the file."""
+
+
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
+
+
+def load(path: str | Path) -> tuple[ProjectFile, list[Finding]]:
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"找不到文件：{path}")
+    suffix = path.suffix.lower()
+    if suffix == ".json":
+        return load_json(path), []
+    if suffix in WORKBOOK_SUFFIXES:
+        from perfxl.forms.workbook import read_projects
+
+        return read_projects(path)
+    if suffix == ".txt":
+        from perfxl.textimport import read_text
+
+        return read_text(path)
+    raise InputError(f"不支持的文件类型“{path.suffix}”：{path}（应为 .json、.xlsx 或 .txt）")
+
+
+def load_json(path: Path) -> ProjectFile:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"无法读取 {path}：{exc}") from exc
+    try:
+        return ProjectFile.model_validate_json(text)
+    except ValidationError as exc:
+        raise InputError(f"{path} 不是有效的项目 JSON：\n{_describe(exc)}") from exc
+
+
+def _describe(exc: ValidationError) -> str:
+    lines = []
+    for err in exc.errors()[:20]:
+        where = ".".join(str(p) for p in err["loc"]) or "(根)"
+        lines.append(f"  {where}: {err['msg']}")
+    more = exc.error_count() - 20
+    if more > 0:
+        lines.append(f"  ……另有 {more} 处")
+    return "\n".join(lines)
+
+
+def dump_json(pf: ProjectFile) -> str:
+    return pf.model_dump_json(indent=2) + "\n"
