@@ -1,0 +1,53 @@
+"""``perfxl demo``: the main job on the bundled seed data.
+
+Builds the seed projects' declaration and self-evaluation workbooks from the bundled project
+JSON, scores them and prints a short table with the findings per project.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from perfxl.model import ProjectFile
+
+SEED_FILES = {
+    "2026年度_绩效目标申报表.xlsx": "declaration_2026.json",
+    "2023年度_绩效自评表.xlsx": "self_evaluation_2023.json",
+}
+
+
+def seed_projects(name: str) -> ProjectFile:
+    """One of the bundled seed files (real 2023 self-evaluations, 2026 declarations)."""
+    text = resources.files("perfxl.data.seeds").joinpath(name).read_text(encoding="utf-8")
+    return ProjectFile.model_validate_json(text)
+
+
+def run_demo(outdir: Path) -> int:
+    from perfxl.findings import Severity
+    from perfxl.forms.workbook import read_projects, score_workbook, write_projects
+    from perfxl.report import score_all, score_table
+    from perfxl.rules.checks import check_file
+
+    outdir.mkdir(parents=True, exist_ok=True)
+    for filename, seed in SEED_FILES.items():
+        path = outdir / filename
+        write_projects(seed_projects(seed), path)
+        score_workbook(path)
+        pf, read_findings = read_projects(path)
+        findings = [*read_findings, *check_file(pf)]
+        print(f"\n{path}")
+        print(score_table(score_all(pf)))
+        for project in pf.projects:
+            mine = [f for f in findings if f.sheet in {project.name, *_sheets(project)}]
+            counts = "，".join(
+                f"{sev.label} {n}" for sev in Severity if (n := sum(f.severity is sev for f in mine))
+            )
+            print(f"  {project.name}：{counts or '未发现问题'}")
+    print(f"\n完成。运行 `perfxl check 文件` 查看每个问题的位置与原因。")
+    return 0
+
+
+def _sheets(project) -> set[str]:
+    sheet = project._cells.get("__sheet__")
+    return {sheet[0]} if sheet else set()
