@@ -27,9 +27,9 @@ def _status(findings: list[Finding]) -> int:
 
 def _load_checked(path: str):
     """Load an input and run every check on it: (ProjectFile, findings)."""
+    pf, findings = load(path)
     from perfxl.rules.checks import check_file
 
-    pf, findings = load(path)
     return pf, [*findings, *check_file(pf)]
 
 
