@@ -1,0 +1,406 @@
+"""Reading the text of targets (年度指标值) and actual values (实际完成值) — domain.md §1.
+
+Pure functions, no I/O. A target is either quantitative (comparator + number + unit, e.g.
+``≥9.00(人)``) or qualitative (a word or phrase, e.g. ``及时``, ``严格执行相关制度规定``). An
+actual value is a number with (or without) a unit, or one of the three achievement levels (R5).
+
+Accepted spellings (after Unicode NFKC, so full-width ``（）％＞＜＝０-９`` become half-width):
+
+- comparators ``≥ ≧ >=  ≤ ≦ <=  > <  = ==`` and the words 不少于/不低于/大于等于/至少 (≥),
+  不多于/不高于/不超过/小于等于/至多 (≤), 大于/高于/超过 (>), 小于/低于 (<), 等于/达到 (=);
+- a number with or without decimals (``11000``, ``9.00``, ``1,813,200.00``);
+- a unit in brackets or bare: ``(人)``, ``（件）``, ``(元/份 (册))``, ``50个``, ``90%``;
+  ``%``, ``％``, ``百分比`` and ``百分率`` all normalise to ``%``; whitespace inside is dropped.
+
+A trailing 以上/及以上 (≥) or 以下/及以下/以内 (≤) is read as the comparator (``12次以上``).
+A number without a comparator (``100(%)``) is read as ``=`` (R2e); the check T103 points it out.
+Anything else raises :class:`ValueError` with a Chinese message that says what was expected.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from enum import Enum
+
+__all__ = [
+    "Achievement",
+    "Actual",
+    "COMPARATORS",
+    "Target",
+    "format_actual",
+    "format_target",
+    "normalize_unit",
+    "parse_actual",
+    "parse_level",
+    "parse_target",
+    "percent_spelling",
+    "same_unit",
+]
+
+#: Normalised comparators; ≥ > = are "higher is better" (R2, R2e), ≤ < "lower is better" (R3).
+COMPARATORS = ("≥", ">", "=", "≤", "<")
+HIGHER_IS_BETTER = frozenset({"≥", ">", "="})
+LOWER_IS_BETTER = frozenset({"≤", "<"})
+
+# Longest spellings first so that ">=" is not read as ">" followed by "=".
+_COMPARATOR_SPELLINGS: tuple[tuple[str, str], ...] = (
+    ("大于或等于", "≥"),
+    ("小于或等于", "≤"),
+    ("大于等于", "≥"),
+    ("小于等于", "≤"),
+    ("不少于", "≥"),
+    ("不低于", "≥"),
+    ("不小于", "≥"),
+    ("不多于", "≤"),
+    ("不高于", "≤"),
+    ("不超过", "≤"),
+    ("不大于", "≤"),
+    ("至少", "≥"),
+    ("至多", "≤"),
+    ("大于", ">"),
+    ("高于", ">"),
+    ("超过", ">"),
+    ("小于", "<"),
+    ("低于", "<"),
+    ("等于", "="),
+    ("达到", "="),
+    (">=", "≥"),
+    ("=>", "≥"),
+    ("<=", "≤"),
+    ("=<", "≤"),
+    ("==", "="),
+    ("≥", "≥"),
+    ("≧", "≥"),
+    ("⩾", "≥"),
+    ("≤", "≤"),
+    ("≦", "≤"),
+    ("⩽", "≤"),
+    (">", ">"),
+    ("<", "<"),
+    ("=", "="),
+)
+
+_SUFFIX_COMPARATORS = (
+    ("及以上", "≥"),
+    ("以上", "≥"),
+    ("及以下", "≤"),
+    ("以下", "≤"),
+    ("以内", "≤"),
+)
+_SIGNS = frozenset("≥≧⩾≤≦⩽<>=")
+_PERCENT_SPELLINGS = ("百分比", "百分率", "%")
+
+_EXAMPLE = "应为 比较符+数值+单位，如 ≥9.00(人)，或定性词，如 及时"
+_ACTUAL_EXAMPLE = "应为 数值+单位，如 8.00(人)，或完成档次，如 达成年度指标、部分达成年度指标并具有一定效果、未达成年度指标且效果较差"
+
+_NUMBER = re.compile(r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?")
+# Characters that may appear in a unit: CJK, letters, digits after the first char, a few signs.
+_UNIT_CHARS = re.compile(r"^[\u4e00-\u9fffA-Za-z%‰°℃²³·/()\-][\u4e00-\u9fffA-Za-z0-9%‰°℃²³·/()\-]*$")
+_CJK_OR_LETTER = re.compile(r"[\u4e00-\u9fffA-Za-z]")
+_DIGIT = re.compile(r"\d")
+
+
+def _nfkc(text: str) -> str:
+    return unicodedata.normalize("NFKC", text)
+
+
+def _strip_ws(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def _outer_brackets(text: str) -> str | None:
+    """Content of ``text`` if it is one bracketed group ``(…)`` (nested pairs allowed)."""
+    if not (text.startswith("(") and text.endswith(")")):
+        return None
+    depth = 0
+    for i, ch in enumerate(text):
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0 and i != len(text) - 1:
+                return None  # "(份)(册)": the first group closes before the end
+    return text[1:-1] if depth == 0 else None
+
+
+def _balanced(text: str) -> bool:
+    depth = 0
+    for ch in text:
+        depth += ch == "("
+        depth -= ch == ")"
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+def normalize_unit(unit: str | None) -> str | None:
+    """Canonical spelling of a unit: NFKC, no whitespace, outer brackets dropped, ``%`` for
+    ``%``/``％``/``百分比``/``百分率``; ``None`` for no unit."""
+    if unit is None:
+        return None
+    u = _strip_ws(_nfkc(unit))
+    while (inner := _outer_brackets(u)) is not None:
+        u = inner
+    if u in _PERCENT_SPELLINGS:
+        return "%"
+    return u or None
+
+
+def same_unit(a: str | None, b: str | None) -> bool:
+    """Whether two unit spellings mean the same unit (``%`` ≡ ``百分比``, full ≡ half width)."""
+    return normalize_unit(a) == normalize_unit(b)
+
+
+def percent_spelling(text: str | None) -> str | None:
+    """How a target/actual text spells a percentage: ``'%'``, ``'百分比'`` or ``None``."""
+    if not text:
+        return None
+    t = _nfkc(text)
+    if "百分比" in t or "百分率" in t:
+        return "百分比"
+    if "%" in t:
+        return "%"
+    return None
+
+
+def _take_comparator(s: str) -> tuple[str | None, str]:
+    for spelling, comp in _COMPARATOR_SPELLINGS:
+        if s.startswith(spelling):
+            return comp, s[len(spelling) :]
+    return None, s
+
+
+def _parse_quantity(s: str) -> tuple[Decimal, str | None]:
+    """Read ``number unit`` from a whitespace-free NFKC string; raise :class:`_Unreadable`
+    with a Chinese phrase when it is not a number followed by a readable unit."""
+    m = _NUMBER.match(s)
+    if not m:
+        raise _Unreadable("缺少数值")
+    try:
+        value = Decimal(m.group(0).replace(",", ""))
+    except InvalidOperation:  # pragma: no cover - the regex only lets numbers through
+        raise _Unreadable("数值无法识别") from None
+    rest = s[m.end() :]
+    if not rest:
+        return value, None
+    inner = _outer_brackets(rest)
+    if inner is None and rest.startswith("("):
+        raise _Unreadable(f"数值后的“{rest}”不是单位")  # "(人)左右"
+    unit = inner if inner is not None else rest
+    if inner is not None and not inner:
+        raise _Unreadable("括号内缺少单位")
+    if not _balanced(unit) or not _UNIT_CHARS.match(unit) or _DIGIT.match(unit):
+        raise _Unreadable(f"数值后的“{rest}”不是单位")
+    if any(c in unit for c in "≥≤<>=≧≦"):
+        raise _Unreadable(f"数值后的“{rest}”不是单位")
+    if len(unit) > 12:
+        raise _Unreadable(f"数值后的“{rest}”过长，不像单位")
+    return value, normalize_unit(unit)
+
+
+class _Unreadable(Exception):
+    """Internal: why a text could not be read (turned into a ValueError by the callers)."""
+
+
+# --- targets ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    """A parsed 年度指标值.
+
+    ``comparator`` is one of :data:`COMPARATORS` (or ``None`` for a qualitative target),
+    ``value`` the number, ``unit`` the normalised unit (``None`` if none was written),
+    ``qualitative`` the word or phrase of a qualitative target.
+    """
+
+    text: str
+    comparator: str | None
+    value: Decimal | None
+    unit: str | None
+    qualitative: str | None
+
+    @property
+    def quantitative(self) -> bool:
+        return self.value is not None
+
+    @property
+    def higher_is_better(self) -> bool:
+        """R2/R2e: ≥, > and = are scored as higher-is-better; R3: ≤, < lower-is-better."""
+        return self.comparator in HIGHER_IS_BETTER
+
+    def __str__(self) -> str:
+        return format_target(self)
+
+
+def parse_target(text: str) -> Target:
+    """Parse a 年度指标值 (domain.md §1); raise ``ValueError`` (Chinese) when unreadable.
+
+    >>> parse_target("≥9.00(人)").value
+    Decimal('9.00')
+    >>> parse_target(">=90%").unit
+    '%'
+    >>> parse_target("及时").qualitative
+    '及时'
+    """
+    if text is None:
+        raise ValueError(f"指标值为空：{_EXAMPLE}")
+    original = text
+    s = _strip_ws(_nfkc(text))
+    if not s:
+        raise ValueError(f"指标值为空：{_EXAMPLE}")
+    comp, rest = _take_comparator(s)
+    if not _DIGIT.search(s):
+        # No number at all: a qualitative word or phrase (达到预期 and 高于同期 included) —
+        # unless it starts with a comparator sign, as in "≥(人)".
+        if s[0] in _SIGNS:
+            raise ValueError(
+                f"无法识别指标值“{original}”：比较符“{comp or s[0]}”后缺少数值；{_EXAMPLE}"
+            )
+        if not _CJK_OR_LETTER.search(s):
+            raise ValueError(f"无法识别指标值“{original}”：{_EXAMPLE}")
+        return Target(original, None, None, None, _nfkc(text).strip())
+    if comp is None and not _NUMBER.match(s):
+        raise ValueError(
+            f"无法识别指标值“{original}”：含数字但不以比较符或数值开头；{_EXAMPLE}"
+        )
+    if comp is None:
+        # "12次以上" / "5天以内": a trailing word instead of a leading comparator
+        for suffix, word_comp in _SUFFIX_COMPARATORS:
+            if s.endswith(suffix) and len(s) > len(suffix):
+                comp, rest = word_comp, s[: -len(suffix)]
+                break
+    if comp is not None and not rest:
+        raise ValueError(f"无法识别指标值“{original}”：比较符“{comp}”后缺少数值；{_EXAMPLE}")
+    try:
+        value, unit = _parse_quantity(rest)
+    except _Unreadable as why:
+        if comp is not None and not _NUMBER.match(rest):
+            why = _Unreadable(f"比较符“{comp}”后缺少数值")
+        raise ValueError(f"无法识别指标值“{original}”：{why}；{_EXAMPLE}") from None
+    return Target(original, comp or "=", value, unit, None)
+
+
+def _format_number(value: Decimal) -> str:
+    """At least two decimals, as the official forms print them (``9`` → ``9.00``)."""
+    exp = value.as_tuple().exponent
+    if isinstance(exp, int) and exp > -2:
+        value = value.quantize(Decimal("0.01"))
+    return format(value, "f")
+
+
+def format_target(t: Target) -> str:
+    """Canonical spelling: ``≥9.00(人)``, ``=100.00(%)``, ``及时``.
+
+    ``parse_target(format_target(t))`` equals ``t`` in every field but ``text``.
+    """
+    if not t.quantitative:
+        return t.qualitative or ""
+    unit = f"({t.unit})" if t.unit else ""
+    return f"{t.comparator or '='}{_format_number(t.value)}{unit}"
+
+
+# --- achievement levels and actual values ------------------------------------------------------
+
+
+class Achievement(Enum):
+    """R5: the three levels of a qualitative indicator's 实际完成值."""
+
+    MET = "达成"
+    PARTIAL = "部分达成"
+    NOT_MET = "未达成"
+
+    @property
+    def phrase(self) -> str:
+        """The national wording, as printed on the form."""
+        return {
+            "达成": "达成年度指标",
+            "部分达成": "部分达成年度指标并具有一定效果",
+            "未达成": "未达成年度指标且效果较差",
+        }[self.value]
+
+
+# National (年度指标), Shanghai (指标) and Anhui (预期指标) wordings; the tail is optional.
+# The negative forms are tried first so that 未达成/部分达成 are never read as 达成.
+_OBJECT = r"(?:年度指标值?|年度目标|预期指标|预期目标|绩效指标|指标值?|目标|预期)?"
+_LEVEL_PATTERNS: tuple[tuple[Achievement, re.Pattern[str]], ...] = (
+    (Achievement.NOT_MET, re.compile(rf"^(?:未达成|未达到|未完成){_OBJECT}(?:且效果较差|效果较差)?$")),
+    (
+        Achievement.PARTIAL,
+        re.compile(rf"^(?:部分达成|部分达到|部分完成){_OBJECT}(?:并具有一定效果|并有一定效果|具有一定效果)?$"),
+    ),
+    (Achievement.MET, re.compile(rf"^(?:已|已经|全部|完全)?达成{_OBJECT}$")),
+)
+
+
+def parse_level(text: str | None) -> Achievement | None:
+    """The achievement level a phrase names (R5), or ``None`` if it names none.
+
+    >>> parse_level("部分达成指标并具有一定效果")
+    <Achievement.PARTIAL: '部分达成'>
+    """
+    if not text:
+        return None
+    s = re.sub(r"[\s。.,，;；!！、]+", "", _nfkc(text))
+    for level, pattern in _LEVEL_PATTERNS:
+        if pattern.match(s):
+            return level
+    return None
+
+
+@dataclass(frozen=True)
+class Actual:
+    """A parsed 实际完成值: a number (``value``/``unit``) or an achievement ``level``."""
+
+    text: str
+    value: Decimal | None
+    unit: str | None
+    level: Achievement | None
+
+    @property
+    def quantitative(self) -> bool:
+        return self.value is not None
+
+    def __str__(self) -> str:
+        return format_actual(self)
+
+
+def parse_actual(text: str) -> Actual:
+    """Parse a 实际完成值; raise ``ValueError`` (Chinese) when unreadable.
+
+    >>> parse_actual("88.38(%)").value
+    Decimal('88.38')
+    >>> parse_actual("达成预期指标").level
+    <Achievement.MET: '达成'>
+    """
+    if text is None or not _strip_ws(text):
+        raise ValueError(f"实际完成值为空：{_ACTUAL_EXAMPLE}")
+    original = text
+    level = parse_level(text)
+    if level is not None:
+        return Actual(original, None, None, level)
+    s = _strip_ws(_nfkc(text))
+    comp, rest = _take_comparator(s)
+    if comp is not None and comp != "=":
+        raise ValueError(
+            f"无法识别实际完成值“{original}”：实际完成值是完成的数量，不应带比较符“{comp}”；"
+            f"{_ACTUAL_EXAMPLE}"
+        )
+    try:
+        value, unit = _parse_quantity(rest)
+    except _Unreadable as why:
+        raise ValueError(f"无法识别实际完成值“{original}”：{why}；{_ACTUAL_EXAMPLE}") from None
+    return Actual(original, value, unit, None)
+
+
+def format_actual(a: Actual) -> str:
+    """Canonical spelling: ``8.00(人)`` or the national phrase of the level."""
+    if a.level is not None:
+        return a.level.phrase
+    if a.value is None:
+        return ""
+    unit = f"({a.unit})" if a.unit else ""
+    return f"{_format_number(a.value)}{unit}"
