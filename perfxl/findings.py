@@ -64,7 +64,7 @@ def register(*rules: Rule) -> None:
 
 
 # Modules that define rules; importing one registers its rules.
-RULE_MODULES = ("perfxl.rules.catalog", "perfxl.textimport", "perfxl.forms.workbook")
+RULE_MODULES = ("perfxl.rules.catalog", "perfxl.textimport", "perfxl.forms.workbook", "perfxl.safety")
 
 
 def load_all_rules() -> dict[str, Rule]:

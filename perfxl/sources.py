@@ -30,9 +30,14 @@ def load(path: str | Path) -> tuple[ProjectFile, list[Finding]]:
     if suffix == ".json":
         return load_json(path), []
     if suffix in WORKBOOK_SUFFIXES:
+        from perfxl.safety import check_workbook, guard_xml
+
+        gate = check_workbook(path)  # refuses hostile files before openpyxl/calamine open them
         from perfxl.forms.workbook import read_projects
 
-        return read_projects(path)
+        with guard_xml(path):
+            pf, findings = read_projects(path)
+        return pf, [*gate, *findings]
     if suffix == ".txt":
         from perfxl.textimport import read_text
 

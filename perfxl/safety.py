@@ -1,0 +1,416 @@
+"""The gate every workbook passes before openpyxl or calamine opens it, and safe-output helpers.
+
+:func:`check_workbook` looks at the raw bytes only — the file signature, the zip central
+directory and the first few bytes of each XML part — and refuses, with a Chinese message and an
+H95x code, anything that is not a workbook, is encrypted, is a legacy ``.xls``, is a zip bomb,
+carries an XML DTD (entity bombs), or declares more sheets/rows than perfxl supports. Nothing is
+unpacked beyond a bounded prefix of each part. defusedxml (a hard dependency) is the second
+line: openpyxl uses it automatically when it is installed.
+
+Writing: :func:`check_writable` refuses to overwrite a workbook that Excel has open (an
+``~$name.xlsx`` lock file beside it); :func:`output_path` never returns a macro workbook;
+:func:`safe_filename` turns a project name into a harmless file name; :func:`set_text_cell` and
+:func:`as_text_cell` keep text that starts with ``=``/``+``/``-``/``@`` a string, never a formula.
+"""
+
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+import struct
+import unicodedata
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from perfxl.findings import Finding, Rule, Severity, register
+from perfxl.sources import InputError
+
+_SRC = "issue 8（健壮性与安全）；ECMA-376 Part 2（OPC 压缩包）；MS-CFB；MS-OFFCRYPTO"
+
+RULES_H = (
+    Rule("H950", Severity.ERROR, "不是 Excel 工作簿",
+         "文件不是 .xlsx 格式的 Excel 工作簿（不是 zip 压缩包，或缺少工作簿部件），无法读取。"
+         "请在 Excel 或 WPS 中打开后“另存为 Excel 工作簿 (.xlsx)”。", _SRC),
+    Rule("H951", Severity.ERROR, "文件受密码保护",
+         "加密的工作簿以 OLE2 复合文档保存（含 EncryptionInfo 流），不解密无法读取。"
+         "请先在 Excel 中取消密码（文件→信息→保护工作簿→用密码进行加密，清空密码）后再试。", _SRC),
+    Rule("H952", Severity.ERROR, "旧版 .xls 或其他 OLE2 文件",
+         "Excel 97-2003 (.xls) 等旧格式不受支持。请在 Excel 或 WPS 中另存为 .xlsx 后再试。", _SRC),
+    Rule("H953", Severity.ERROR, "压缩包异常（疑似 zip 炸弹）",
+         "工作簿解压后的大小、部件数量或压缩比超出安全上限。为防止耗尽内存或磁盘，perfxl 在解压前拒绝读取。",
+         _SRC),
+    Rule("H954", Severity.ERROR, "工作簿超出支持的规模",
+         "工作表数量或声明的行数、列数超出 perfxl 支持的上限；绩效表通常每个项目几十行。"
+         "请删除多余的工作表或空行后再试。", _SRC),
+    Rule("H955", Severity.INFO, "启用宏的工作簿：宏不会运行",
+         "perfxl 只读取 .xlsm 中的单元格，从不运行其中的宏；写出的文件一律为不含宏的 .xlsx"
+         "（Office 会拦截邮件中的宏，邮件过滤也会删去 .xlsm）。", _SRC + "；design.md §3"),
+    Rule("H956", Severity.ERROR, "文件正被 Excel 打开",
+         "目标文件旁有 Excel 锁文件（~$文件名），或文件无法以写方式打开。为免覆盖他人的修改，"
+         "perfxl 不写入；请先在 Excel 中关闭该文件，或用 -o 写到另一个文件。", _SRC),
+    Rule("H957", Severity.INFO, "以 = + - @ 开头的文字按文本保存",
+         "单元格中以 =、+、-、@ 开头的文字可能被当作公式执行（公式注入）。perfxl 写出时一律按文本保存，不会变成公式。",
+         _SRC + "；OWASP CSV Injection"),
+    Rule("H958", Severity.INFO, "输出文件名已改为安全名称",
+         "由项目名称生成的文件名中含有路径符号（../、/、\\、:）、控制字符、Windows 保留名（CON、PRN、NUL 等）"
+         "或过长，已替换为安全的名称。", _SRC),
+    Rule("H959", Severity.ERROR, "工作簿含有 XML 实体声明（疑似 XML 炸弹）",
+         "Excel 工作簿的 XML 部件从不含 DOCTYPE/ENTITY 声明；含有它们的文件可能用实体展开耗尽内存"
+         "（billion laughs），perfxl 拒绝读取。", _SRC + "；defusedxml"),
+)
+register(*RULES_H)
+
+
+class HostileFileError(InputError):
+    """An input refused by the gate; ``code`` is its H95x rule."""
+
+    def __init__(self, code: str, path: Path | str, detail: str):
+        self.code = code
+        self.path = str(path)
+        super().__init__(f"{code} {detail}：{path}")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What perfxl agrees to open. Forms are small: one sheet per project, tens of rows."""
+
+    max_file_bytes: int = 100 * 2**20  # the file itself
+    max_members: int = 5_000  # parts in the zip
+    max_member_bytes: int = 64 * 2**20  # one uncompressed part
+    max_total_bytes: int = 256 * 2**20  # all parts uncompressed
+    max_ratio: int = 100  # uncompressed / compressed, for parts above ratio_floor
+    ratio_floor: int = 2 * 2**20
+    max_sheets: int = 500
+    max_rows: int = 20_000  # rows declared by one sheet's <dimension>
+    max_cols: int = 1_000
+    sniff_bytes: int = 4096  # how much of each XML part is read for DTDs and dimensions
+
+
+DEFAULT_LIMITS = Limits()
+
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a part, or an empty archive
+_CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"([A-Z]{1,3})?(\d+)?(?::([A-Z]{1,3})(\d+))?\"")
+_DTD = (b"<!DOCTYPE", b"<!ENTITY", "<!DOCTYPE".encode("utf-16-le"), "<!ENTITY".encode("utf-16-le"))
+
+
+@dataclass
+class GateReport:
+    """What the gate learnt about an accepted workbook."""
+
+    macro: bool = False  # contains xl/vbaProject.bin or is .xlsm
+    sheets: int = 0
+    findings: list[Finding] | None = None
+
+
+def check_workbook(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> list[Finding]:
+    """Refuse (HostileFileError, an InputError) a workbook unsafe to open; return info findings.
+
+    Reads the file signature, the zip central directory and at most ``limits.sniff_bytes`` of
+    each XML part; never unpacks a whole part.
+    """
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as fh:
+            head = fh.read(8)
+    except OSError as exc:
+        raise InputError(f"无法读取 {path}：{exc}") from exc
+    if head == _CFB_MAGIC:
+        _refuse_cfb(path)
+    if not head.startswith(_ZIP_MAGIC):
+        raise HostileFileError("H950", path, "不是 Excel 工作簿（.xlsx）：文件不是 zip 格式，可能是改了扩展名的其他文件")
+    if size > limits.max_file_bytes:
+        raise HostileFileError(
+            "H954", path, f"文件过大（{size // 2**20} MB，上限 {limits.max_file_bytes // 2**20} MB）"
+        )
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError) as exc:
+        raise HostileFileError("H950", path, f"不是 Excel 工作簿（.xlsx）：压缩包已损坏（{exc}）") from exc
+    with zf:
+        infos = zf.infolist()
+        _check_sizes(path, infos, limits)
+        names = {i.filename for i in infos}
+        if "[Content_Types].xml" not in names or not any(n.lower() == "xl/workbook.xml" for n in names):
+            raise HostileFileError("H950", path, "不是 Excel 工作簿（.xlsx）：缺少工作簿部件 xl/workbook.xml")
+        sheets = [i for i in infos if re.fullmatch(r"xl/(worksheets|chartsheets)/[^/]+\.xml", i.filename, re.I)]
+        if len(sheets) > limits.max_sheets:
+            raise HostileFileError(
+                "H954", path, f"工作表过多（{len(sheets)} 张，上限 {limits.max_sheets} 张）"
+            )
+        for info in infos:
+            if info.is_dir() or not info.filename.lower().endswith((".xml", ".rels", ".vml")):
+                continue
+            prefix = _sniff(zf, info, limits.sniff_bytes, path)
+            if any(m in prefix for m in _DTD):
+                raise HostileFileError(
+                    "H959", path, f"工作簿部件 {info.filename} 含有 XML 实体声明（DOCTYPE/ENTITY），疑似 XML 炸弹，拒绝读取"
+                )
+            if info in sheets:
+                _check_dimension(path, info.filename, prefix, limits)
+        macro = any(n.lower().endswith("vbaproject.bin") for n in names)
+    findings: list[Finding] = []
+    if macro or path.suffix.lower() == ".xlsm":
+        findings.append(Finding(
+            "H955", Severity.INFO, path.name, "",
+            f"{path.name} 是启用宏的工作簿：perfxl 只读取单元格，不运行宏；写出的文件为不含宏的 .xlsx",
+        ))
+    return findings
+
+
+def _refuse_cfb(path: Path) -> None:
+    names = _cfb_stream_names(path)
+    lowered = {n.lower() for n in names}
+    if "encryptioninfo" in lowered or "encryptedpackage" in lowered:
+        raise HostileFileError("H951", path, "文件受密码保护，请先在 Excel 中取消密码后再试")
+    if lowered & {"workbook", "book"}:
+        raise HostileFileError(
+            "H952", path, "这是旧版 Excel 97-2003 工作簿（.xls），请在 Excel 或 WPS 中“另存为”.xlsx 后再试"
+        )
+    raise HostileFileError("H952", path, "这是 OLE2 复合文档（旧版 Office 格式），不是 .xlsx 工作簿；请另存为 .xlsx 后再试")
+
+
+def _cfb_stream_names(path: Path, max_bytes: int = 64 * 2**20) -> list[str]:
+    """Names in a compound file's directory (MS-CFB), parsed with bounds; [] when unreadable.
+
+    Falls back to scanning for the UTF-16 names when the structure can't be followed.
+    """
+    try:
+        with path.open("rb") as fh:
+            data = fh.read(max_bytes)
+    except OSError:
+        return []
+    try:
+        return _cfb_directory(data)
+    except (struct.error, ValueError, IndexError):
+        found = []
+        for name in ("EncryptionInfo", "EncryptedPackage", "Workbook", "Book"):
+            if name.encode("utf-16-le") in data:
+                found.append(name)
+        return found
+
+
+def _cfb_directory(data: bytes) -> list[str]:
+    shift = struct.unpack_from("<H", data, 0x1E)[0]
+    if shift not in (9, 12):
+        raise ValueError("sector size")
+    ssize = 1 << shift
+    n_fat = struct.unpack_from("<I", data, 0x2C)[0]
+    first_dir = struct.unpack_from("<I", data, 0x30)[0]
+    difat = list(struct.unpack_from("<109I", data, 0x4C))[: min(n_fat, 109)]
+
+    def sector(n: int) -> bytes:
+        off = (n + 1) * ssize
+        if off + ssize > len(data):
+            raise ValueError("sector beyond end")
+        return data[off : off + ssize]
+
+    fat: list[int] = []
+    for s in difat:
+        fat.extend(struct.unpack(f"<{ssize // 4}I", sector(s)))
+    names: list[str] = []
+    seen: set[int] = set()
+    s = first_dir
+    while s < 0xFFFFFFFA:
+        if s in seen or len(seen) > 10_000:
+            raise ValueError("directory chain loops")
+        seen.add(s)
+        block = sector(s)
+        for off in range(0, ssize, 128):
+            n = struct.unpack_from("<H", block, off + 0x40)[0]
+            if 2 <= n <= 64:
+                names.append(block[off : off + n - 2].decode("utf-16-le", "replace"))
+        s = fat[s]
+    return names
+
+
+def _check_sizes(path: Path, infos: list[zipfile.ZipInfo], limits: Limits) -> None:
+    if len(infos) > limits.max_members:
+        raise HostileFileError(
+            "H953", path, f"压缩包部件过多（{len(infos)} 个，上限 {limits.max_members} 个），疑似 zip 炸弹，拒绝解压"
+        )
+    total = 0
+    for info in infos:
+        total += info.file_size
+        if info.file_size > limits.max_member_bytes:
+            raise HostileFileError(
+                "H953", path,
+                f"部件 {info.filename} 解压后 {info.file_size // 2**20} MB，超过上限 "
+                f"{limits.max_member_bytes // 2**20} MB，疑似 zip 炸弹，拒绝解压",
+            )
+        if info.file_size > limits.ratio_floor and info.file_size > limits.max_ratio * max(info.compress_size, 1):
+            raise HostileFileError(
+                "H953", path,
+                f"部件 {info.filename} 压缩比 {info.file_size // max(info.compress_size, 1)}:1 超过上限 "
+                f"{limits.max_ratio}:1，疑似 zip 炸弹，拒绝解压",
+            )
+    if total > limits.max_total_bytes:
+        raise HostileFileError(
+            "H953", path,
+            f"解压后共 {total // 2**20} MB，超过上限 {limits.max_total_bytes // 2**20} MB，疑似 zip 炸弹，拒绝解压",
+        )
+
+
+def _sniff(zf: zipfile.ZipFile, info: zipfile.ZipInfo, n: int, path: Path) -> bytes:
+    try:
+        with zf.open(info) as fh:
+            return fh.read(n)
+    except RuntimeError as exc:  # an encrypted zip member
+        raise HostileFileError("H951", path, f"工作簿部件 {info.filename} 已加密，文件受密码保护，请先取消密码后再试") from exc
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, Exception) as exc:
+        raise HostileFileError("H950", path, f"工作簿部件 {info.filename} 已损坏（{type(exc).__name__}）") from exc
+
+
+def _col_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    return n
+
+
+def _check_dimension(path: Path, member: str, prefix: bytes, limits: Limits) -> None:
+    m = _DIMENSION.search(prefix)
+    if not m:
+        return
+    for col, row in ((m.group(1), m.group(2)), (m.group(3), m.group(4))):
+        if row and int(row) > limits.max_rows:
+            raise HostileFileError(
+                "H954", path, f"工作表 {member} 声明了 {int(row)} 行，超过支持的上限 {limits.max_rows} 行；请删除多余的行后再试"
+            )
+        if col and _col_number(col) > limits.max_cols:
+            raise HostileFileError(
+                "H954", path, f"工作表 {member} 声明了 {_col_number(col)} 列，超过支持的上限 {limits.max_cols} 列"
+            )
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+
+def lock_file(path: str | Path) -> Path:
+    """Excel's owner file for ``path``: ``~$`` + name (Excel drops the first two characters of
+    long names, so both spellings are checked by :func:`check_writable`)."""
+    path = Path(path)
+    return path.with_name("~$" + path.name)
+
+
+def check_writable(path: str | Path) -> None:
+    """Raise HostileFileError H956 when ``path`` is open in Excel or can't be opened for writing."""
+    path = Path(path)
+    candidates = {lock_file(path)}
+    if len(path.name) > 2:
+        candidates.add(path.with_name("~$" + path.name[2:]))
+    for lock in candidates:
+        if lock.exists():
+            raise HostileFileError(
+                "H956", path,
+                f"文件正被 Excel 或 WPS 打开（发现锁文件 {lock.name}），为免覆盖未保存的修改，未写入；"
+                "请关闭该文件后重试，或用 -o 写到另一个文件",
+            )
+    if path.exists():
+        try:
+            with path.open("r+b"):
+                pass
+        except OSError as exc:
+            raise HostileFileError("H956", path, f"文件无法写入（可能正被其他程序打开：{exc.strerror}），未写入") from exc
+
+
+def output_path(input_path: str | Path, out: str | Path | None = None) -> Path:
+    """Where a workbook derived from ``input_path`` is written: always ``.xlsx``, never a macro
+    workbook (``.xlsm`` → ``NAME.xlsx`` beside it)."""
+    target = Path(out) if out is not None else Path(input_path)
+    if target.suffix.lower() != ".xlsx":
+        target = target.with_suffix(".xlsx")
+    return target
+
+
+_RESERVED = {"CON", "PRN", "AUX", "NUL", "CLOCK$", "CONIN$", "CONOUT$"} | {
+    f"{p}{i}" for p in ("COM", "LPT") for i in (*range(1, 10), "¹", "²", "³")
+}
+_UNSAFE_CHARS = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
+
+
+def safe_filename(name: str, *, max_bytes: int = 150, default: str = "未命名项目") -> str:
+    """A file-name stem from ``name`` (e.g. a project name) that is safe on Windows and POSIX.
+
+    Path separators, ``..``, ``:`` and control characters become ``_``; Windows reserved device
+    names get a ``_`` suffix; leading/trailing dots and spaces go; the result fits ``max_bytes``
+    of UTF-8 (Chinese names stay readable). Never empty, never ``.`` or ``..``.
+    """
+    text = unicodedata.normalize("NFC", str(name))
+    text = "".join("_" if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch for ch in text)
+    text = _UNSAFE_CHARS.sub("_", text)
+    text = re.sub(r"\.{2,}", "_", text)
+    text = re.sub(r"_+", "_", text).strip(" ._")
+    stem = text.split(".")[0].strip().upper()
+    if stem in _RESERVED:
+        text = "_" + text
+    encoded = text.encode("utf-8")
+    if len(encoded) > max_bytes:
+        text = encoded[:max_bytes].decode("utf-8", "ignore").rstrip(" .")
+    return text or default
+
+
+# --- formula injection -----------------------------------------------------------------------
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def is_formula_like(value: object) -> bool:
+    """True for text Excel (or a CSV reader) might take as a formula."""
+    return isinstance(value, str) and value.startswith(_FORMULA_START)
+
+
+def clean_text(value: str) -> str:
+    """Text an XML cell can hold: control characters openpyxl would refuse become spaces."""
+    return _ILLEGAL_XML.sub(" ", value)
+
+
+def as_text_cell(value: str) -> str:
+    """Text to hand a *live* Excel range (xlwings) so it stays text: a leading apostrophe
+    (Excel's quote prefix, not shown in the cell) before anything formula-like."""
+    value = clean_text(value)
+    return "'" + value if is_formula_like(value) or value.startswith("'") else value
+
+
+def set_text_cell(cell, value: str | None) -> None:
+    """Write ``value`` into an openpyxl cell as a string, never a formula or an error value.
+
+    openpyxl turns any string starting with ``=`` into a formula and ``"#N/A"`` into an error;
+    this forces the string type and sets Excel's quote prefix so editing the cell in Excel
+    doesn't turn it into a formula either.
+    """
+    if value is None:
+        cell.value = None
+        return
+    text = clean_text(str(value))
+    cell.value = text
+    cell.data_type = "s"
+    if is_formula_like(text) or text.startswith("#"):
+        cell.quotePrefix = True  # StyleableObject exposes the xf attribute
+
+
+# --- XML bombs past the gate -----------------------------------------------------------------
+
+
+@contextmanager
+def guard_xml(path: str | Path):
+    """Turn defusedxml's refusal (entity/DTD tricks that got past the gate) into H959."""
+    from defusedxml import DefusedXmlException
+
+    try:
+        yield
+    except Exception as exc:
+        # openpyxl wraps parser errors ("Unable to read workbook"): look down the cause chain.
+        cause: BaseException | None = exc
+        for _ in range(10):
+            if cause is None or isinstance(cause, DefusedXmlException):
+                break
+            cause = cause.__cause__ or cause.__context__
+        if not isinstance(cause, DefusedXmlException):
+            raise
+        raise HostileFileError(
+            "H959", path, f"工作簿含有被禁止的 XML 结构（{type(cause).__name__}），疑似 XML 炸弹，拒绝读取"
+        ) from exc
