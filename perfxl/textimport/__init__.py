@@ -1,0 +1,110 @@
+"""Read the tab-separated text of published 绩效自评表 / 绩效目标申报表 (issue 9).
+
+``read_text(path_or_text) -> (ProjectFile, findings)``: several projects per text, both layouts
+of domain.md §1, tolerant of the extraction's defects (domain.md §4). Every guess is an INFO
+finding (I9xx) naming the line; unreadable text is a WARNING/ERROR finding, never an exception.
+Derived numbers printed on the forms (执行率, 得分, 总分, 评分等级) are not in the model;
+:func:`read_text_full` returns them too, for cross-checking.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from perfxl.findings import Finding
+from perfxl.model import ProjectFile, SelfEvaluation
+
+from .cells import split_lines
+from .forms import FormReader, Printed, find_forms
+from .rules import TEXT_RULES, Sink
+
+__all__ = ["read_text", "read_text_full", "TextImport", "Printed", "TEXT_RULES"]
+
+
+@dataclass
+class TextImport:
+    project_file: ProjectFile
+    findings: list[Finding]
+    printed: list[Printed] = field(default_factory=list)  # one per project, same order
+
+
+def read_text(path_or_text: str | os.PathLike) -> tuple[ProjectFile, list[Finding]]:
+    """Projects of a text file (or of the text itself) and the importer's findings."""
+    result = read_text_full(path_or_text)
+    return result.project_file, result.findings
+
+
+def read_text_full(path_or_text: str | os.PathLike | bytes) -> TextImport:
+    sheet, text, problem = _load(path_or_text)
+    sink = Sink(sheet)
+    if problem:
+        sink.add(*problem)
+    try:
+        return _parse(text, sink)
+    except Exception as exc:  # never raise on bad text: report it
+        sink.add("I913", None, f"读取文本时出错（{type(exc).__name__}: {exc}），未能导入")
+        return TextImport(ProjectFile(), sink.findings)
+
+
+def _load(src) -> tuple[str, str, tuple | None]:
+    if isinstance(src, bytes):
+        text, problem = _decode(src)
+        return "文本", text, problem
+    if isinstance(src, os.PathLike) or (
+        isinstance(src, str) and "\n" not in src and len(src) < 1024 and _is_file(src)
+    ):
+        path = Path(src)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            return path.name, "", ("I913", None, f"无法读取文件“{path}”：{exc}")
+        text, problem = _decode(data)
+        return path.name, text, problem
+    return "文本", str(src), None
+
+
+def _is_file(s: str) -> bool:
+    try:
+        return Path(s).is_file()
+    except (OSError, ValueError):
+        return False
+
+
+def _decode(data: bytes) -> tuple[str, tuple | None]:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding), None
+        except UnicodeDecodeError:
+            continue
+    return data.decode("utf-8", errors="replace"), (
+        "I912", None, "文本既不是UTF-8也不是GB18030编码，无法识别的字符已替换"
+    )
+
+
+def _parse(text: str, sink: Sink) -> TextImport:
+    forms = find_forms(split_lines(text))
+    if not forms:
+        sink.add("I913", None, "未找到“财政项目支出绩效自评表”或“财政项目支出绩效目标申报表”的标题")
+        return TextImport(ProjectFile(), sink.findings)
+    projects, printed = [], []
+    prev_year = None
+    units = set()
+    for kind, block in forms:
+        reader = FormReader(kind, block, sink)
+        reader.read()
+        project = reader.project(prev_year)
+        if project is None:
+            continue
+        prev_year = project.year
+        projects.append(project)
+        printed.append(reader.printed)
+        if isinstance(project, SelfEvaluation) and reader.printed.money_unit:
+            units.add(reader.printed.money_unit)
+    pf = ProjectFile(projects=projects)
+    if len(units) == 1:
+        pf.settings.money_unit = units.pop()
+    elif len(units) > 1:
+        sink.add("I912", None, "各自评表的项目资金单位不一致（万元/元），按默认万元设置")
+    return TextImport(pf, sink.findings, printed)
