@@ -3,6 +3,8 @@
 Pure functions of :mod:`perfxl.model` objects — no I/O, no openpyxl, no xlwings.
 """
 
+from perfxl.rules import catalog  # noqa: F401  (registers every rule in perfxl.findings.RULES)
+from perfxl.rules.checks import CHECKS, check_file, check_project, check_scored, check_years
 from perfxl.rules.scoring import (
     IndicatorScore,
     ProjectScore,
@@ -31,6 +33,11 @@ from perfxl.rules.targets import (
 )
 
 __all__ = [
+    "CHECKS",
+    "check_file",
+    "check_project",
+    "check_scored",
+    "check_years",
     "Achievement",
     "Actual",
     "IndicatorScore",

@@ -56,7 +56,9 @@ __all__ = [
     "grade",
     "in_band",
     "score_project",
+    "score_indicator",
     "suggest_score",
+    "target_met",
     "units_compatible",
 ]
 
@@ -159,6 +161,18 @@ def _quantitative_fraction(
     if OverrunFormula(overrun) is OverrunFormula.RATIO:
         return t / a  # R3 alternative: weight × target / actual
     return Decimal(1) - (a - t) / t  # R3 default: linear, 0 at twice the target
+
+
+def target_met(target: Target, actual: Actual | None) -> bool | None:
+    """Whether the actual reaches the target (R2/R2e/R3 "met"; a level: 达成). ``None`` when
+    it cannot be told (no actual, a number for a qualitative target, different units)."""
+    if actual is None:
+        return None
+    if actual.level is not None:
+        return actual.level is Achievement.MET
+    if not target.quantitative or actual.value is None or not units_compatible(target, actual):
+        return None
+    return _quantitative_fraction(target, actual.value, OverrunFormula.LINEAR) >= 1
 
 
 def band(level: Achievement) -> tuple[Decimal, Decimal]:

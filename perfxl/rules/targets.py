@@ -32,6 +32,8 @@ __all__ = [
     "Target",
     "format_actual",
     "format_target",
+    "has_comparator",
+    "has_decimals",
     "normalize_unit",
     "parse_actual",
     "parse_level",
@@ -282,6 +284,22 @@ def parse_target(text: str) -> Target:
             why = _Unreadable(f"比较符“{comp}”后缺少数值")
         raise ValueError(f"无法识别指标值“{original}”：{why}；{_EXAMPLE}") from None
     return Target(original, comp or "=", value, unit, None)
+
+
+def has_comparator(text: str) -> bool:
+    """Whether a quantitative target text writes its comparator (``≥9``, ``12次以上``) rather
+    than leaving it to be read as ``=`` (``100(%)``)."""
+    s = _strip_ws(_nfkc(text or ""))
+    comp, _ = _take_comparator(s)
+    return comp is not None or any(
+        s.endswith(suffix) and len(s) > len(suffix) for suffix, _ in _SUFFIX_COMPARATORS
+    )
+
+
+def has_decimals(value: Decimal) -> bool:
+    """Whether a number was written with decimals (``9.00``) rather than without (``9``)."""
+    exp = value.as_tuple().exponent
+    return isinstance(exp, int) and exp < 0
 
 
 def _format_number(value: Decimal) -> str:
