@@ -208,6 +208,8 @@ def make_project(rng: random.Random, form: str, seeds: dict[str, ProjectFile], p
         ]
         if rng.random() < prob
     }
+    if form == "declaration":  # no scores on a declaration
+        problems -= {"missing_reason", "score_above_weight"}
     if form == "self_evaluation":
         _self_evaluation_indicators(rng, inds, problems)
     else:
@@ -220,6 +222,8 @@ def make_project(rng: random.Random, form: str, seeds: dict[str, ProjectFile], p
         ind = rng.choice(inds)
         if len(ind.name) >= 4:
             ind.name = ind.name[:4] + ind.name[2:]
+        else:
+            problems.discard("typo")
     scale = rng.uniform(0.2, 4.0)
     if form == "self_evaluation":
         year = rng.choice([2023, 2023, 2024])

@@ -1,0 +1,102 @@
+"""The benchmark scripts work end to end (issue 7). No timing assertions: only that the
+generator makes what it says and that ``run.py`` runs and reports parseable results."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import generate  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def seeds():
+    return generate.load_seeds(), generate._pools(generate.load_seeds())
+
+
+def test_specs_are_deterministic_and_varied(seeds):
+    s, pools = seeds
+    a = [generate.make_workbook_spec(7, i, s, pools) for i in range(40)]
+    b = [generate.make_workbook_spec(7, i, s, pools) for i in range(40)]
+    assert [pf.model_dump_json() for pf, _ in a] == [pf.model_dump_json() for pf, _ in b]
+    other = generate.make_workbook_spec(8, 0, s, pools)[0]
+    assert other.model_dump_json() != a[0][0].model_dump_json()
+    forms = {info["form"] for _, info in a}
+    assert forms == {"self_evaluation", "declaration"}
+    problems = set().union(*(info["problems"] for _, info in a))
+    assert {"missing_reason", "unreadable_target"} <= problems
+    names = [p.name for pf, _ in a for p in pf.projects]
+    assert len(set(names)) > 30
+    for pf, info in a:
+        assert len(pf.projects) == info["projects"]
+        for p in pf.projects:
+            assert 5 <= len(p.indicators) <= 40
+            assert p.form.value == info["form"]
+            assert len({i.name for i in p.indicators}) == len(p.indicators)  # no repeated row
+            if info["form"] == "self_evaluation":
+                # R1: indicator weights plus the execution weight make 100
+                assert sum(i.weight for i in p.indicators) + p.funds.weight == Decimal(100)
+                t = p.funds.total
+                assert t.budget == p.funds.fiscal.budget + p.funds.carryover.budget + p.funds.other.budget
+
+
+def test_planted_problems_are_in_the_data(seeds):
+    s, pools = seeds
+    for i in range(200):
+        pf, info = generate.make_workbook_spec(7, i, s, pools)
+        inds = [ind for p in pf.projects for ind in p.indicators]
+        if "score_above_weight" in info["problems"]:
+            assert any(ind.score is not None and ind.score > ind.weight for ind in inds)
+        if "unreadable_target" in info["problems"]:
+            assert any(ind.target in generate.UNREADABLE_TARGETS for ind in inds)
+        if "missing_reason" in info["problems"] and info["form"] == "self_evaluation":
+            assert any(ind.score < ind.weight and not ind.reason for ind in inds)
+
+
+def test_generated_workbooks_read_back_and_run_py_reports(tmp_path):
+    pytest.importorskip("perfxl.forms.workbook")
+    from perfxl.forms.workbook import read_projects
+
+    n = 5
+    workdir = tmp_path / "work"
+    manifest = generate.generate(n, workdir / "set_seed7", seed=7, verbose=False)
+    for i in range(n):
+        name = generate.workbook_name(i)
+        pf, _ = read_projects(workdir / "set_seed7" / name)
+        info = manifest["files"][name]
+        assert len(pf.projects) == info["projects"]
+        assert {p.form.value for p in pf.projects} == {info["form"]}
+        assert sum(len(p.indicators) for p in pf.projects) == info["indicators"]
+
+    out = tmp_path / "r.json"
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--n", str(n), "--repeat", "1",
+         "--small", str(n), "--inner", "1", "--only", "floor,check,summary,openpyxl_roundtrip,score",
+         "--workdir", str(workdir), "--markdown", "--json", str(out), "--quiet"],
+        capture_output=True, text=True, timeout=120, cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stderr
+    res = json.loads(out.read_text("utf-8"))
+    assert res["n"] == n and res["set"]["projects"] == sum(f["projects"] for f in manifest["files"].values())
+    floor = res["rows"][f"floor@{n}"]
+    assert floor["cells"] > 0 and floor["seconds"] > 0 and floor["x_floor"] == 1
+    check = res["rows"][f"check@{n}"]
+    assert not check["errors"]
+    assert sum(check["exit_codes"].get(c, 0) for c in ("0", "1")) == (n if check_is_per_file(res) else 1)
+    assert check["x_floor"] > 0
+    assert res["rows"]["score@1"]["x_floor"] > 0 and not res["rows"]["score@1"]["errors"]
+    if f"summary@{n}" in res["rows"]:
+        assert not res["rows"][f"summary@{n}"]["errors"]
+    assert "| measurement |" in proc.stdout and "calamine" in proc.stdout
+
+
+def check_is_per_file(res) -> bool:
+    return res["check_mode"] == "per-file"
