@@ -1,0 +1,364 @@
+"""定稿: the file staff actually email (issue 6).
+
+:func:`finalize` refuses while errors remain (unless ``force``), then writes a macro-free
+``.xlsx`` named ``{year}年度_{project or unit}_{form}.xlsx`` in which
+
+* native formulas stay live (and Excel/WPS recalculate them on opening: ``fullCalcOnLoad``);
+* formulas that call perfxl worksheet functions (xlwings UDFs, ``perfxl_…(``) are replaced by
+  their last computed value — people without perfxl would see ``#NAME?``;
+* formula cells are locked, input cells (the cells the reader locates model fields in, and cells
+  with the ``input`` style role) unlocked, and every sheet protected — without a password by
+  default, so the sender can still unprotect it deliberately;
+* the document properties (title, subject, creator, keywords, description) are filled;
+
+plus, on request, a PDF of every visible sheet (LibreOffice, :func:`perfxl.libreoffice.to_pdf`)
+and an ``.eml`` draft with both attached (:mod:`perfxl.email_draft`).
+
+The file name is sanitised: no path separators, ``..``, ``:``, control characters, characters
+Windows forbids, or reserved device names (``CON``, ``NUL``, ``COM1`` …) can come through.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from perfxl.findings import Finding, Severity, has_errors
+from perfxl.model import ProjectFile
+
+__all__ = [
+    "FinalizeRefused",
+    "FinalizeResult",
+    "finalize",
+    "freeze_udfs",
+    "is_udf_formula",
+    "output_name",
+    "protect_sheets",
+    "safe_component",
+    "verify_macro_free",
+]
+
+_MAX_COMPONENT_BYTES = 150  # UTF-8 bytes of the project/unit part (names stay < 255 bytes)
+
+# A call of a perfxl worksheet function, possibly through the add-in ('perfxl.xlam'!f( / [1]!f().
+_UDF_CALL = re.compile(r"(?<![A-Za-z0-9_.])(?:(?:'[^']*'|\[\d+\])!)?(perfxl_[A-Za-z0-9_.]*)\s*\(", re.I)
+
+
+class FinalizeRefused(Exception):
+    """Errors remain and ``force`` was not given; ``findings`` lists the errors."""
+
+    def __init__(self, findings: list[Finding]):
+        self.findings = findings
+        lines = "\n".join(f"  {f}" for f in findings)
+        super().__init__(f"仍有 {len(findings)} 个错误，未定稿（改正后重试，或用 --force 强制定稿）：\n{lines}")
+
+
+@dataclass
+class FinalizeResult:
+    xlsx: Path
+    pdf: Path | None = None
+    eml: Path | None = None
+    findings: list[Finding] = field(default_factory=list)
+    frozen: list[str] = field(default_factory=list)  # "Sheet!B7" of UDF formulas turned to values
+    notes: list[str] = field(default_factory=list)  # Chinese remarks for the user
+
+    @property
+    def files(self) -> list[Path]:
+        return [p for p in (self.xlsx, self.pdf) if p is not None]
+
+
+# --- the name ----------------------------------------------------------------------------------
+
+
+def safe_component(text: str, fallback: str = "未命名") -> str:
+    """``text`` made safe as part of one file name (:func:`perfxl.safety.safe_filename`)."""
+    from perfxl.safety import safe_filename
+
+    return safe_filename(text or "", max_bytes=_MAX_COMPONENT_BYTES, default=fallback)
+
+
+def output_name(pf: ProjectFile) -> str:
+    """``{year}年度_{project or unit}_{form}.xlsx`` for the projects of one workbook."""
+    if not pf.projects:
+        return "perfxl_定稿.xlsx"
+    first = pf.projects[0]
+    years = sorted({p.year for p in pf.projects})
+    year = str(years[0]) if len(years) == 1 else f"{years[0]}-{years[-1]}"
+    if len(pf.projects) == 1:
+        who = first.name
+    else:
+        units = {p.unit for p in pf.projects}
+        departments = {p.department for p in pf.projects}
+        who = (units.pop() if len(units) == 1 and first.unit else
+               departments.pop() if len(departments) == 1 and first.department else "多个项目")
+    forms = {p.form for p in pf.projects}
+    form = forms.pop().title if len(forms) == 1 else "绩效目标申报表及自评表"
+    return f"{safe_component(year)}年度_{safe_component(who)}_{form}.xlsx"
+
+
+# --- the workbook ------------------------------------------------------------------------------
+
+
+def is_udf_formula(formula: str, defined_names: set[str] = frozenset()) -> bool:
+    """Whether a formula calls a perfxl worksheet function (not merely a ``perfxl_`` name)."""
+    for m in _UDF_CALL.finditer(formula or ""):
+        if m.group(1).lower() not in defined_names:
+            return True
+    return False
+
+
+def _formula_text(value) -> str | None:
+    from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
+
+    if isinstance(value, ArrayFormula):
+        return value.text
+    if isinstance(value, DataTableFormula):
+        return None
+    if isinstance(value, str) and value.startswith("="):
+        return value
+    return None
+
+
+def _located_cells(pf: ProjectFile) -> set[tuple[str, str]]:
+    """(sheet, cell) of every model field the reader located: the form's input cells."""
+    seen: set[tuple[str, str]] = set()
+
+    def visit(obj) -> None:
+        for key, where in obj._cells.items():
+            if key != "__sheet__" and where[1]:
+                seen.add((where[0], where[1].replace("$", "").upper()))
+        for name in type(obj).model_fields:
+            child = getattr(obj, name)
+            items = child if isinstance(child, list) else [child]
+            for item in items:
+                if hasattr(item, "_cells"):
+                    visit(item)
+
+    for project in pf.projects:
+        visit(project)
+    return seen
+
+
+def _input_role(cell) -> bool:
+    try:
+        from perfxl.forms.styles import role_of
+    except ImportError:  # pragma: no cover - forms not installed
+        return False
+    return role_of(getattr(cell, "style", None)) == "input"
+
+
+_ERRORS = {"#NAME?", "#VALUE!", "#REF!", "#DIV/0!", "#N/A", "#NUM!", "#NULL!"}
+_REF = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d+)$")
+# One whole-cell call of a scalar perfxl function with cell or literal arguments.
+_SIMPLE_CALL = re.compile(
+    r"^=\s*(?:(?:'[^']*'|\[\d+\])!)?(PERFXL_SCORE|PERFXL_RATIO|PERFXL_GRADE)\s*\(([^()]*)\)\s*$", re.I
+)
+
+
+def _evaluate_udf(formula: str, sheet, cached_sheet):
+    """Compute a simple perfxl function call in Python (the last cached value is missing or an
+    error, e.g. the file was saved by openpyxl or by LibreOffice).  None when it cannot."""
+    m = _SIMPLE_CALL.match(formula)
+    if not m:
+        return None
+    try:
+        from perfxl import udfs
+    except Exception:  # xlwings missing: nothing to compute with
+        return None
+    func = {
+        "perfxl_score": udfs.suggested_score_cell,
+        "perfxl_ratio": udfs.completion_ratio_cell,
+        "perfxl_grade": udfs.grade_cell,
+    }[m.group(1).lower()]
+    args = []
+    for raw in (a.strip() for a in m.group(2).split(",")) if m.group(2).strip() else ():
+        ref = _REF.match(raw)
+        if ref:
+            coord = f"{ref.group(1).upper()}{ref.group(2)}"
+            value = cached_sheet[coord].value
+            if value is None and _formula_text(sheet[coord].value) is not None:
+                return None  # depends on a formula whose value is unknown here
+            args.append(value)
+        elif raw.startswith('"') and raw.endswith('"'):
+            args.append(raw[1:-1].replace('""', '"'))
+        else:
+            try:
+                args.append(float(raw))
+            except ValueError:
+                return None
+    try:
+        return func(*args)
+    except TypeError:
+        return None
+
+
+def freeze_udfs(wb, cached, defined_names: set[str] | None = None) -> tuple[list[str], list[str]]:
+    """Replace every formula calling a perfxl worksheet function by its value.
+
+    The value is the last one Excel computed (``cached``: the same workbook loaded with
+    ``data_only=True``); when that is missing or an error (``#NAME?`` where perfxl is absent)
+    simple calls are computed in Python with :mod:`perfxl.udfs`.  Returns (cells frozen, notes).
+    """
+    if defined_names is None:
+        defined_names = {n.lower() for n in wb.defined_names}
+        for ws in wb.worksheets:
+            defined_names |= {n.lower() for n in ws.defined_names}
+    frozen, notes = [], []
+    for ws in wb.worksheets:
+        cws = cached[ws.title]
+        for row in ws.iter_rows():
+            for cell in row:
+                formula = _formula_text(cell.value)
+                if formula is None or not is_udf_formula(formula, defined_names):
+                    continue
+                value = cws[cell.coordinate].value
+                if value is None or value in _ERRORS:
+                    value = _evaluate_udf(formula, ws, cws)
+                where = f"{ws.title}!{cell.coordinate}"
+                if value is None:
+                    notes.append(
+                        f"{where} 的 perfxl 函数没有可用的计算结果，已清空；"
+                        "请在装有 perfxl 的 Excel 中重算并保存后再定稿"
+                    )
+                cell.value = value
+                frozen.append(where)
+    return frozen, notes
+
+
+def protect_sheets(wb, inputs: set[tuple[str, str]], *, password: str | None = None) -> None:
+    """Lock formula cells, unlock input cells, protect every sheet (no password by default).
+
+    Input cells: ``inputs`` (sheet, cell) — where the reader found model fields — and cells with
+    the forms' ``input`` style role.  Other cells keep the lock state the template gave them.
+    """
+    from openpyxl.styles import Protection
+
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.__class__.__name__ == "MergedCell":
+                    continue
+                if _formula_text(cell.value) is not None or cell.data_type == "f":
+                    cell.protection = Protection(locked=True)
+                elif (ws.title, cell.coordinate) in inputs or _input_role(cell):
+                    cell.protection = Protection(locked=False)
+        for sheet, ref in inputs:  # located but still empty input cells
+            if sheet == ws.title:
+                target = ws[ref]
+                if target.__class__.__name__ != "MergedCell" and _formula_text(target.value) is None:
+                    target.protection = Protection(locked=False)
+        p = ws.protection
+        p.sheet = True
+        p.formatColumns = False  # allowed: widen columns, heighten rows to read long text
+        p.formatRows = False
+        p.selectLockedCells = False
+        p.selectUnlockedCells = False
+        if password:
+            p.password = password
+
+
+def _prepare(src: Path, pf: ProjectFile, *, protect: bool, password: str | None,
+             result: FinalizeResult):
+    from openpyxl import load_workbook
+
+    wb = load_workbook(src, keep_vba=False, keep_links=True, rich_text=False)
+    cached = load_workbook(src, data_only=True, keep_vba=False)
+    result.frozen, result.notes = freeze_udfs(wb, cached)
+    if protect:
+        protect_sheets(wb, _located_cells(pf), password=password)
+    # Links to the add-in (.xlam/.xlsm) are dead once the UDF values are frozen.
+    links = getattr(wb, "_external_links", [])
+    kept = [ln for ln in links if not _links_to_addin(ln)]
+    if len(kept) != len(links):
+        wb._external_links = kept
+    wb.calculation.fullCalcOnLoad = True  # Excel/WPS recompute the live formulas on opening
+    return wb
+
+
+def _links_to_addin(link) -> bool:
+    target = getattr(getattr(link, "file_link", None), "Target", "") or ""
+    return target.lower().endswith((".xlam", ".xlsm", ".xla"))
+
+
+def _fill_properties(wb, pf: ProjectFile, name: str) -> None:
+    import datetime as dt
+
+    props = wb.properties
+    first = pf.projects[0] if pf.projects else None
+    forms = sorted({p.form.title for p in pf.projects})
+    years = sorted({str(p.year) for p in pf.projects})
+    props.title = Path(name).stem.replace("_", " ")
+    props.subject = "项目支出绩效 " + "、".join(forms) if forms else "项目支出绩效"
+    creator = (first.unit or first.department) if first else ""
+    props.creator = creator or "perfxl"
+    props.lastModifiedBy = props.creator
+    props.keywords = "; ".join(
+        ["预算绩效", *forms, *(f"{y}年度" for y in years), *(p.name for p in pf.projects)]
+    )
+    props.description = "定稿：" + "；".join(f"{p.name}（{p.year}年度{p.form.title}）" for p in pf.projects)
+    props.category = "项目支出绩效"
+    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+    props.modified = now
+
+
+def verify_macro_free(path: Path) -> None:
+    """Raise if ``path`` carries a VBA part or a macro-enabled content type."""
+    with zipfile.ZipFile(path) as z:
+        names = z.namelist()
+        types = z.read("[Content_Types].xml").decode("utf-8", "replace")
+    bad = [n for n in names if n.lower().endswith(("vbaproject.bin", "vbadata.xml"))]
+    bad += [n for n in names if n.lower().startswith("customui")]
+    if bad or "macroEnabled" in types:
+        raise RuntimeError(f"定稿文件仍含宏部件：{', '.join(bad) or '[Content_Types].xml'}")
+
+
+# --- the whole step ----------------------------------------------------------------------------
+
+
+def finalize(
+    path: str | Path,
+    outdir: str | Path | None = None,
+    *,
+    pdf: bool = False,
+    force: bool = False,
+    email: bool = False,
+    protect: bool = True,
+    password: str | None = None,
+    to: str | list[str] = (),
+) -> FinalizeResult:
+    """Finalize the workbook at ``path`` into ``outdir`` (default: beside it). See module doc.
+
+    Raises :class:`FinalizeRefused` while errors remain and ``force`` is false.
+    """
+    from perfxl.atomic import atomic_save
+    from perfxl.safety import check_writable
+    from perfxl.rules.checks import check_file
+    from perfxl.sources import InputError, WORKBOOK_SUFFIXES, load
+
+    src = Path(path)
+    if src.suffix.lower() not in WORKBOOK_SUFFIXES:
+        raise InputError(f"定稿只接受工作簿（.xlsx/.xlsm）：{src}")
+    pf, findings = load(src)
+    findings = [*findings, *check_file(pf)]
+    if has_errors(findings) and not force:
+        raise FinalizeRefused([f for f in findings if f.severity is Severity.ERROR])
+    outdir = Path(outdir) if outdir is not None else src.parent
+    name = output_name(pf)
+    out = outdir / name
+    check_writable(out)  # H956: not while it is open in Excel/WPS
+    result = FinalizeResult(xlsx=out, findings=findings)
+    wb = _prepare(src, pf, protect=protect, password=password, result=result)
+    _fill_properties(wb, pf, name)
+    atomic_save(out, wb.save)
+    verify_macro_free(out)
+    if pdf:
+        from perfxl.libreoffice import to_pdf
+
+        result.pdf = to_pdf([out], outdir)[0]
+    if email:
+        from perfxl.email_draft import draft
+
+        result.eml = draft(pf, result.files, out.with_suffix(".eml"), findings, to=to)
+    return result
