@@ -160,6 +160,16 @@ def looks_actual(text: str) -> bool:
     return bool(_ACTUAL_NUM.match(t)) or is_level_phrase(t)
 
 
+def value_text(text: str) -> str:
+    """A target/actual as printed, without the spaces extraction puts inside a number+unit value
+    ("≤40.00(元/份 (册))" -> "≤40.00(元/份(册))"); worded values keep their spacing."""
+    if looks_target(text) or looks_actual(text):
+        t = unicodedata.normalize("NFKC", text).strip()
+        if _TARGET_NUM.match(t) or _ACTUAL_NUM.match(t):
+            return squash(text)
+    return text
+
+
 def looks_value(text: str) -> bool:
     return looks_target(text) or looks_actual(text) or is_plain_number(text)
 

@@ -36,6 +36,7 @@ from .cells import (
     looks_target,
     looks_value,
     number,
+    value_text,
 )
 from .rules import Sink
 
@@ -376,14 +377,14 @@ def _indicator(row: Row, kind: str, level1: str, level2: str, sink: Sink) -> Ind
         level1=level1,
         level2=level2,
         name=name,
-        target=row.target.text if row.target else "",
+        target=value_text(row.target.text) if row.target else "",
     )
     if kind == "self":
         if row.actual is None:
             sink.add("I911", row.line, f"三级指标“{name}”未找到实际完成值")
         if row.weight is None or row.score is None:
             sink.add("I911", row.line, f"三级指标“{name}”未找到分值或得分")
-        ind.actual = row.actual.text if row.actual else None
+        ind.actual = value_text(row.actual.text) if row.actual else None
         ind.weight = _decimal(row.weight, "分值", row.line, sink)
         ind.score = _decimal(row.score, "得分", row.line, sink)
         reason = "".join(c.text for c in row.reason)
