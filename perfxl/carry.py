@@ -228,3 +228,90 @@ def carry_file(pf, *, next_year: bool = False):
             projects.append(to_self_evaluation(p, pf.settings))
             hints.append([])
     return ProjectFile(settings=pf.settings.model_copy(), projects=projects), hints
+
+
+# --- the file layer (used by the CLI and the 生成自评表 button) ---------------------------------
+
+
+def carry_workbook(src, out, *, next_year: bool = False):
+    """Carry the projects of the workbook (or JSON) ``src`` into a new workbook ``out``.
+
+    Returns ``(ProjectFile written, findings from reading src)``.  With ``next_year`` the hint
+    column 「上年实际完成值（参考）」 is written beside the targets, right of the print area.
+    """
+    from pathlib import Path
+
+    from perfxl.forms.workbook import write_projects
+    from perfxl.sources import InputError, load
+
+    pf, findings = load(src)
+    new, hints = carry_file(pf, next_year=next_year)
+    if not new.projects:
+        wanted = "绩效自评表" if next_year else "绩效目标申报表"
+        raise InputError(f"{src} 中没有{wanted}，无法生成" + ("下一年度申报表" if next_year else "自评表"))
+    out = Path(out)
+    write_projects(new, out)
+    if next_year and any(any(h) for h in hints):
+        write_hints(out, hints)
+    return new, findings
+
+
+def write_hints(path, hints: list[list[str | None]]) -> list[tuple[str, str]]:
+    """Write last year's actuals beside each target of the declarations in ``path``.
+
+    The column is the first one right of the sheet's print area (and of the target column),
+    headed :data:`HINT_HEADER` in the row above the first indicator; it is not printed.
+    ``hints[i][j]`` belongs to the j-th indicator of the i-th project, as ``read_projects``
+    returns them.  Returns the (sheet, cell) written.
+    """
+    from pathlib import Path
+
+    from openpyxl import load_workbook
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import column_index_from_string, get_column_letter, range_boundaries
+
+    from perfxl.atomic import atomic_save
+    from perfxl.forms.workbook import read_projects
+    from perfxl.model import locate
+    from perfxl.safety import set_text_cell
+
+    path = Path(path)
+    pf, _ = read_projects(path)
+    wb = load_workbook(path)
+    written: list[tuple[str, str]] = []
+    for project, project_hints in zip(pf.projects, hints):
+        rows: dict[str, list[tuple[int, int, str]]] = {}
+        for ind, hint in zip(project.indicators, project_hints):
+            sheet, cell = locate(project, ind, "target")
+            if sheet not in wb.sheetnames or not cell[:1].isalpha():
+                continue
+            col = "".join(ch for ch in cell.replace("$", "") if ch.isalpha())
+            row = int("".join(ch for ch in cell if ch.isdigit()))
+            rows.setdefault(sheet, []).append((row, column_index_from_string(col), hint or ""))
+        for sheet, items in rows.items():
+            ws = wb[sheet]
+            right = max(c for _, c, _ in items)
+            for area in _print_areas(ws):
+                right = max(right, range_boundaries(area)[2])
+            col = right + 1
+            first_row = min(r for r, _, _ in items)
+            head = ws.cell(row=max(first_row - 1, 1), column=col, value=HINT_HEADER)
+            head.font = Font(bold=True, color="808080")
+            head.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
+            for row, _, hint in items:
+                c = ws.cell(row=row, column=col)
+                set_text_cell(c, hint or None)  # "=24.00(小时)" stays text, never a formula
+                c.font = Font(italic=True, color="808080")
+                c.alignment = Alignment(wrap_text=True, vertical="center")
+                written.append((sheet, f"{get_column_letter(col)}{row}"))
+            ws.column_dimensions[get_column_letter(col)].width = 18
+    atomic_save(path, wb.save)
+    return written
+
+
+def _print_areas(ws) -> list[str]:
+    area = ws.print_area
+    if not area:
+        return []
+    parts = area if isinstance(area, (list, tuple)) else str(area).split(",")
+    return [p.split("!")[-1].replace("$", "") for p in parts if p]

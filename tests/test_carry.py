@@ -187,3 +187,61 @@ def test_carried_seed_scores_like_the_core(declarations, self_evaluations):
             s.suggested for s in scored.indicators if s.suggested is not None)
         assert D(0) < scored.total <= D(100)
     assert matched_total >= 5, matched_total  # the seeds share several unchanged indicators
+
+
+# --- workbooks (the forms module writes and reads them) -----------------------------------------
+
+
+@pytest.fixture(scope="module")
+def workbook_api():
+    return pytest.importorskip("perfxl.forms.workbook")
+
+
+def test_carry_workbook_declaration_to_self_evaluation(workbook_api, tmp_path):
+    from perfxl.carry import carry_workbook
+
+    declarations = load_seed("declaration_2026.json")
+    src = tmp_path / "decl.xlsx"
+    workbook_api.write_projects(declarations, src)
+    out = tmp_path / "self.xlsx"
+    carry_workbook(src, out)
+    back, _ = workbook_api.read_projects(out)
+    assert [p.form.value for p in back.projects] == ["self_evaluation"] * 4
+    for decl, se in zip(declarations.projects, back.projects):
+        assert (se.name, se.department, se.unit, se.year) == (
+            decl.name, decl.department, decl.unit, decl.year)
+        assert [i.target for i in se.indicators] == [i.target for i in decl.indicators]
+        assert se.funds.weight + sum(i.weight for i in se.indicators) == D(100)
+        assert all(i.actual is None for i in se.indicators)
+
+
+def test_carry_workbook_next_year_with_hint_column(workbook_api, tmp_path):
+    from openpyxl import load_workbook
+    from openpyxl.utils import column_index_from_string, range_boundaries
+
+    from perfxl.carry import carry_workbook
+    from perfxl.model import locate
+
+    ses = load_seed("self_evaluation_2023.json")
+    src = tmp_path / "self.xlsx"
+    workbook_api.write_projects(ses, src)
+    out = tmp_path / "decl.xlsx"
+    carry_workbook(src, out, next_year=True)
+    back, _ = workbook_api.read_projects(out)
+    wb = load_workbook(out)
+    for se, decl in zip(ses.projects, back.projects):
+        assert decl.form.value == "declaration" and decl.year == 2024
+        assert [i.target for i in decl.indicators] == [i.target for i in se.indicators]
+        for last, ind in zip(se.indicators, decl.indicators):
+            sheet, cell = locate(decl, ind, "target")
+            ws = wb[sheet]
+            row = ws[cell].row
+            hint_cells = [c for c in ws[row] if c.value == last.actual
+                          and c.column > ws[cell].column]
+            assert hint_cells, (sheet, cell, last.actual)
+            col = hint_cells[0].column
+            for area in (ws.print_area or "").split(","):
+                if area:
+                    assert col > range_boundaries(area.split("!")[-1].replace("$", ""))[2]
+            header = [ws.cell(row=r, column=col).value for r in range(1, row)]
+            assert "上年实际完成值（参考）" in header
