@@ -130,6 +130,21 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(Path(args.output))
 
 
+def cmd_addin(args: argparse.Namespace) -> int:
+    from perfxl.addin_build import AddinError, build, install
+
+    try:
+        if args.action == "build":
+            print(f"已生成加载项：{build(Path(args.output))}")
+        else:
+            target, conf = install(Path(args.addin), args.python)
+            print(f"已安装加载项：{target}\n已写入 Python 解释器设置：{conf}\n请重新启动 Excel。")
+    except AddinError as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return EXIT_UNREADABLE
+    return EXIT_OK
+
+
 # --- parser ----------------------------------------------------------------------------------
 
 
@@ -171,6 +186,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="用示例数据生成申报表与自评表工作簿并评分")
     p.add_argument("-o", "--output", default="demo", help="输出目录（默认 demo）")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("addin", help="生成或安装 Excel 加载项（需要 Windows 与 Excel）")
+    addin_sub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    q = addin_sub.add_parser("build", help="用 Excel 编译 macros/ 生成 workbook/perfxl.xlam")
+    q.add_argument("-o", "--output", default="workbook/perfxl.xlam")
+    q.set_defaults(func=cmd_addin)
+    q = addin_sub.add_parser("install", help="把加载项复制到 Excel 启动文件夹并写入解释器设置")
+    q.add_argument("addin", nargs="?", default="workbook/perfxl.xlam")
+    q.add_argument("--python", help="Excel 调用的 Python 解释器（默认当前解释器）")
+    q.set_defaults(func=cmd_addin)
 
     return parser
 

@@ -1,0 +1,307 @@
+"""Ribbon handlers of the Excel add-in: one function per button, called by ``RunPython``.
+
+``macros/PerfxlRibbon.bas`` runs ``import perfxl.addin as a; a.score()`` and so on. Every
+handler works on the workbook as it is on screen (``xw.Book.caller()``, unsaved edits included),
+reads it through the live adapter (one bulk read per sheet), computes with the same core as the
+CLI, writes back in blocks, shows progress in the status bar where Excel has one, and ends with
+a short Chinese message box. A handler never shows a Python traceback: a problem the user can
+fix becomes a message saying what to do; anything else is logged (:mod:`perfxl.errorlog`) and
+the message names the log file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from typing import Callable
+
+from perfxl.adapters import live
+from perfxl.findings import Finding, Severity
+
+TITLE = "绩效"
+FINDINGS_SHEET = "校验结果"
+FINDINGS_HEADER = ["序号", "代码", "严重程度", "工作表", "单元格", "问题说明", "定位"]
+SEVERITY_FILL = {
+    Severity.ERROR: "#FFC7CE",
+    Severity.WARNING: "#FFEB9C",
+    Severity.INFO: "#DDEBF7",
+}
+NOT_AVAILABLE = "此功能尚未提供"
+_CELL = re.compile(r"^\$?([A-Z]{1,3})\$?(\d{1,7})$")
+
+
+class UserError(Exception):
+    """Something the user can fix; the message (Chinese) says what to do."""
+
+
+# --- the user interface of one run ---------------------------------------------------------------
+
+
+class UI:
+    """Status bar and message box of the calling Excel, each guarded (the remote engine has no
+    status bar; an alert that cannot be shown must not hide the result)."""
+
+    def __init__(self, book):
+        self.book = book
+        self.counter = live.CallCounter()
+
+    def status(self, text: str | bool) -> None:
+        try:
+            self.book.app.status_bar = text
+        except Exception:
+            pass
+
+    def alert(self, text: str, title: str = TITLE) -> None:
+        try:
+            self.book.app.alert(text, title=title)
+        except Exception:
+            from perfxl.errorlog import log_exception
+
+            try:
+                raise RuntimeError(f"无法显示消息框：{title}：{text}")
+            except RuntimeError as exc:
+                log_exception(exc)
+
+
+def _caller():
+    import xlwings as xw
+
+    return xw.Book.caller()
+
+
+def run(action: str, work: Callable[[object, UI], str]) -> str:
+    """Run one button's ``work(book, ui)`` and show its message; return the message shown."""
+    from perfxl.errorlog import log_exception
+
+    try:
+        book = _caller()
+    except Exception as exc:  # not started from Excel: nothing to show a message in
+        log_exception(exc)
+        return f"{action}未完成：没有找到调用的工作簿。"
+    ui = UI(book)
+    ui.status(f"{TITLE}：正在{action}……")
+    try:
+        message = work(book, ui)
+        title = f"{TITLE} · {action}"
+    except UserError as exc:
+        message, title = f"{action}未完成：{exc}", f"{TITLE} · {action}未完成"
+    except Exception as exc:  # never a traceback in Excel
+        known = _known_error(exc)
+        if known is not None:
+            message, title = f"{action}未完成：{known}", f"{TITLE} · {action}未完成"
+        else:
+            log = log_exception(exc)
+            message = (
+                f"{action}未完成：发生了意外错误（{type(exc).__name__}: {exc}）。\n"
+                f"工作簿未被改动或只改动了一部分，请检查后重试。\n"
+                f"如仍出错，请把日志文件 {log} 发给维护人员。"
+            )
+            title = f"{TITLE} · {action}出错"
+    finally:
+        ui.status(False)
+    ui.alert(message, title)
+    return message
+
+
+def _known_error(exc: Exception) -> str | None:
+    """The Chinese message of an error the core raises for the user (not a bug)."""
+    names = {"InputError", "FinalizeRefused", "AddinError", "CellError", "CellValueError",
+             "UnsafeFile", "SafetyError"}
+    if type(exc).__name__ in names:
+        return str(exc)
+    return None
+
+
+# --- reading the live workbook --------------------------------------------------------------------
+
+
+def read_live(book, ui: UI):
+    """(snapshot, ProjectFile, reader findings) of the workbook on screen."""
+    from perfxl.forms import workbook as forms
+
+    wb = live.snapshot(book, ui.counter)
+    pf, findings = forms.read_workbook(wb)
+    if not pf.projects:
+        raise UserError(
+            "此工作簿中没有找到绩效申报表或自评表。请在 perfxl 模板生成的工作簿中使用，"
+            "或先点击“新建项目”。"
+        )
+    return wb, pf, findings
+
+
+def all_findings(pf, read_findings: list[Finding]) -> list[Finding]:
+    from perfxl.rules.checks import check_file
+
+    return [*read_findings, *check_file(pf)]
+
+
+def _counts(findings: list[Finding]) -> str:
+    parts = [f"{sev.label} {n} 项" for sev in Severity if (n := sum(f.severity is sev for f in findings))]
+    return "，".join(parts) if parts else "未发现问题"
+
+
+# --- 评分 -----------------------------------------------------------------------------------------
+
+
+def score_work(book, ui: UI) -> str:
+    from perfxl.forms import workbook as forms
+    from perfxl.report import score_all
+
+    wb, pf, read_findings = read_live(book, ui)
+    ui.status(f"{TITLE}：正在计算 {len(pf.projects)} 个项目的得分……")
+    patch = forms.score_patch(wb, pf)
+    ui.status(f"{TITLE}：正在写入得分……")
+    live.apply_patch(book, patch, ui.counter)
+    scores = score_all(pf)
+    lines = [
+        f"{s.project.name}：{'总分 ' + format(s.total, 'f') + '，' + (s.grade or '') if s.total is not None else '申报表（无总分）'}"
+        for s in scores[:10]
+    ]
+    more = f"\n……共 {len(scores)} 个项目" if len(scores) > 10 else ""
+    findings = all_findings(pf, read_findings)
+    return (
+        "评分完成。\n" + "\n".join(lines) + more +
+        f"\n校验：{_counts(findings)}。点击“校验”查看每个问题的位置。"
+    )
+
+
+def score() -> str:
+    """评分: fill what ``perfxl score`` writes (execution rate and score, suggested scores,
+    totals, grade, deviation flags)."""
+    return run("评分", score_work)
+
+
+# --- 校验 -----------------------------------------------------------------------------------------
+
+
+def _link(sheet: str, cell: str) -> str | None:
+    if not _CELL.match(cell or ""):
+        return None
+    target = "#'" + sheet.replace("'", "''") + "'!" + cell
+    text = f"{sheet}!{cell}"
+    return '=HYPERLINK("{}","{}")'.format(target.replace('"', '""'), text.replace('"', '""'))
+
+
+def findings_rows(findings: list[Finding]) -> list[list]:
+    """The 校验结果 table: header and one row per finding, a HYPERLINK to its cell."""
+    from perfxl.patch import Formula
+
+    rows: list[list] = [FINDINGS_HEADER]
+    for i, f in enumerate(findings, 1):
+        link = _link(f.sheet, f.cell)
+        rows.append([i, f.code, f.severity.label, f.sheet, f.cell, f.message,
+                     Formula(link) if link else ""])
+    return rows
+
+
+def _previous_flags(wb) -> dict[str, set[tuple[int, int]]]:
+    """Cells a previous 校验 coloured, as listed in its 校验结果 sheet (read in the snapshot)."""
+    out: dict[str, set[tuple[int, int]]] = defaultdict(set)
+    if FINDINGS_SHEET not in wb.sheetnames:
+        return out
+    ws = wb[FINDINGS_SHEET]
+    for row in ws.iter_rows(min_row=2, max_col=5, values_only=True):
+        sheet, cell = row[3], row[4]
+        if isinstance(sheet, str) and isinstance(cell, str) and (m := _CELL.match(cell)):
+            out[sheet].add(_rc(m))
+    return out
+
+
+def _rc(m: re.Match) -> tuple[int, int]:
+    from openpyxl.utils import column_index_from_string
+
+    return int(m.group(2)), column_index_from_string(m.group(1))
+
+
+def check_work(book, ui: UI) -> str:
+    from perfxl.patch import Patch, Write
+
+    wb, pf, read_findings = read_live(book, ui)
+    ui.status(f"{TITLE}：正在校验 {len(pf.projects)} 个项目……")
+    findings = [f for f in all_findings(pf, read_findings) if f.sheet != FINDINGS_SHEET]
+    # the findings sheet: replaced, never duplicated
+    names = [s.name for s in book.sheets]
+    if FINDINGS_SHEET in names:
+        book.sheets[FINDINGS_SHEET].clear_contents()
+    else:
+        book.sheets.add(FINDINGS_SHEET, after=book.sheets[len(names) - 1])
+    ui.counter.add("sheet")
+    patch = Patch()
+    patch.add(Write(FINDINGS_SHEET, "A1", findings_rows(findings)))
+    live.apply_patch(book, patch, ui.counter)
+    # colours: clear the previous run's flags, then flag this run's cells (worst severity wins)
+    colours: dict[str, dict[tuple[int, int], str | None]] = defaultdict(dict)
+    for sheet, cells in _previous_flags(wb).items():
+        if sheet in names:
+            for cell in cells:
+                colours[sheet][cell] = None
+    rank = {Severity.INFO: 0, Severity.WARNING: 1, Severity.ERROR: 2}
+    worst: dict[tuple[str, tuple[int, int]], Severity] = {}
+    for f in findings:
+        m = _CELL.match(f.cell or "")
+        if m and f.sheet in names:
+            key = (f.sheet, _rc(m))
+            if key not in worst or rank[f.severity] > rank[worst[key]]:
+                worst[key] = f.severity
+    for (sheet, cell), sev in worst.items():
+        colours[sheet][cell] = SEVERITY_FILL[sev]
+    for sheet, cells in colours.items():
+        live.color_cells(book, sheet, cells, ui.counter)
+    if not findings:
+        return f"校验完成：{len(pf.projects)} 个项目未发现问题。"
+    return (
+        f"校验完成：{_counts(findings)}。\n"
+        f"每个问题及其单元格列在“{FINDINGS_SHEET}”工作表中（点击“定位”可跳转），"
+        "有问题的单元格已标色（红：错误，黄：警告，蓝：提示）。"
+    )
+
+
+def check() -> str:
+    """校验: list every finding in the 校验结果 sheet and colour the flagged cells."""
+    return run("校验", check_work)
+
+
+# --- 新建项目, 生成自评表, 汇总, 定稿 ----------------------------------------------------------------
+
+
+def new_project_work(book, ui: UI) -> str:
+    from perfxl.forms import workbook as forms
+
+    if not hasattr(forms, "new_project_patch"):
+        raise UserError(NOT_AVAILABLE + "（模板的新建项目接口尚未完成）。")
+    wb = live.snapshot(book, ui.counter)
+    patch, title = forms.new_project_patch(wb)
+    live.apply_patch(book, patch, ui.counter)
+    return f"已新建项目工作表“{title}”。请填写项目名称、资金与绩效指标。"
+
+
+def new_project() -> str:
+    """新建项目: add a project sheet from the template."""
+    return run("新建项目", new_project_work)
+
+
+def self_evaluation_work(book, ui: UI) -> str:
+    raise UserError(NOT_AVAILABLE + "。请使用命令行生成自评表。")
+
+
+def self_evaluation() -> str:
+    """生成自评表: the self-evaluation of each declaration in the workbook."""
+    return run("生成自评表", self_evaluation_work)
+
+
+def summary_work(book, ui: UI) -> str:
+    raise UserError(NOT_AVAILABLE + "。请使用命令行生成汇总表。")
+
+
+def summary() -> str:
+    """汇总: the cross-project summary sheets."""
+    return run("汇总", summary_work)
+
+
+def finalize_work(book, ui: UI) -> str:
+    raise UserError(NOT_AVAILABLE + "。请使用命令行定稿。")
+
+
+def finalize() -> str:
+    """定稿: an emailable macro-free copy beside the workbook."""
+    return run("定稿", finalize_work)
