@@ -1,0 +1,257 @@
+"""``build_summary(paths, out)``: the summary of many files (``perfxl summary``), and
+``build_summary_sheets(workbook, pf)``: the same sheets inside one open workbook (汇总 button).
+
+Files are read one at a time and reduced to per-project rows at once (the workbook is not
+kept); only the indicator lists of self-evaluations and declarations are kept for the
+cross-year view. A file that cannot be read, or that holds no project of the two forms, is
+skipped and reported with why — it never stops the others.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from perfxl.findings import Finding
+from perfxl.model import Declaration, ProjectFile, SelfEvaluation
+from perfxl.summary import compat
+from perfxl.summary.matching import Mapping, ProjectLink, match_projects, read_mapping
+from perfxl.summary.tables import (
+    COLUMNS,
+    ProjectRows,
+    SummaryTables,
+    cross_year_rows,
+    declaration_rows,
+    finding_rows,
+    mapping_rows,
+    project_findings,
+    self_evaluation_rows,
+)
+
+INPUT_SUFFIXES = (".xlsx", ".xlsm", ".json")
+Progress = Callable[[int, int, Path], None]
+
+
+@dataclass
+class SummaryResult:
+    """What a summary run produced."""
+
+    tables: SummaryTables
+    links: list[ProjectLink] = field(default_factory=list)
+    output: Path | None = None
+    pngs: list[Path] = field(default_factory=list)
+
+    @property
+    def skipped(self) -> list[dict]:
+        return self.tables.skipped
+
+    def as_json(self) -> dict:
+        """Rows, skipped files with reasons, findings; numbers as decimal strings."""
+        t = self.tables
+        out = {
+            name: [_json_row(r, name) for r in getattr(t, name)]
+            for name in ("self_evaluations", "declarations", "deviations", "indicator_mix",
+                         "cross_year", "mapping")
+        }
+        out["stats"] = {k: _json_value(v) for k, v in t.stats().items()}
+        out["skipped"] = list(t.skipped)
+        out["findings"] = list(t.findings)
+        if self.output is not None:
+            out["output"] = str(self.output)
+        return out
+
+
+def _json_value(v):
+    if isinstance(v, Decimal):
+        return format(v, "f")
+    return v
+
+
+def _json_row(row: dict, name: str) -> dict:
+    return {k: _json_value(row.get(k)) for k in COLUMNS[name]}
+
+
+def stderr_progress(i: int, n: int, path: Path) -> None:
+    print(f"[{i}/{n}] 读取 {path.name}", file=sys.stderr, flush=True)
+
+
+def expand_paths(paths: Iterable[str | Path], exclude: Iterable[Path] = ()) -> list[Path]:
+    """Files and folders → input files (a folder gives its *.xlsx/*.xlsm/*.json, sorted).
+
+    Office lock files (``~$…``) and the summary's own output are left out.
+    """
+    skip = {Path(p).resolve() for p in exclude}
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            found = sorted(
+                f for f in p.iterdir() if f.is_file() and f.suffix.lower() in INPUT_SUFFIXES
+            )
+        else:
+            found = [p]
+        for f in found:
+            if f.name.startswith(("~$", ".~lock")) or f.resolve() in skip:
+                continue
+            if f not in out:
+                out.append(f)
+    return out
+
+
+class _Collector:
+    """Accumulates rows file by file; keeps only indicator lists for the cross-year view."""
+
+    def __init__(self) -> None:
+        self.tables = SummaryTables()
+        self.prev: dict[tuple[int, str], SelfEvaluation] = {}
+        self.cur: dict[tuple[int, str], Declaration] = {}
+
+    def add_file(
+        self, pf: ProjectFile, findings: list[Finding], label: str, path: Path | None = None
+    ) -> None:
+        findings = [*findings, *compat.check_file(pf)]
+        self.tables.findings += finding_rows(label, findings)
+        for project in pf.projects:
+            own = project_findings(project, findings)
+            if isinstance(project, SelfEvaluation):
+                scored = compat.score_project(project, pf.settings)
+                rows = self_evaluation_rows(project, scored, pf.settings, own, label)
+                self.prev[(project.year, project.name)] = project
+            else:
+                rows = declaration_rows(project, own, label)
+                self.cur[(project.year, project.name)] = project
+            for d in rows.deviations:
+                d["_path"] = str(path) if path else None
+            self.tables.add(rows)
+
+    def skip(self, path: Path, reason: str) -> None:
+        self.tables.skipped.append({"file": str(path), "reason": reason})
+
+    def finish(self, mapping: Mapping) -> list[ProjectLink]:
+        """Match projects across years: each declaration year against the latest earlier
+        self-evaluation year."""
+        links: list[ProjectLink] = []
+        cur_years = sorted({y for y, _ in self.cur})
+        prev_years = sorted({y for y, _ in self.prev})
+        for cy in cur_years:
+            earlier = [y for y in prev_years if y < cy]
+            if not earlier:
+                continue
+            py = earlier[-1]
+            prev = [k for k in self.prev if k[0] == py]
+            cur = [k for k in self.cur if k[0] == cy]
+            year_links = match_projects(prev, cur, mapping)
+            for link in year_links:
+                if not link.matched:
+                    continue
+                p = self.prev[(link.prev_year, link.prev_name)]
+                c = self.cur[(link.cur_year, link.cur_name)]
+                self.tables.cross_year += cross_year_rows(link, p, c)
+                year_findings = compat.check_years(p, c)
+                self.tables.findings += finding_rows(f"{py}→{cy}", year_findings)
+            links += year_links
+        self.tables.mapping = mapping_rows(links)
+        return links
+
+
+def build_summary(
+    paths: Iterable[str | Path],
+    out: str | Path | None,
+    *,
+    progress: Progress | None = None,
+    mapping: Mapping | None = None,
+    png_dir: str | Path | None = None,
+) -> SummaryResult:
+    """Summarise every readable file of ``paths`` (files or folders) into ``out`` (.xlsx).
+
+    ``mapping`` overrides the project matching; by default the 项目对照 sheet of an existing
+    ``out`` is read back and honoured. ``out=None`` builds the tables only (for ``--json``).
+    """
+    from perfxl.sources import load
+
+    out_path = Path(out) if out is not None else None
+    files = expand_paths(paths, exclude=[out_path] if out_path else [])
+    if mapping is None:
+        mapping = read_mapping(out_path) if out_path is not None else {}
+    collector = _Collector()
+    n = len(files)
+    for i, path in enumerate(files, start=1):
+        if progress is not None:
+            progress(i, n, path)
+        try:
+            pf, findings = load(path)
+        except Exception as exc:  # noqa: BLE001 — any unreadable file is reported, not fatal
+            collector.skip(path, _reason(exc))
+            continue
+        if not pf.projects:
+            why = "；".join(f.message for f in findings[:3])
+            collector.skip(
+                path,
+                "未找到绩效目标申报表或绩效自评表（可能是其他模板）" + (f"：{why}" if why else ""),
+            )
+            continue
+        try:
+            collector.add_file(pf, findings, path.name, path)
+        except Exception as exc:  # noqa: BLE001
+            collector.skip(path, f"汇总时出错：{_reason(exc)}")
+    links = collector.finish(mapping)
+    result = SummaryResult(collector.tables, links)
+    if out_path is not None:
+        from openpyxl import Workbook
+
+        from perfxl.atomic import atomic_save
+        from perfxl.summary.sheets import write_summary
+
+        def write(tmp: Path) -> None:
+            wb = Workbook()
+            wb.remove(wb.active)
+            write_summary(wb, collector.tables, out_dir=out_path.parent)
+            wb.save(tmp)
+
+        atomic_save(out_path, write)
+        result.output = out_path
+    if png_dir is not None:
+        from perfxl.summary.charts import export_pngs
+
+        result.pngs = export_pngs(collector.tables, Path(png_dir))
+    return result
+
+
+def _reason(exc: BaseException) -> str:
+    from perfxl.sources import InputError
+
+    if isinstance(exc, InputError):
+        return str(exc)
+    import zipfile
+
+    if isinstance(exc, zipfile.BadZipFile):
+        return "文件已损坏或不是 Excel 工作簿（无法解压）"
+    return f"无法读取（{type(exc).__name__}：{exc}）"
+
+
+def summary_tables(pf: ProjectFile, findings: list[Finding] = (), label: str = "") -> SummaryTables:
+    """The summary tables of one ProjectFile (e.g. the open workbook), values only."""
+    c = _Collector()
+    c.add_file(pf, list(findings), label)
+    c.finish({})
+    return c.tables
+
+
+def build_summary_sheets(workbook, pf: ProjectFile, findings: list[Finding] = (), *,
+                         label: str = "本工作簿", mapping: Mapping | None = None) -> SummaryTables:
+    """For the 汇总 button: add the summary sheets to the open openpyxl ``workbook`` whose
+    projects ``pf`` was read from (``read_projects``), with hyperlinks from the deviations back
+    to the source cells. Existing summary sheets are replaced; the 项目对照 sheet already in the
+    workbook is honoured. Returns the tables (values, for a status message)."""
+    from perfxl.summary.matching import MAPPING_SHEET, mapping_from_rows
+    from perfxl.summary.sheets import write_summary
+
+    if mapping is None and MAPPING_SHEET in workbook.sheetnames:
+        mapping = mapping_from_rows(workbook[MAPPING_SHEET].iter_rows(values_only=True))
+    c = _Collector()
+    c.add_file(pf, list(findings), label)
+    c.finish(mapping or {})
+    write_summary(workbook, c.tables, same_workbook=True)
+    return c.tables
