@@ -124,6 +124,31 @@ def cmd_export(args: argparse.Namespace) -> int:
     return _status(findings)
 
 
+def cmd_summary(args: argparse.Namespace) -> int:
+    from perfxl.findings import Severity
+    from perfxl.summary.build import build_summary, stderr_progress
+
+    if not args.output and not args.json:
+        raise InputError("请用 -o 指定汇总工作簿，或用 --json 输出")
+    result = build_summary(
+        args.inputs, args.output, progress=stderr_progress, png_dir=args.png
+    )
+    if args.json:
+        _print_json(result.as_json())
+    else:
+        stats = result.tables.stats()
+        print(f"已汇总 自评 {stats['self_evaluations']} 个项目、申报 {stats['declarations']} 个项目："
+              f"{result.output}")
+        for path in result.pngs:
+            print(f"图表：{path}")
+    for skipped in result.skipped:
+        print(f"未汇总 {skipped['file']}：{skipped['reason']}", file=sys.stderr)
+    if not result.tables.self_evaluations and not result.tables.declarations:
+        return EXIT_UNREADABLE
+    errors = any(f["severity"] == Severity.ERROR.label for f in result.tables.findings)
+    return EXIT_FINDINGS if errors or result.skipped else EXIT_OK
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from perfxl.demo import run_demo
 
@@ -182,6 +207,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("input")
     p.add_argument("-o", "--output")
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("summary", help="汇总多个申报表/自评表（文件或文件夹）为汇总工作簿")
+    p.add_argument("inputs", nargs="+", metavar="FILES", help="工作簿或 JSON，文件夹取其中 *.xlsx/*.json")
+    p.add_argument("-o", "--output", help="汇总工作簿（.xlsx）；已存在时沿用其“项目对照”表")
+    p.add_argument("--json", action="store_true", help="以 JSON 输出汇总行、未读取文件与问题")
+    p.add_argument("--png", metavar="DIR", help="同时把图表导出为 PNG 到此文件夹")
+    p.set_defaults(func=cmd_summary)
 
     p = sub.add_parser("demo", help="用示例数据生成申报表与自评表工作簿并评分")
     p.add_argument("-o", "--output", default="demo", help="输出目录（默认 demo）")
