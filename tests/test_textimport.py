@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from decimal import Decimal
 from pathlib import Path
@@ -128,7 +129,12 @@ def test_printed_totals_cross_check():
         assert printed.grade == "优"
         totals.append(str(printed.total_score))
     assert totals == ["90.98", "92", "90.91", "92"]
-    assert [str(p.fund_rates["total"]) for p in result.printed] == ["99.84", "100.00", "79.18", "100.00"]
+    published = json.loads((FIXTURES / "published_2023.json").read_text(encoding="utf-8"))
+    assert [
+        {"name": p.name, "execution_rate": str(p.fund_rates["total"]),
+         "execution_score": str(p.fund_score), "total": str(p.total_score), "grade": p.grade}
+        for p in result.printed
+    ] == published
 
 
 def test_declaration_seed_values():
@@ -330,8 +336,16 @@ def test_unreadable_text_never_raises():
     assert findings[0].severity is Severity.WARNING
     text = SELF.replace("30.00\t27.00", "30.00\t二十七")
     pf, findings = read_text(text)
-    assert pf.projects[0].indicators[2].score is None
-    assert any(f.code == "I911" and f.cell == _line_of(text, "服务作用") for f in findings)
+    ind = pf.projects[0].indicators[2]
+    assert (ind.score, str(ind.weight), ind.reason) == (None, "30.00", "尚有提升空间")
+    assert codes(findings) == [("I912", _line_of(text, "服务作用"))]
+    assert "得分“二十七”无法读取" in findings[0].message
+
+
+def test_money_unit_from_the_form():
+    pf, findings = read_text(SELF.replace("项目资金 (万元)", "项目资金（元）"))
+    assert pf.settings.money_unit == "元" and findings == []
+    assert read_text(SELF)[0].settings.money_unit == "万元"
 
 
 def test_path_bytes_and_text_agree(tmp_path):
@@ -344,6 +358,9 @@ def test_path_bytes_and_text_agree(tmp_path):
     assert by_str.model_dump() == by_path.model_dump()
     by_bytes = read_text_full(SELF.encode("utf-8")).project_file
     assert by_bytes.model_dump() == by_path.model_dump()
+    missing, findings = read_text(str(tmp_path / "nope.txt"))
+    assert missing.projects == [] and [f.code for f in findings] == ["I913"]
+    assert "找不到文件" in findings[0].message
     crlf, _ = read_text(SELF.replace("\n", "\r\n"))
     assert crlf.model_dump() == by_path.model_dump()
 
@@ -370,3 +387,4 @@ def test_mangled_text_never_raises(data):
     pf, findings = read_text("\n".join(lines))
     assert isinstance(pf, ProjectFile)
     assert all(f.cell == "" or f.cell.startswith("第") for f in findings)
+    assert not any("读取文本时出错" in f.message for f in findings)  # no internal exception

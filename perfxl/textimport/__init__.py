@@ -10,6 +10,7 @@ Derived numbers printed on the forms (执行率, 得分, 总分, 评分等级) a
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,6 +42,8 @@ def read_text_full(path_or_text: str | os.PathLike | bytes) -> TextImport:
     sink = Sink(sheet)
     if problem:
         sink.add(*problem)
+        if problem[0] == "I913":
+            return TextImport(ProjectFile(), sink.findings)
     try:
         return _parse(text, sink)
     except Exception as exc:  # never raise on bad text: report it
@@ -62,7 +65,10 @@ def _load(src) -> tuple[str, str, tuple | None]:
             return path.name, "", ("I913", None, f"无法读取文件“{path}”：{exc}")
         text, problem = _decode(data)
         return path.name, text, problem
-    return "文本", str(src), None
+    text = str(src)
+    if "\n" not in text and "\t" not in text and re.search(r"\.(txt|tsv|text)$", text, re.I):
+        return Path(text).name, "", ("I913", None, f"找不到文件“{text}”")
+    return "文本", text, None
 
 
 def _is_file(s: str) -> bool:

@@ -13,6 +13,8 @@ Every guess is reported as an I9xx finding naming the line.
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -135,6 +137,9 @@ def split_row(line: Line, kind: str) -> Row | None:
     return row
 
 
+_NUMBER_WORDS = re.compile(r"^[0-9０-９.．零〇一二两三四五六七八九十百点分]+$")
+
+
 def _split_self(row: Row, rest: list[Cell]) -> None:
     # weight and score: the last two consecutive plain numbers (分值, 得分)
     pair = None
@@ -146,8 +151,12 @@ def _split_self(row: Row, rest: list[Cell]) -> None:
         if nums:
             pair = nums[-1]
             row.weight = rest[pair]
-            row.notes.append(f"只找到一个分数“{rest[pair].text}”，按分值处理，得分为空")
-            before, row.reason = rest[:pair], rest[pair + 1 :]
+            after = rest[pair + 1 :]
+            if after and _NUMBER_WORDS.match(after[0].norm):
+                row.score = after.pop(0)  # unreadable, reported by _decimal
+            else:
+                row.notes.append(f"只找到一个分数“{rest[pair].text}”，按分值处理，得分为空")
+            before, row.reason = rest[:pair], after
         else:
             before = rest
     else:
