@@ -15,8 +15,8 @@ Decisions (documented here and in the report):
 - **Suggested score for a qualitative level (R5)** is the top of the band: 达成 → the full
   weight; 部分达成 and 未达成, whose bands are open at the top, get the largest *whole* score
   strictly inside the band (weight 8 → 6, weight 4 → 3, weight 3 → 2, weight 10 → 7 — what the
-  seed evaluators typed), or, when no whole number fits in the band (weights under 5), the
-  largest 2-decimal score inside it (``hi × weight − 0.01``). See :func:`band_top`.
+  seed evaluators typed), or, when no whole number fits in the band (small weights), the
+  largest 2-decimal score inside it (weight 1 → 0.79). See :func:`band_top`.
 - **Overrun of a lower-is-better target (R3)** uses ``settings.overrun_formula``; the default
   ``linear`` gives ``weight × (1 − (actual − target) / target)``, 0 at twice the target.
 """
@@ -199,11 +199,14 @@ def band_top(level: Achievement, weight: Decimal) -> Decimal:
     """R5 suggested score: the top of the level's band.
 
     达成: the full weight. 部分达成/未达成 (bands open at the top): the largest whole number
-    strictly below ``hi × weight`` if it is still inside the band, else ``hi × weight − 0.01``
-    (the largest 2-decimal score inside it). Weight 8 → 部分达成 6, 未达成 4; weight 10 → 7, 5;
-    weight 3 → 2, 1; weight 1 → 0.79, 0.59.
+    strictly below ``hi × weight`` if it is at least 1 and still inside the band (what staff
+    type: the seed has 部分达成 6/8, 3/4, 2/3); else the largest 2-decimal score strictly below
+    ``hi × weight``. Weight 8 → 部分达成 6, 未达成 4; weight 10 → 7, 5; weight 3 → 2, 1;
+    weight 1 → 0.79, 0.59.
     Excel (部分达成, w = weight):
-    ``=IF(CEILING(ROUND(w*0.8,9),1)-1>=w*0.6,CEILING(ROUND(w*0.8,9),1)-1,w*0.8-0.01)``
+    ``=IF(AND(CEILING(ROUND(w*0.8,9),1)-1>=w*0.6,CEILING(ROUND(w*0.8,9),1)-1>=1),``
+    ``CEILING(ROUND(w*0.8,9),1)-1,``
+    ``CEILING(ROUND(w*0.8,9),0.01)-0.01)``
     (未达成: 0.6 and 0 instead of 0.8 and 0.6).
     """
     lo, hi = band(level)
@@ -211,9 +214,9 @@ def band_top(level: Achievement, weight: Decimal) -> Decimal:
         return weight
     top = hi * weight
     whole = top.to_integral_value(rounding=ROUND_CEILING) - 1
-    if whole >= lo * weight and whole >= 0:
+    if whole >= lo * weight and whole >= 1:
         return whole
-    return max(top - _CENT, _ZERO)
+    return max(top.quantize(_CENT, rounding=ROUND_CEILING) - _CENT, _ZERO)
 
 
 def suggest_score(

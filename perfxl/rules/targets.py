@@ -92,6 +92,7 @@ _SUFFIX_COMPARATORS = (
     ("以下", "≤"),
     ("以内", "≤"),
 )
+_APPROXIMATE = ("左右", "上下", "约", "以上", "以下", "以内", "之间")
 _SIGNS = frozenset("≥≧⩾≤≦⩽<>=")
 _PERCENT_SPELLINGS = ("百分比", "百分率", "%")
 
@@ -198,6 +199,8 @@ def _parse_quantity(s: str) -> tuple[Decimal, str | None]:
         raise _Unreadable(f"数值后的“{rest}”不是单位")
     if any(c in unit for c in "≥≤<>=≧≦"):
         raise _Unreadable(f"数值后的“{rest}”不是单位")
+    if any(word in unit for word in _APPROXIMATE):
+        raise _Unreadable(f"数值后的“{rest}”不是单位（含“左右/约/以上”等近似写法）")
     if len(unit) > 12:
         raise _Unreadable(f"数值后的“{rest}”过长，不像单位")
     return value, normalize_unit(unit)
