@@ -64,14 +64,14 @@ def read_number(value: object) -> NumberCell:
     if isinstance(value, Decimal):
         if not value.is_finite():
             raise CellValueError(f"应为数字，单元格中是 {value}")
-        return NumberCell(value)
+        return NumberCell(_in_range(value, value))
     if isinstance(value, int):
-        return NumberCell(Decimal(value))
+        return NumberCell(_in_range(Decimal(value), value))
     if isinstance(value, float):
         if math.isnan(value) or math.isinf(value):
             raise CellValueError("应为数字，单元格中是无效数值（NaN 或无穷大）")
         # repr gives the shortest string that round-trips: 0.1 → "0.1", not 0.1000000000000000055…
-        return NumberCell(Decimal(repr(value)))
+        return NumberCell(_in_range(Decimal(repr(value)), value))
     if isinstance(value, (dt.datetime, dt.date, dt.time, dt.timedelta)):
         raise CellValueError(f"应为数字，单元格中是日期或时间 {value}；请把单元格格式改为“数值”")
     if not isinstance(value, str):
@@ -102,9 +102,17 @@ def read_number(value: object) -> NumberCell:
         number = Decimal(text)
     except InvalidOperation as exc:  # pragma: no cover - the regex admits only valid numbers
         raise CellValueError(f"“{_short(value)}”不是数字") from exc
-    if not number.is_finite() or abs(number.adjusted()) > 20:
-        raise CellValueError(f"“{_short(value)}”超出合理的数值范围")
+    _in_range(number, value)
     return NumberCell(-number if negative else number, was_text=True, percent=percent)
+
+
+MAX_MAGNITUDE = 15  # |x| < 10**15: far above any budget in 元, and safe for 28-digit Decimal maths
+
+
+def _in_range(number: Decimal, raw: object) -> Decimal:
+    if not number.is_finite() or (number != 0 and number.adjusted() >= MAX_MAGNITUDE):
+        raise CellValueError(f"“{_short(raw)}”超出合理的数值范围（应小于 10 的 {MAX_MAGNITUDE} 次方）")
+    return number
 
 
 def parse_number_cell(value: object) -> Decimal:

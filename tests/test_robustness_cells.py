@@ -87,6 +87,10 @@ def test_blank_and_dash_cells(raw):
         (float("inf"), "无穷大"),
         (dt.datetime(2026, 1, 1), "日期"),
         ("1e999", "范围"),
+        ("1E+20", "范围"),
+        (1e300, "范围"),
+        (10**16, "范围"),
+        (Decimal("1E+30"), "范围"),
         (object(), "无法识别"),
     ],
 )
