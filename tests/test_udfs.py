@@ -1,0 +1,89 @@
+"""Worksheet functions (perfxl.udfs): thin, array-capable wrappers over the rules.
+
+1. On every seed indicator they give what the core gives (score_project), one cell at a time
+   and as whole columns in one call.
+2. On every seed indicator they give what the template's native formulas give after a
+   LibreOffice recalculation (design.md §2) — see ``test_udfs_equal_native_formulas``.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from perfxl import udfs
+from perfxl.model import SelfEvaluation
+from perfxl.rules.scoring import score_project
+
+
+def _rows(pf):
+    for project in pf.projects:
+        scored = score_project(project, pf.settings)
+        for ind, s in zip(project.indicators, scored.indicators):
+            yield project, ind, s
+
+
+def _f(value):
+    return "" if value is None else float(value)
+
+
+def test_seed_indicators_one_cell_at_a_time(self_evaluations):
+    n = 0
+    for project, ind, s in _rows(self_evaluations):
+        got = udfs.PERFXL_SCORE(ind.target, ind.actual, float(ind.weight))
+        assert got == _f(s.suggested), (project.name, ind.name)
+        assert udfs.PERFXL_RATIO(ind.target, ind.actual) == _f(s.ratio), (project.name, ind.name)
+        n += 1
+    assert n >= 30  # every indicator of the four 2023 projects
+
+
+def test_seed_columns_in_one_call(self_evaluations):
+    rows = list(_rows(self_evaluations))
+    targets = [[ind.target] for _, ind, _ in rows]
+    actuals = [[ind.actual] for _, ind, _ in rows]
+    weights = [[float(ind.weight)] for _, ind, _ in rows]
+    scores = udfs.PERFXL_SCORE(targets, actuals, weights)
+    ratios = udfs.PERFXL_RATIO(targets, actuals)
+    assert scores == [[_f(s.suggested)] for _, _, s in rows]
+    assert ratios == [[_f(s.ratio)] for _, _, s in rows]
+    # a scalar weight broadcasts over the column
+    assert len(udfs.PERFXL_SCORE(targets, actuals, [[10.0]])) == len(rows)
+
+
+def test_known_seed_values():
+    # 热线派遣人员数量: ≥9.00(人), actual 8.00(人), weight 6 → 6 × 8/9 = 5.333 → 5.33 (R2, R6r)
+    assert udfs.PERFXL_SCORE("≥9.00(人)", "8.00(人)", 6.0) == 5.33
+    assert udfs.PERFXL_SCORE("≥9.00(人)", "8.00(人)", 6.0, "half_up") == 5.33
+    assert udfs.PERFXL_SCORE("≤187.92(万元)", "200(万元)", 10.0) == 9.35  # R3 linear overrun
+    assert udfs.PERFXL_SCORE("≤187.92(万元)", "200(万元)", 10.0, None, "ratio") == 9.39
+    assert udfs.PERFXL_SCORE("及时", "部分达成年度指标并具有一定效果", 8.0) == 6.0  # R5 band top
+    assert udfs.PERFXL_SCORE("≥9.00(人)", None, 6.0) == ""  # no actual yet
+    assert udfs.PERFXL_SCORE("≥9.00(人)", "8.00(件)", 6.0) == ""  # units differ
+    assert udfs.PERFXL_RATIO("≥28000.00(件)", "34487.00(件)") == pytest.approx(34487 / 28000)
+    assert udfs.PERFXL_RATIO("≥28000.00(件)", 34487.0) == pytest.approx(34487 / 28000)  # a number cell
+
+
+def test_grade_and_target_parser(self_evaluations):
+    totals = [[float(score_project(p, self_evaluations.settings).total)]
+              for p in self_evaluations.projects if isinstance(p, SelfEvaluation)]
+    assert udfs.PERFXL_GRADE(totals) == [["优"]] * 4  # 90.98, 92, 90.91, 92 (domain.md §4)
+    assert [udfs.PERFXL_GRADE(x) for x in (90, 89.99, 80, 60, 59.99, None, "")] == [
+        "优", "良", "良", "中", "差", "", ""]
+    parsed = udfs.PERFXL_TARGET([["≥9.00(人)"], [">=90%"], ["及时"], ["≥(人)"], [None]])
+    assert parsed[:3] == [["≥", 9.0, "人", ""], ["≥", 90.0, "%", ""], ["", "", "", "及时"]]
+    assert parsed[3][:3] == ["", "", ""] and "无法识别" in parsed[3][3]
+    assert parsed[4] == ["", "", "", ""]
+
+
+def test_mismatched_shapes_are_refused_in_chinese():
+    with pytest.raises(ValueError, match="行列数不一致"):
+        udfs.PERFXL_SCORE([["≥1(人)"], ["≥2(人)"]], [["1(人)"], ["1(人)"], ["1(人)"]], [[1.0]])
+
+
+def test_functions_are_named_for_finalize_to_freeze():
+    from perfxl.finalize import is_udf_formula
+
+    for name in ("PERFXL_SCORE", "PERFXL_RATIO", "PERFXL_GRADE", "PERFXL_TARGET"):
+        assert callable(getattr(udfs, name))
+        assert is_udf_formula(f"={name}(A1,B1,C1)")
