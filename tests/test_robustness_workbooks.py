@@ -1,0 +1,301 @@
+"""Broken workbooks (issue 8): seed workbooks written with ``write_projects``, then damaged the
+way emailed copies come back — numbers typed as text, garbage, error values, deleted rows,
+unmerged cells, renamed, missing or duplicated sheets. ``sources.load``, ``check_file`` and the
+CLI never raise, and each defect injected into a field's cell is reported at that cell.
+
+Workbooks are built in memory from one seed workbook per form (a few hundred examples in all).
+"""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from perfxl.cellvalues import CellValueError, parse_optional_number
+from perfxl.sources import InputError, load
+from tests.conftest import load_seed
+
+workbook = pytest.importorskip("perfxl.forms.workbook")
+checks = pytest.importorskip("perfxl.rules.checks")
+targets = pytest.importorskip("perfxl.rules.targets")
+
+SEED_NAMES = ("self_evaluation_2023.json", "declaration_2026.json")
+NUMBER_FIELDS = ("weight", "score", "initial_budget", "budget", "executed", "project_total",
+                 "project_fiscal", "project_other", "annual_total", "annual_fiscal",
+                 "annual_carryover", "annual_other")
+TEXT_FIELDS = ("target",)
+DATE_FIELDS = ("start_date", "end_date")
+
+
+def fuzz(n: int) -> settings:
+    return settings(max_examples=n, deadline=None, derandomize=True, database=None,
+                    suppress_health_check=list(HealthCheck))
+
+
+def _objects(project):
+    yield project
+    yield from project.indicators
+    funds = project.funds
+    yield funds
+    for name in type(funds).model_fields:
+        part = getattr(funds, name)
+        if hasattr(part, "_cells"):
+            yield part
+
+
+def _locations(pf) -> dict[str, list[tuple[str, str, str]]]:
+    """kind -> [(field, sheet, cell)] for every located field of every project."""
+    out: dict[str, list[tuple[str, str, str]]] = {"number": [], "text": [], "date": []}
+    for project in pf.projects:
+        for obj in _objects(project):
+            for fld, (sheet, cell) in obj._cells.items():
+                if not cell or fld.startswith("__"):
+                    continue
+                kind = ("number" if fld in NUMBER_FIELDS else "text" if fld in TEXT_FIELDS
+                        else "date" if fld in DATE_FIELDS else None)
+                if kind:
+                    out[kind].append((fld, sheet, cell))
+    return out
+
+
+@pytest.fixture(scope="module")
+def seeds(tmp_path_factory):
+    """For each seed: (workbook bytes, located fields, sheet names)."""
+    out = {}
+    for name in SEED_NAMES:
+        path = tmp_path_factory.mktemp("seed") / (Path(name).stem + ".xlsx")
+        workbook.write_projects(load_seed(name), path)
+        pf, findings = workbook.read_projects(path)
+        assert pf.projects, f"{name}: seed workbook reads back no project"
+        locs = _locations(pf)
+        assert locs["number"] and locs["text"], f"{name}: reader records no cell locations"
+        out[name] = (path.read_bytes(), locs, openpyxl.load_workbook(path).sheetnames)
+    return out
+
+
+def test_clean_seed_workbooks_read_without_w7_errors(seeds, tmp_path):
+    for name, (data, _, _) in seeds.items():
+        p = tmp_path / "clean.xlsx"
+        p.write_bytes(data)
+        pf, findings = load(p)
+        assert len(pf.projects) == len(load_seed(name).projects)
+        assert not [f for f in findings if f.code.startswith("W") and f.severity.value == "error"], findings
+
+
+GARBAGE = ["abc", "约100", "12元", "1.2.3", "#DIV/0!", "#N/A", "#REF!", "=cmd|' /C calc'!A0", True,
+           "１２,３4５", "\x01", "—", "N/A", "2026-01-01"]
+NUMBER_TEXTS = ["1,813,200.00", "１２３", "88.38%", " 7.00 ", "８．５"]
+DATE_TEXTS = ["2026年1月1日", "2026/1/1", "明年", "#VALUE!", "2026-02-30", 12.5, "abc"]
+
+defect = st.one_of(
+    st.tuples(st.just("number_garbage"), st.sampled_from(GARBAGE)),
+    st.tuples(st.just("number_text"), st.sampled_from(NUMBER_TEXTS)),
+    st.tuples(st.just("target"), st.one_of(st.sampled_from(["", "大约九个", "≥", "≥abc(人)", "#N/A", 42]),
+                                          st.text(max_size=12))),
+    st.tuples(st.just("date"), st.sampled_from(DATE_TEXTS)),
+    st.tuples(st.just("delete_row"), st.integers(1, 60)),
+    st.tuples(st.just("unmerge"), st.integers(0, 50)),
+    st.tuples(st.just("rename_sheet"), st.sampled_from(["Sheet1", "项目", "x" * 31, "表 (2)"])),
+    st.tuples(st.just("delete_sheet"), st.integers(0, 50)),
+    st.tuples(st.just("copy_sheet"), st.integers(0, 50)),
+    st.tuples(st.just("wrong_type"), st.sampled_from([3.5, True, 0, -1])),
+)
+
+
+def _set(ws, cell: str, value) -> None:
+    c = ws[cell]
+    if type(c).__name__ == "MergedCell":  # write the merge's anchor instead
+        for rng in ws.merged_cells.ranges:
+            if cell in rng:
+                c = ws.cell(rng.min_row, rng.min_col)
+                break
+    c.value = value
+
+
+def _inject(data: bytes, locs, sheetnames, defects, draw_index) -> tuple[bytes, list[tuple[str, str, str, object]]]:
+    wb = openpyxl.load_workbook(io.BytesIO(data))
+    expected: list[tuple[str, str, str, object]] = []  # (kind, sheet, cell, value)
+    structural = False
+    touched: set[tuple[str, str]] = set()
+    for (kind, arg), i in zip(defects, draw_index):
+        if kind in ("number_garbage", "number_text", "wrong_type") and locs["number"]:
+            fld, sheet, cell = locs["number"][i % len(locs["number"])]
+            if sheet in wb.sheetnames and (sheet, cell) not in touched:
+                _set(wb[sheet], cell, arg)
+                touched.add((sheet, cell))
+                expected.append((kind, sheet, cell, arg))
+        elif kind == "target" and locs["text"]:
+            fld, sheet, cell = locs["text"][i % len(locs["text"])]
+            if sheet in wb.sheetnames and (sheet, cell) not in touched:
+                _set(wb[sheet], cell, arg)
+                touched.add((sheet, cell))
+                expected.append((kind, sheet, cell, arg))
+        elif kind == "date" and locs["date"]:
+            fld, sheet, cell = locs["date"][i % len(locs["date"])]
+            if sheet in wb.sheetnames and (sheet, cell) not in touched:
+                _set(wb[sheet], cell, arg)
+                touched.add((sheet, cell))
+                expected.append((kind, sheet, cell, arg))
+        elif kind == "delete_row":
+            ws = wb.worksheets[i % len(wb.worksheets)]
+            ws.delete_rows(arg)
+            structural = True
+        elif kind == "unmerge":
+            ws = wb.worksheets[i % len(wb.worksheets)]
+            for rng in list(ws.merged_cells.ranges)[: arg % 7 + 1]:
+                ws.unmerge_cells(str(rng))
+            structural = True
+        elif kind == "rename_sheet":
+            ws = wb.worksheets[i % len(wb.worksheets)]
+            if arg not in wb.sheetnames:
+                ws.title = arg
+            structural = True
+        elif kind == "delete_sheet" and len(wb.worksheets) > 1:
+            del wb[wb.sheetnames[arg % len(wb.sheetnames)]]
+            structural = True
+        elif kind == "copy_sheet":
+            wb.copy_worksheet(wb.worksheets[arg % len(wb.worksheets)])
+            structural = True
+    buf = io.BytesIO()
+    wb.save(buf)
+    # Once rows or sheets move, the injected cells' addresses are no longer the fields' cells.
+    return buf.getvalue(), ([] if structural else expected)
+
+
+def _number_ok(value) -> bool:
+    try:
+        return parse_optional_number(value) is not None
+    except CellValueError:
+        return False
+
+
+@fuzz(250)
+@given(st.sampled_from(SEED_NAMES), st.lists(defect, min_size=1, max_size=4),
+       st.lists(st.integers(0, 10_000), min_size=4, max_size=4))
+def test_broken_workbooks_never_crash_and_defects_are_reported_at_their_cell(seeds, tmp_path_factory, name, defects, idx):
+    data, locs, sheetnames = seeds[name]
+    broken, expected = _inject(data, locs, sheetnames, defects, idx)
+    path = tmp_path_factory.mktemp("broken") / "broken.xlsx"
+    path.write_bytes(broken)
+    try:
+        pf, findings = load(path)
+    except InputError:
+        return  # a clear refusal (exit 2) is allowed for structural damage, never a traceback
+    findings = [*findings, *checks.check_file(pf)]
+    for f in findings:
+        assert f.code and f.message and f.sheet is not None
+    at = {(f.sheet, f.cell) for f in findings}
+    for kind, sheet, cell, value in expected:
+        if kind == "number_garbage" and value not in ("—", "N/A"):
+            assert (sheet, cell) in at, f"{kind} {value!r} at {sheet}!{cell} not reported: {findings}"
+        elif kind == "number_text":
+            assert _number_ok(value)
+            # read leniently (value kept) or reported; never silently dropped to blank
+            assert (sheet, cell) in at or _read_back(pf, sheet, cell) is not None, (value, sheet, cell)
+        elif kind == "target" and not isinstance(value, int):
+            text = str(value)
+            try:
+                targets.parse_target(text)
+            except ValueError:
+                assert (sheet, cell) in at, f"target {value!r} at {sheet}!{cell} not reported: {findings}"
+        elif kind == "date" and value in ("明年", "#VALUE!", "2026-02-30", "abc"):
+            assert (sheet, cell) in at, f"date {value!r} at {sheet}!{cell} not reported: {findings}"
+
+
+def _read_back(pf, sheet: str, cell: str):
+    for project in pf.projects:
+        for obj in _objects(project):
+            for fld, where in obj._cells.items():
+                if where == (sheet, cell):
+                    return getattr(obj, fld, None)
+    return None
+
+
+@fuzz(40)
+@given(st.sampled_from(SEED_NAMES), st.lists(defect, min_size=1, max_size=3),
+       st.lists(st.integers(0, 10_000), min_size=3, max_size=3))
+def test_cli_never_shows_internal_error(seeds, tmp_path_factory, capsys, name, defects, idx):
+    import os
+
+    from perfxl.cli import main
+
+    os.environ.setdefault("PERFXL_HOME", str(tmp_path_factory.getbasetemp() / "home"))
+    data, locs, sheetnames = seeds[name]
+    broken, _ = _inject(data, locs, sheetnames, defects, idx)
+    path = tmp_path_factory.mktemp("cli") / "broken.xlsx"
+    path.write_bytes(broken)
+    code = main(["check", str(path), "--json"])
+    out, err = capsys.readouterr()
+    assert code in (0, 1, 2)
+    assert "内部错误" not in err and "Traceback" not in err, err
+
+
+def test_empty_workbook_and_foreign_workbook(tmp_path):
+    """A valid .xlsx with no perfxl form in it: a clear answer, not a traceback."""
+    for rows in ([], [["姓名", "电话"], ["张三", "123"]]):
+        wb = openpyxl.Workbook()
+        for r in rows:
+            wb.active.append(r)
+        p = tmp_path / f"foreign{len(rows)}.xlsx"
+        wb.save(p)
+        try:
+            pf, findings = load(p)
+        except InputError as exc:
+            assert str(exc)
+        else:
+            assert not pf.projects and findings, "a workbook with no form should say so"
+
+
+def test_formula_injection_text_round_trips_as_text(tmp_path):
+    """A project whose texts look like formulas is written and read back unchanged, as text."""
+    pf = load_seed("self_evaluation_2023.json")
+    project = pf.projects[0]
+    project.name = "=cmd|' /C calc'!A0"
+    ind = project.indicators[0]
+    ind.name, ind.reason = "+1+1", "@SUM(A1:A9)"
+    ind2 = project.indicators[1]
+    ind2.reason = "-2+3"
+    project.expected_goal = "=HYPERLINK(\"http://x\",\"点击\")"
+    path = tmp_path / "inj.xlsx"
+    workbook.write_projects(pf, path)
+    wb = openpyxl.load_workbook(path)
+    formulas = [c.coordinate + ":" + str(c.value) for ws in wb for row in ws.iter_rows() for c in row
+                if c.data_type == "f" and any(s in str(c.value) for s in ("cmd|", "+1+1", "@SUM", "-2+3", "HYPERLINK"))]
+    assert not formulas, f"injected text became formulas: {formulas}"
+    back, _ = workbook.read_projects(path)
+    got = back.projects[0]
+    assert got.name == "=cmd|' /C calc'!A0"
+    assert (got.indicators[0].name, got.indicators[0].reason) == ("+1+1", "@SUM(A1:A9)")
+    assert got.indicators[1].reason == "-2+3"
+    assert got.expected_goal == project.expected_goal
+
+
+def test_macro_workbook_read_and_output_is_xlsx(tmp_path, seeds):
+    """An .xlsm carrying a VBA project is read like any workbook; nothing runs; outputs are .xlsx."""
+    import zipfile
+
+    data, _, _ = seeds["self_evaluation_2023.json"]
+    src = tmp_path / "src.xlsx"
+    src.write_bytes(data)
+    xlsm = tmp_path / "返回.xlsm"
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(xlsm, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            zout.writestr(info.filename, zin.read(info.filename))
+        zout.writestr("xl/vbaProject.bin", b"\xd0\xcf\x11\xe0 Sub Auto_Open(): Shell \"calc\": End Sub")
+    pf, findings = load(xlsm)
+    assert len(pf.projects) == 4
+    assert "H955" in {f.code for f in findings}
+    from perfxl.safety import output_path
+
+    out = output_path(xlsm)
+    assert out.suffix == ".xlsx"
+    workbook.write_projects(pf, out)
+    with zipfile.ZipFile(out) as z:
+        assert not [n for n in z.namelist() if "vba" in n.lower()]
+        assert "macroEnabled" not in z.read("[Content_Types].xml").decode()
