@@ -20,6 +20,9 @@ def backup_path(path: Path) -> Path:
 def atomic_save(path: str | Path, write: Callable[[Path], None], *, backup: bool = False) -> Path:
     """Call ``write(tmp)`` to produce the new file, then move it over ``path`` atomically."""
     path = Path(path)
+    from perfxl.safety import check_writable  # never overwrite a file open in Excel (~$ lock)
+
+    check_writable(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
     os.close(fd)
