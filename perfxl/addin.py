@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from pathlib import Path
 from typing import Callable
 
 from perfxl.adapters import live
@@ -115,10 +116,20 @@ def _known_error(exc: Exception) -> str | None:
 # --- reading the live workbook --------------------------------------------------------------------
 
 
+def _forms():
+    """The template's workbook module (perfxl.forms.workbook)."""
+    try:
+        from perfxl.forms import workbook
+    except ModuleNotFoundError as exc:
+        if exc.name != "perfxl.forms.workbook":
+            raise
+        raise UserError(NOT_AVAILABLE + "（模板工作簿的读写模块尚未安装）。") from exc
+    return workbook
+
+
 def read_live(book, ui: UI):
     """(snapshot, ProjectFile, reader findings) of the workbook on screen."""
-    from perfxl.forms import workbook as forms
-
+    forms = _forms()
     wb = live.snapshot(book, ui.counter)
     pf, findings = forms.read_workbook(wb)
     if not pf.projects:
@@ -144,8 +155,9 @@ def _counts(findings: list[Finding]) -> str:
 
 
 def score_work(book, ui: UI) -> str:
-    from perfxl.forms import workbook as forms
     from perfxl.report import score_all
+
+    forms = _forms()
 
     wb, pf, read_findings = read_live(book, ui)
     ui.status(f"{TITLE}：正在计算 {len(pf.projects)} 个项目的得分……")
@@ -265,8 +277,7 @@ def check() -> str:
 
 
 def new_project_work(book, ui: UI) -> str:
-    from perfxl.forms import workbook as forms
-
+    forms = _forms()
     if not hasattr(forms, "new_project_patch"):
         raise UserError(NOT_AVAILABLE + "（模板的新建项目接口尚未完成）。")
     wb = live.snapshot(book, ui.counter)
@@ -280,17 +291,102 @@ def new_project() -> str:
     return run("新建项目", new_project_work)
 
 
+def output_dir(book) -> Path:
+    """Where a handler writes a new file: beside the workbook, or (an unsaved workbook)
+    the user's Documents folder."""
+    try:
+        full = Path(book.fullname)
+    except Exception:
+        full = Path(book.name)
+    if full.is_absolute() and full.parent.is_dir():
+        return full.parent
+    docs = Path.home() / "Documents"
+    return docs if docs.is_dir() else Path.home()
+
+
+def _open_in_excel(book, path: Path) -> bool:
+    """Open a written file in the same Excel (desktop only); False where that is impossible."""
+    if live.engine_name(book) == "remote":
+        return False
+    try:
+        book.app.books.open(str(path))
+        return True
+    except Exception:
+        return False
+
+
 def self_evaluation_work(book, ui: UI) -> str:
-    raise UserError(NOT_AVAILABLE + "。请使用命令行生成自评表。")
+    from perfxl.carry import carry_file
+    from perfxl.forms.workbook import write_projects
+    from perfxl.finalize import safe_component
+
+    _, pf, _ = read_live(book, ui)
+    new, _ = carry_file(pf)
+    if not new.projects:
+        raise UserError("此工作簿中没有绩效目标申报表，无法生成自评表。")
+    ui.status(f"{TITLE}：正在生成 {len(new.projects)} 个项目的自评表……")
+    year = new.projects[0].year
+    stem = safe_component(Path(book.name).stem)
+    out = output_dir(book) / f"{year}年度_{stem}_绩效自评表.xlsx"
+    write_projects(new, out)
+    opened = _open_in_excel(book, out)
+    return (
+        f"已生成 {len(new.projects)} 个项目的绩效自评表：\n{out}\n"
+        + ("已在 Excel 中打开。" if opened else "请在 Excel 中打开该文件填写实际完成值。")
+        + "请填写实际完成值与得分，然后点击“评分”。"
+    )
 
 
 def self_evaluation() -> str:
-    """生成自评表: the self-evaluation of each declaration in the workbook."""
+    """生成自评表: the self-evaluation of each declaration in the workbook (a new workbook)."""
     return run("生成自评表", self_evaluation_work)
 
 
+def _summary_value(value, kind: str):
+    from decimal import Decimal
+
+    from perfxl.patch import Formula
+
+    if kind == "link" and isinstance(value, str) and "!" in value:
+        sheet, cell = value.rsplit("!", 1)
+        link = _link(sheet, cell)
+        return Formula(link) if link else value
+    if isinstance(value, Decimal):
+        return value
+    return value
+
+
 def summary_work(book, ui: UI) -> str:
-    raise UserError(NOT_AVAILABLE + "。请使用命令行生成汇总表。")
+    """Values of every summary table, one sheet each, replaced on every run."""
+    from perfxl.patch import Patch, Write
+    from perfxl.summary.build import summary_tables
+    from perfxl.summary.sheets import SHEETS
+    from perfxl.summary.tables import COLUMNS
+
+    _, pf, read_findings = read_live(book, ui)
+    ui.status(f"{TITLE}：正在汇总 {len(pf.projects)} 个项目……")
+    tables = summary_tables(pf, all_findings(pf, read_findings), "本工作簿")
+    names = [s.name for s in book.sheets]
+    patch = Patch()
+    written = []
+    for key, (title, _table, _attr) in SHEETS.items():
+        if key not in COLUMNS or key == "skipped":
+            continue
+        rows = getattr(tables, key)
+        cols = COLUMNS[key]
+        if title in names:
+            book.sheets[title].clear_contents()
+        else:
+            book.sheets.add(title, after=book.sheets[len(book.sheets) - 1])
+            names.append(title)
+        ui.counter.add("sheet")
+        block = [[header for header, _ in cols.values()]]
+        for row in rows:
+            block.append([_summary_value(row.get(k), kind) for k, (_, kind) in cols.items()])
+        patch.add(Write(title, "A1", block))
+        written.append(f"{title}（{len(rows)} 行）")
+    live.apply_patch(book, patch, ui.counter)
+    return "汇总完成：" + "，".join(written) + "。\n如需带图表与公式的汇总工作簿，请使用命令行 perfxl summary。"
 
 
 def summary() -> str:
@@ -299,7 +395,20 @@ def summary() -> str:
 
 
 def finalize_work(book, ui: UI) -> str:
-    raise UserError(NOT_AVAILABLE + "。请使用命令行定稿。")
+    import tempfile
+
+    from perfxl.finalize import finalize as finalize_file
+
+    if live.engine_name(book) == "remote":
+        raise UserError("定稿需要桌面版 Excel（要先保存一份工作簿副本）。请在桌面版 Excel 中使用，或用命令行 perfxl finalize。")
+    read_live(book, ui)  # refuse early, with the usual message, when there are no projects
+    ui.status(f"{TITLE}：正在生成定稿副本……")
+    with tempfile.TemporaryDirectory(prefix="perfxl-final-") as tmp:
+        suffix = Path(book.name).suffix.lower()
+        copy = Path(tmp) / ("perfxl_live_copy" + (suffix if suffix in (".xlsx", ".xlsm") else ".xlsx"))
+        book.api.SaveCopyAs(str(copy))  # the workbook as on screen, unsaved edits included
+        result = finalize_file(copy, output_dir(book))
+    return f"已生成定稿副本（不含宏，可直接发送）：\n{result.xlsx}"
 
 
 def finalize() -> str:

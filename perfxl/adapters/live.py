@@ -73,11 +73,39 @@ def read_sheet(sheet, counter: CallCounter | None = None) -> tuple[int, int, lis
 
 
 def snapshot(book, counter: CallCounter | None = None) -> Workbook:
-    """An openpyxl workbook holding the values now on screen in ``book`` (one read per sheet).
+    """An openpyxl workbook of ``book`` as it is on screen, unsaved edits included.
 
-    Formula cells hold their computed values (that is what Excel shows); defined names are
-    copied so that the forms layer finds its fields by name as in a file.
+    Desktop Excel: one ``SaveCopyAs`` of the whole workbook into a temporary file, read with
+    openpyxl — formulas, merged cells, number formats and names included, which the forms
+    layer needs (it tells a typed score from a formula, and finds values right of merged
+    labels). Elsewhere (the remote engine, which has no files): one ``used_range.value`` per
+    sheet plus the defined names; formula cells then hold their computed values.
     """
+    if engine_name(book) != "remote":
+        try:
+            return _snapshot_by_copy(book, counter)
+        except Exception:  # e.g. a workbook Excel refuses to copy: fall back to values
+            pass
+    return _snapshot_values(book, counter)
+
+
+def _snapshot_by_copy(book, counter: CallCounter | None) -> Workbook:
+    import tempfile
+    from pathlib import Path
+
+    from openpyxl import load_workbook
+
+    suffix = Path(book.name).suffix.lower()
+    suffix = suffix if suffix in (".xlsx", ".xlsm") else ".xlsx"
+    with tempfile.TemporaryDirectory(prefix="perfxl-live-") as tmp:
+        copy = Path(tmp) / f"snapshot{suffix}"
+        book.api.SaveCopyAs(str(copy))
+        if counter is not None:
+            counter.add("read")
+        return load_workbook(copy, keep_vba=False)
+
+
+def _snapshot_values(book, counter: CallCounter | None) -> Workbook:
     wb = Workbook()
     wb.remove(wb.active)
     for sheet in book.sheets:
