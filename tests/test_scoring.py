@@ -366,3 +366,10 @@ def test_declaration_has_targets_only():
     assert all(s.actual is None and s.suggested is None for s in ps.indicators)
     assert ps.indicators[0].target.value == D("44.00")
     assert isinstance(ps.project, Declaration)
+
+
+def test_absurd_amounts_do_not_overflow():
+    # a number typed into a cell can be huge; cut2's 9-decimal step must not raise
+    assert cut2(D("1E+20"), Rounding.TRUNCATE) == D("1E+20")
+    assert execution_score(funds("1E+20", "5E+19"), Rounding.TRUNCATE) == D("5.00")
+    assert suggest("≥9.00(人)", "8.00(人)", "1E+20") == D("1E+20") * 8 / 9 // D("0.01") * D("0.01")

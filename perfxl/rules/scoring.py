@@ -24,7 +24,7 @@ Decisions (documented here and in the report):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_HALF_UP, Decimal
+from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_HALF_UP, Decimal, localcontext
 
 from perfxl.model import (
     Declaration,
@@ -76,10 +76,14 @@ def cut2(x: Decimal, rounding: Rounding | str = Rounding.TRUNCATE) -> Decimal:
     ``28.999999999999996`` so that it is not truncated to 28.99. ``half_up``: Excel
     ``ROUND(x,2)`` (half away from zero).
     """
-    x = Decimal(x).quantize(_NOISE, rounding=ROUND_HALF_UP)
-    if Rounding(rounding) is Rounding.HALF_UP:
-        return x.quantize(_CENT, rounding=ROUND_HALF_UP)
-    return x.quantize(_CENT, rounding=ROUND_DOWN)
+    x = Decimal(x)
+    with localcontext() as ctx:
+        # enough digits for the 9-decimal step even for absurd amounts typed into a cell (1E+20)
+        ctx.prec = max(40, x.adjusted() + 20) if x.is_finite() else 40
+        x = x.quantize(_NOISE, rounding=ROUND_HALF_UP)
+        if Rounding(rounding) is Rounding.HALF_UP:
+            return x.quantize(_CENT, rounding=ROUND_HALF_UP)
+        return x.quantize(_CENT, rounding=ROUND_DOWN)
 
 
 # --- R6: budget execution --------------------------------------------------------------------

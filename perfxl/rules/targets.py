@@ -201,6 +201,8 @@ def _parse_quantity(s: str) -> tuple[Decimal, str | None]:
         raise _Unreadable(f"数值后的“{rest}”不是单位")
     if any(word in unit for word in _APPROXIMATE):
         raise _Unreadable(f"数值后的“{rest}”不是单位（含“左右/约/以上”等近似写法）")
+    if re.search(r"\d\d", unit):
+        raise _Unreadable(f"数值后的“{rest}”不是单位")  # "1e999", "9人10"
     if len(unit) > 12:
         raise _Unreadable(f"数值后的“{rest}”过长，不像单位")
     return value, normalize_unit(unit)
