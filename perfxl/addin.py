@@ -131,7 +131,7 @@ def read_live(book, ui: UI):
     """(snapshot, ProjectFile, reader findings) of the workbook on screen."""
     forms = _forms()
     wb = live.snapshot(book, ui.counter)
-    pf, findings = forms.read_workbook(wb)
+    pf, findings, _maps = forms.read_workbook(wb)
     if not pf.projects:
         raise UserError(
             "此工作簿中没有找到绩效申报表或自评表。请在 perfxl 模板生成的工作簿中使用，"
@@ -161,9 +161,9 @@ def score_work(book, ui: UI) -> str:
 
     wb, pf, read_findings = read_live(book, ui)
     ui.status(f"{TITLE}：正在计算 {len(pf.projects)} 个项目的得分……")
-    patch = forms.score_patch(wb, pf)
+    patch, pf, read_findings = forms.score_patch(wb)
     ui.status(f"{TITLE}：正在写入得分……")
-    live.apply_patch(book, patch, ui.counter)
+    live.apply_patch(book, patch, ui.counter, skip=live.merged_followers(wb))
     scores = score_all(pf)
     lines = [
         f"{s.project.name}：{'总分 ' + format(s.total, 'f') + '，' + (s.grade or '') if s.total is not None else '申报表（无总分）'}"

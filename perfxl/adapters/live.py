@@ -316,7 +316,21 @@ def role_fill(role: str | None) -> str | None | type(...):
     return "#" + (rgb[-6:] if isinstance(rgb, str) else "FFFFFF")
 
 
-def apply_patch(book, patch: Patch, counter: CallCounter | None = None) -> CallCounter:
+def merged_followers(wb: Workbook) -> dict[str, set[Cell]]:
+    """Cells inside a merged range other than its top-left one, per sheet (never written:
+    Excel refuses to change part of a merged cell; the file adapter skips them too)."""
+    out: dict[str, set[Cell]] = defaultdict(set)
+    for ws in wb.worksheets:
+        for rng in ws.merged_cells.ranges:
+            for r in range(rng.min_row, rng.max_row + 1):
+                for c in range(rng.min_col, rng.max_col + 1):
+                    if (r, c) != (rng.min_row, rng.min_col):
+                        out[ws.title].add((r, c))
+    return out
+
+
+def apply_patch(book, patch: Patch, counter: CallCounter | None = None,
+                skip: dict[str, set[Cell]] | None = None) -> CallCounter:
     """Apply a patch to a live workbook with few Excel calls (see module doc).
 
     Supported: :class:`Write` (values, formulas, blocks), :class:`Style` (fill of the role),
@@ -350,7 +364,10 @@ def apply_patch(book, patch: Patch, counter: CallCounter | None = None) -> CallC
                 target.names.add(op.name, "=" + op.ref)
             counter.add("name")
     for sheet, cells in cells_of(writes).items():
-        write_cells(book, sheet, cells, counter)
+        hidden = (skip or {}).get(sheet, set())
+        cells = {k: v for k, v in cells.items() if k not in hidden}
+        if cells:
+            write_cells(book, sheet, cells, counter)
     for sheet, colours in roles.items():
         color_cells(book, sheet, colours, counter)
     return counter
