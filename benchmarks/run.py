@@ -50,6 +50,7 @@ BATCH = {
     "read": "perfxl read_projects only (reference)",
     "check": "perfxl check",
     "summary": "perfxl summary",
+    "check_2proc": "perfxl check, 2 processes (pool estimate)",
 }
 TARGETED = ("check", "summary")
 SINGLE = {
@@ -227,17 +228,47 @@ def child(kind: str, list_file: str, out: str, inner: int) -> dict:
     return result
 
 
-def run_child(kind: str, files: list[str], workdir: Path, inner: int = 1) -> dict:
-    """Run one measurement in a fresh interpreter; returns its result dict."""
-    list_file = workdir / f"files_{kind}_{len(files)}.txt"
+def _spawn(kind: str, files: list[str], workdir: Path, inner: int, tag: str = "") -> subprocess.Popen:
+    list_file = workdir / f"files_{kind}_{len(files)}{tag}.txt"
     list_file.write_text("\n".join(files), "utf-8")
-    out = workdir / f"out_{kind}.xlsx"
+    out = workdir / f"out_{kind}{tag}.xlsx"
     cmd = [sys.executable, str(Path(__file__).resolve()), "--_child", kind, "--_list", str(list_file),
            "--_out", str(out), "--_inner", str(inner)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+
+
+def _collect(proc: subprocess.Popen, kind: str, n: int) -> dict:
+    stdout, stderr = proc.communicate()
     if proc.returncode != 0:
-        return {"kind": kind, "n": len(files), "error": (proc.stderr or proc.stdout)[-2000:]}
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+        return {"kind": kind, "n": n, "error": (stderr or stdout)[-2000:]}
+    return json.loads(stdout.strip().splitlines()[-1])
+
+
+def run_child(kind: str, files: list[str], workdir: Path, inner: int = 1) -> dict:
+    """Run one measurement in a fresh interpreter; returns its result dict.
+
+    ``check_2proc`` runs ``check`` on the two halves of the files in two processes at once and
+    reports the wall time of both (start to last finish), the sum of their checks' exit codes,
+    and the larger peak memory — an upper bound for what a 2-worker pool inside perfxl gives.
+    """
+    if kind != "check_2proc":
+        return _collect(_spawn(kind, files, workdir, inner), kind, len(files))
+    half = (len(files) + 1) // 2
+    t0 = time.perf_counter()
+    procs = [_spawn("check", part, workdir, 1, f"_p{i}") for i, part in enumerate((files[:half], files[half:])) if part]
+    results = [_collect(p, "check", 0) for p in procs]
+    wall = time.perf_counter() - t0
+    errors = [r["error"] for r in results if "error" in r]
+    if errors:
+        return {"kind": kind, "n": len(files), "error": errors[0]}
+    codes: dict[str, int] = {}
+    for r in results:
+        for c, k in r["exit_codes"].items():
+            codes[c] = codes.get(c, 0) + k
+    # wall time includes two interpreter start-ups; the children's own clocks exclude them
+    return {"kind": kind, "n": len(files), "seconds": max(r["seconds"] for r in results), "wall_seconds": wall,
+            "exit_codes": codes, "rss_base_kb": max(r["rss_base_kb"] for r in results),
+            "rss_peak_kb": max(r["rss_peak_kb"] for r in results)}
 
 
 # --- the machine -------------------------------------------------------------------------------
@@ -320,7 +351,7 @@ def benchmark(n: int, repeat: int, workdir: Path, seed: int, inner: int, kinds: 
         # interleave kinds within a repeat, so a noisy neighbour hits them alike
         plan = [(k, files) for k in batch_kinds]
         if small < n:
-            plan += [(k, files[:small]) for k in batch_kinds]
+            plan += [(k, files[:small]) for k in batch_kinds if k != "check_2proc"]
         plan += [(k, [seed_file]) for k in single_kinds]
         for kind, fs in plan:
             if verbose:
