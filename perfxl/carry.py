@@ -293,8 +293,11 @@ def write_hints(path, hints: list[list[str | None]]) -> list[tuple[str, str]]:
             right = max(c for _, c, _ in items)
             for area in _print_areas(ws):
                 right = max(right, range_boundaries(area)[2])
-            col = right + 1
             first_row = min(r for r, _, _ in items)
+            used_rows = [max(first_row - 1, 1), *(r for r, _, _ in items)]
+            col = right + 1  # the first column right of the print area free in these rows
+            while any(ws.cell(row=r, column=col).value not in (None, "") for r in used_rows):
+                col += 1
             head = ws.cell(row=max(first_row - 1, 1), column=col, value=HINT_HEADER)
             head.font = Font(bold=True, color="808080")
             head.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
