@@ -26,11 +26,13 @@ def _status(findings: list[Finding]) -> int:
 
 
 def _load_checked(path: str):
-    """Load an input and run every check on it: (ProjectFile, findings)."""
+    """Load an input, score every project once and run every check: (pf, scores, findings)."""
     pf, findings = load(path)
+    from perfxl.report import score_all
     from perfxl.rules.checks import check_file
 
-    return pf, [*findings, *check_file(pf)]
+    scores = score_all(pf)
+    return pf, scores, [*findings, *check_file(pf, scores)]
 
 
 # --- subcommands -------------------------------------------------------------------------------
@@ -63,7 +65,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     from perfxl.report import findings_json, findings_text
 
-    _, findings = _load_checked(args.input)
+    _, _, findings = _load_checked(args.input)
     if args.json:
         _print_json(findings_json(findings))
     else:
@@ -72,11 +74,10 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_score(args: argparse.Namespace) -> int:
-    from perfxl.report import findings_text, score_all, score_json, score_table
+    from perfxl.report import findings_text, score_json, score_table
     from perfxl.sources import WORKBOOK_SUFFIXES
 
-    pf, findings = _load_checked(args.input)
-    scores = score_all(pf)
+    _, scores, findings = _load_checked(args.input)
     if Path(args.input).suffix.lower() in WORKBOOK_SUFFIXES:
         from perfxl.forms.workbook import score_workbook
 

@@ -755,11 +755,16 @@ def check_project(project: Project, settings: Settings | None = None) -> list[Fi
     return check_scored(score_project(project, settings), settings)
 
 
-def check_file(pf: ProjectFile) -> list[Finding]:
-    """All findings of a project file: each project's, then file-level ones (X510)."""
+def check_file(pf: ProjectFile, scores: list[ProjectScore] | None = None) -> list[Finding]:
+    """All findings of a project file: each project's, then file-level ones (X510).
+
+    ``scores`` are the projects already scored (in order), so nothing is parsed twice.
+    """
+    if scores is None:
+        scores = [score_project(project, pf.settings) for project in pf.projects]
     out: list[Finding] = []
-    for project in pf.projects:
-        out.extend(check_project(project, pf.settings))
+    for scored in scores:
+        out.extend(check_scored(scored, pf.settings))
     seen: dict[tuple[str, int, str], Project] = {}
     for project in pf.projects:
         key = (project.form.value, project.year, _name_key(project.name))
