@@ -1,0 +1,216 @@
+"""The file adapter: apply a :class:`perfxl.patch.Patch` to a workbook with openpyxl and save it
+atomically (temp file in the same directory, fsync, ``os.replace``; the previous version kept
+as ``NAME.bak.xlsx`` when overwriting).
+
+Only what the patch names is touched: other cells, sheets, comments, column widths and formats
+in the workbook survive (openpyxl itself drops charts and images of a loaded file; perfxl's
+forms have none, and the live xlwings adapter keeps everything).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.cell.cell import MergedCell
+from openpyxl.formatting.rule import Rule
+from openpyxl.utils import column_index_from_string, get_column_letter
+from openpyxl.utils.cell import coordinate_from_string, range_boundaries
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.page import PageMargins
+
+from perfxl.atomic import atomic_save
+from perfxl.forms.styles import DXF, named_style, style_name
+from perfxl.patch import (
+    AddSheet, ConditionalFormat, DefineName, Formula, Merge, Patch, SheetSetup, Style, Validation,
+    Write, ClearRules,
+)
+
+
+def _ensure_style(wb: Workbook, role: str) -> str:
+    name = style_name(role)
+    if name not in wb.style_names:
+        wb.add_named_style(named_style(role))
+    return name
+
+
+def _set(ws, row: int, col: int, value, role: str | None, number_format: str | None) -> None:
+    cell = ws.cell(row=row, column=col)
+    if isinstance(cell, MergedCell):
+        return  # inside a merged range: only its top-left cell holds a value
+    if isinstance(value, Formula):
+        cell.value = str(value)
+    elif isinstance(value, str):
+        cell.value = value
+        if value.startswith("="):
+            cell.data_type = "s"  # text that looks like a formula stays text (≥/= targets)
+    elif isinstance(value, Decimal):
+        cell.value = value
+    elif value is None or isinstance(value, (int, float, bool, dt.date, dt.datetime)):
+        cell.value = value
+    else:
+        raise TypeError(f"cannot write {type(value).__name__} to {ws.title}!{cell.coordinate}")
+    if role is not None:
+        cell.style = _ensure_style(ws.parent, role)
+    if number_format is not None:
+        cell.number_format = number_format
+
+
+def _apply_write(wb: Workbook, op: Write) -> None:
+    ws = wb[op.sheet]
+    col_letter, row = coordinate_from_string(op.ref.split(":")[0])
+    col = column_index_from_string(col_letter)
+    if op.is_block:
+        for i, values in enumerate(op.value):
+            for j, v in enumerate(values):
+                _set(ws, row + i, col + j, v, op.role, op.number_format)
+    else:
+        _set(ws, row, col, op.value, op.role, op.number_format)
+
+
+def _apply_style(wb: Workbook, op: Style) -> None:
+    ws = wb[op.sheet]
+    name = _ensure_style(wb, op.role)
+    c1, r1, c2, r2 = range_boundaries(op.ref)
+    for r in range(r1, r2 + 1):
+        for c in range(c1, c2 + 1):
+            ws.cell(row=r, column=c).style = name
+
+
+def _apply_name(wb: Workbook, op: DefineName) -> None:
+    dn = DefinedName(op.name, attr_text=op.ref)
+    if op.scope is None:
+        if op.name in wb.defined_names:
+            del wb.defined_names[op.name]
+        wb.defined_names[op.name] = dn
+    else:
+        ws = wb[op.scope]
+        if op.name in ws.defined_names:
+            del ws.defined_names[op.name]
+        ws.defined_names[op.name] = dn
+
+
+def _apply_validation(wb: Workbook, op: Validation) -> None:
+    ws = wb[op.sheet]
+    dv = DataValidation(
+        type=op.kind, formula1=op.formula1, formula2=op.formula2, operator=op.operator,
+        allow_blank=True, showInputMessage=bool(op.prompt), showErrorMessage=op.strict,
+        promptTitle=op.prompt_title, prompt=op.prompt, errorTitle=op.error_title, error=op.error,
+        errorStyle="stop" if op.strict else "information",
+    )
+    for part in op.ref.split():
+        dv.add(part)
+    ws.add_data_validation(dv)
+
+
+def _apply_cf(wb: Workbook, op: ConditionalFormat) -> None:
+    ws = wb[op.sheet]
+    ws.conditional_formatting.add(op.ref, Rule(type="expression", formula=[op.formula],
+                                               dxf=DXF[op.role], stopIfTrue=False))
+
+
+def _apply_clear(wb: Workbook, op: ClearRules) -> None:
+    """Remove perfxl's own conditional formats and validations from a sheet (they are laid out
+    again for the rows as they are now)."""
+    ws = wb[op.sheet]
+    from openpyxl.formatting.formatting import ConditionalFormattingList
+
+    old = ws.conditional_formatting
+    new = ConditionalFormattingList()
+    for cf in old:
+        for rule in cf.rules:
+            if any(op.cf_marker in (f or "") for f in (rule.formula or [])):
+                continue
+            new.add(cf.sqref, rule)
+    ws.conditional_formatting = new
+    keep = [dv for dv in ws.data_validations.dataValidation
+            if (dv.promptTitle or "") not in op.prompt_titles]
+    ws.data_validations.dataValidation = keep
+
+
+def _apply_setup(wb: Workbook, op: SheetSetup) -> None:
+    ws = wb[op.sheet]
+    for letter, width in op.col_widths.items():
+        ws.column_dimensions[letter].width = width
+    for row, height in op.row_heights.items():
+        ws.row_dimensions[row].height = height
+    for letter in op.hidden_cols:
+        ws.column_dimensions[letter].hidden = True
+    if op.outline_cols:
+        idx = sorted(column_index_from_string(x) for x in op.outline_cols)
+        for c in idx:
+            dim = ws.column_dimensions[get_column_letter(c)]
+            dim.outlineLevel = 1
+            dim.hidden = True
+        ws.sheet_properties.outlinePr.summaryRight = False
+    if op.print_area:
+        ws.print_area = op.print_area
+    if op.print_title_rows:
+        ws.print_title_rows = op.print_title_rows
+    if op.fit_width is not None or op.fit_height is not None:
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.page_setup.fitToWidth = op.fit_width if op.fit_width is not None else 0
+        ws.page_setup.fitToHeight = op.fit_height if op.fit_height is not None else 0
+    if op.margins_cm is not None:
+        t, r, b, l = (x / 2.54 for x in op.margins_cm)
+        ws.page_margins = PageMargins(left=l, right=r, top=t, bottom=b, header=0.3, footer=0.3)
+    if op.margins_cm is not None or op.fit_width is not None:
+        ws.page_setup.orientation = "landscape" if op.landscape else "portrait"
+        ws.page_setup.paperSize = ws.PAPERSIZE_A4 if op.paper == "A4" else ws.page_setup.paperSize
+        ws.print_options.horizontalCentered = op.center_horizontally
+    if op.freeze:
+        ws.freeze_panes = op.freeze
+    if op.zoom:
+        ws.sheet_view.zoomScale = op.zoom
+    if op.show_gridlines is not None:
+        ws.sheet_view.showGridLines = op.show_gridlines
+    if op.tab_color:
+        ws.sheet_properties.tabColor = op.tab_color
+
+
+def apply_patch(wb: Workbook, patch: Patch) -> Workbook:
+    """Apply every operation of ``patch`` to ``wb`` (in order) and return it."""
+    for op in patch:
+        if isinstance(op, AddSheet):
+            if op.title in wb.sheetnames:
+                ws = wb[op.title]
+            else:
+                ws = wb.create_sheet(op.title, op.index)
+            ws.sheet_state = "hidden" if op.hidden else "visible"
+        elif isinstance(op, Write):
+            _apply_write(wb, op)
+        elif isinstance(op, Style):
+            _apply_style(wb, op)
+        elif isinstance(op, Merge):
+            ws = wb[op.sheet]
+            if op.ref not in {str(r) for r in ws.merged_cells.ranges}:
+                ws.merge_cells(op.ref)
+        elif isinstance(op, DefineName):
+            _apply_name(wb, op)
+        elif isinstance(op, Validation):
+            _apply_validation(wb, op)
+        elif isinstance(op, ConditionalFormat):
+            _apply_cf(wb, op)
+        elif isinstance(op, ClearRules):
+            _apply_clear(wb, op)
+        elif isinstance(op, SheetSetup):
+            _apply_setup(wb, op)
+        else:  # pragma: no cover
+            raise TypeError(f"unknown patch operation {op!r}")
+    return wb
+
+
+def save(wb: Workbook, path: str | Path, *, backup: bool = True) -> Path:
+    """Save atomically; when ``path`` exists and ``backup``, keep it as ``NAME.bak.xlsx``."""
+    return atomic_save(Path(path), lambda tmp: wb.save(tmp), backup=backup)
+
+
+def apply_to_file(path: str | Path, patch: Patch, out: str | Path | None = None,
+                  *, backup: bool = True) -> Path:
+    """Open ``path``, apply ``patch``, save to ``out`` (default: in place, keeping a backup)."""
+    wb = load_workbook(path)
+    apply_patch(wb, patch)
+    return save(wb, out or path, backup=backup)

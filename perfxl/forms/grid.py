@@ -1,0 +1,237 @@
+"""Reading helpers shared by the form modules: labels, merged cells, typed values.
+
+Fields are found by their printed labels (``项目名称`` …), not by fixed addresses, so inserted
+rows or columns, extra blank rows and re-ordered sheets still read correctly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any, Iterable
+
+from openpyxl.cell.cell import MergedCell
+from openpyxl.utils import get_column_letter, range_boundaries
+from openpyxl.worksheet.worksheet import Worksheet
+
+_WS = re.compile(r"[\s\u3000]+")
+_PUNCT = str.maketrans({"：": "", ":": "", "（": "(", "）": ")", "　": ""})
+_FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９．，－", "0123456789.,-")
+_ERRORS = {"#NAME?", "#DIV/0!", "#VALUE!", "#REF!", "#N/A", "#NUM!", "#NULL!", "#SPILL!", "#CALC!"}
+
+
+def norm_label(value: Any) -> str:
+    """A label as compared: no whitespace, no colons, half-width brackets."""
+    if value is None:
+        return ""
+    return _WS.sub("", str(value)).translate(_PUNCT)
+
+
+def is_error(value: Any) -> bool:
+    return isinstance(value, str) and value.strip() in _ERRORS
+
+
+class Grid:
+    """A worksheet seen as values, with merged ranges resolved to their top-left cell."""
+
+    def __init__(self, ws: Worksheet, max_rows: int = 5000, max_cols: int = 80):
+        self.ws = ws
+        self.title = ws.title
+        self.max_row = min(ws.max_row, max_rows)
+        self.max_col = min(ws.max_column, max_cols)
+        self._merged: dict[tuple[int, int], tuple[int, int, int, int]] = {}
+        for rng in ws.merged_cells.ranges:
+            c1, r1, c2, r2 = rng.min_col, rng.min_row, rng.max_col, rng.max_row
+            for r in range(r1, min(r2, self.max_row) + 1):
+                for c in range(c1, min(c2, self.max_col) + 1):
+                    self._merged[(r, c)] = (r1, c1, r2, c2)
+        self._values: dict[tuple[int, int], Any] = {}
+        self._formulas: set[tuple[int, int]] = set()
+        self._formats: dict[tuple[int, int], str] = {}
+        for row in ws.iter_rows(min_row=1, max_row=self.max_row, max_col=self.max_col):
+            for cell in row:
+                if isinstance(cell, MergedCell):
+                    continue
+                if cell.value is not None:
+                    key = (cell.row, cell.column)
+                    if cell.data_type == "f" or not isinstance(cell.value, (str, int, float, Decimal, bool, dt.date, dt.datetime, dt.time)):
+                        self._formulas.add(key)  # a formula (or an array/data-table formula)
+                    self._values[key] = cell.value
+                    self._formats[key] = cell.number_format
+
+    # --- cells ---
+    def raw(self, row: int, col: int) -> Any:
+        """The value shown at (row, col): a merged cell shows its top-left value."""
+        m = self._merged.get((row, col))
+        if m:
+            return self._values.get((m[0], m[1]))
+        return self._values.get((row, col))
+
+    def own(self, row: int, col: int) -> Any:
+        """The value stored in (row, col) itself (None inside a merged range but its corner)."""
+        return self._values.get((row, col))
+
+    def is_formula(self, row: int, col: int) -> bool:
+        return (row, col) in self._formulas
+
+    def number_format(self, row: int, col: int) -> str | None:
+        return self._formats.get((row, col))
+
+    def merged(self, row: int, col: int) -> tuple[int, int, int, int] | None:
+        return self._merged.get((row, col))
+
+    def is_merge_start(self, row: int, col: int) -> bool:
+        m = self._merged.get((row, col))
+        return m is None or (m[0], m[1]) == (row, col)
+
+    def right_end(self, row: int, col: int) -> int:
+        m = self._merged.get((row, col))
+        return m[3] if m else col
+
+    def bottom(self, row: int, col: int) -> int:
+        m = self._merged.get((row, col))
+        return m[2] if m else row
+
+    def text(self, row: int, col: int) -> str:
+        v = self.raw(row, col)
+        return "" if v is None else str(v)
+
+    # --- search ---
+    def find(self, *labels: str, rows: Iterable[int] | None = None, cols: Iterable[int] | None = None,
+             exact: bool = True) -> tuple[int, int] | None:
+        """First cell (row-major) whose normalised text equals (or contains) one of ``labels``."""
+        wanted = [norm_label(x) for x in labels]
+        rows = list(rows) if rows is not None else range(1, self.max_row + 1)
+        cols = list(cols) if cols is not None else range(1, self.max_col + 1)
+        for r in rows:
+            for c in cols:
+                v = self._values.get((r, c))
+                if v is None or not isinstance(v, str) or (r, c) in self._formulas:
+                    continue
+                t = norm_label(v)
+                if any(t == w if exact else w in t for w in wanted):
+                    return r, c
+        return None
+
+    def find_all(self, *labels: str, exact: bool = True) -> list[tuple[int, int]]:
+        wanted = [norm_label(x) for x in labels]
+        out = []
+        for (r, c), v in sorted(self._values.items()):
+            if isinstance(v, str) and (r, c) not in self._formulas:
+                t = norm_label(v)
+                if any(t == w if exact else w in t for w in wanted):
+                    out.append((r, c))
+        return out
+
+    def value_right_of(self, row: int, col: int) -> tuple[int, int]:
+        """The cell just right of the label at (row, col), past the label's merged range."""
+        return row, self.right_end(row, col) + 1
+
+    def row_is_blank(self, row: int, cols: Iterable[int]) -> bool:
+        return all(self.raw(row, c) in (None, "") or (isinstance(self.raw(row, c), str)
+                   and not str(self.raw(row, c)).strip()) for c in cols)
+
+
+def ref(row: int, col: int) -> str:
+    return f"{get_column_letter(col)}{row}"
+
+
+def col_letter(col: int) -> str:
+    return get_column_letter(col)
+
+
+class CellError(ValueError):
+    """A cell could not be read as the expected type (message in Chinese)."""
+
+
+def to_decimal(value: Any) -> Decimal | None:
+    """A number cell as Decimal; text such as '1,234.50' or full-width digits is accepted.
+
+    None/blank → None; anything else unreadable raises :class:`CellError`.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise CellError(f"应为数字，实为逻辑值 {value}")
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise CellError("应为数字")
+        return Decimal(repr(value))
+    if isinstance(value, (dt.date, dt.datetime, dt.time)):
+        raise CellError(f"应为数字，实为日期 {value}")
+    text = str(value).strip().translate(_FULLWIDTH_DIGITS).replace(",", "").replace(" ", "")
+    if text in ("", "-", "—", "/"):
+        return None
+    if is_error(text):
+        raise CellError(f"单元格为错误值 {text}")
+    try:
+        d = Decimal(text)
+    except InvalidOperation:
+        raise CellError(f"应为数字，实为“{value}”") from None
+    if not d.is_finite():
+        raise CellError(f"应为数字，实为“{value}”")
+    return d
+
+
+def quantize_to_format(d: Decimal, number_format: str | None) -> Decimal:
+    """Give a number read from a float the decimals its cell displays (6.0 in '0.00' → 6.00),
+    when that loses nothing; so a written Decimal('6.00') reads back as Decimal('6.00')."""
+    if number_format is None:
+        return d
+    m = re.search(r"0\.(0+)", number_format)
+    places = len(m.group(1)) if m else (0 if re.search(r"(^|[^.#0])[#0,]*0(?![.0])", number_format) else None)
+    if places is None:
+        return d
+    q = Decimal(1).scaleb(-places)
+    try:
+        qd = d.quantize(q)
+    except InvalidOperation:
+        return d
+    return qd if qd == d else d
+
+
+def decimal_format(d: Decimal, money: bool = False) -> str:
+    """A number format that shows ``d`` with exactly its own decimals (at least 0)."""
+    exp = d.as_tuple().exponent
+    places = -exp if isinstance(exp, int) and exp < 0 else 0
+    base = "#,##0" if money else "0"
+    return base + ("." + "0" * places if places else "")
+
+
+def to_date(value: Any) -> dt.date | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = str(value).strip()
+    m = re.fullmatch(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?", text)
+    if m:
+        try:
+            return dt.date(int(m[1]), int(m[2]), int(m[3]))
+        except ValueError:
+            pass
+    raise CellError(f"应为日期（如 2026-01-01），实为“{value}”")
+
+
+def to_text(value: Any) -> str | None:
+    """A text cell as str (numbers written as text keep their digits); blank → None."""
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.strftime("%Y-%m-%d")
+    text = str(value)
+    return text if text.strip() else None
+
+
+def parse_bounds(rng: str) -> tuple[int, int, int, int]:
+    c1, r1, c2, r2 = range_boundaries(rng)
+    return r1, c1, r2, c2

@@ -1,0 +1,76 @@
+"""Shared layout helpers: sheet names, row heights, merged groups, defined names."""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+
+from perfxl.model import Indicator
+
+_BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
+MAX_SHEET = 31
+
+
+def sheet_title(name: str, taken: set[str], suffix: str = "") -> str:
+    """A valid, unique sheet name from a project name: no []:*?/\\, ≤ 31 characters, not empty,
+    not starting/ending with an apostrophe; ``(2)``, ``(3)``… added when taken (case-blind)."""
+    base = _BAD_SHEET_CHARS.sub("_", name or "").strip().strip("'").strip() or "项目"
+    base = base.replace("\n", " ").replace("\r", " ")
+    lower = {t.lower() for t in taken}
+    n = 1
+    while True:
+        tail = suffix + ("" if n == 1 else f"({n})")
+        title = base[: MAX_SHEET - len(tail)].rstrip().rstrip("'") + tail
+        if title.lower() not in lower and title.lower() not in ("history",):
+            return title
+        n += 1
+
+
+def text_width(text: str) -> float:
+    """Approximate display width in Excel column units (a CJK character ≈ 2)."""
+    w = 0.0
+    for ch in text:
+        w += 2.0 if unicodedata.east_asian_width(ch) in ("W", "F") else 1.05
+    return w
+
+
+def lines_needed(text: str | None, width_units: float, font_scale: float = 1.0) -> int:
+    if not text:
+        return 1
+    usable = max(width_units - 1.0, 1.0) / font_scale
+    total = 0
+    for part in str(text).split("\n"):
+        total += max(1, math.ceil(text_width(part) / usable))
+    return total
+
+
+def row_height(cells: list[tuple[str | None, float, float]], line_pt: float = 14.0,
+               minimum: float = 20.0) -> float:
+    """Height for a row whose cells hold (text, column width, font scale)."""
+    lines = max((lines_needed(t, w, s) for t, w, s in cells), default=1)
+    return max(minimum, round(lines * line_pt + 4, 1))
+
+
+def groups(indicators: list[Indicator], key) -> list[tuple[int, int]]:
+    """Runs of consecutive indicators with the same key: (first index, last index)."""
+    out: list[tuple[int, int]] = []
+    start = 0
+    for i in range(1, len(indicators) + 1):
+        if i == len(indicators) or key(indicators[i]) != key(indicators[start]):
+            out.append((start, i - 1))
+            start = i
+    return out
+
+
+def quote_sheet(title: str) -> str:
+    return "'" + title.replace("'", "''") + "'"
+
+
+def abs_ref(sheet: str, ref: str) -> str:
+    """'Sheet'!$A$1 (or a range) for a defined name."""
+    parts = []
+    for part in ref.split(":"):
+        m = re.fullmatch(r"([A-Z]+)(\d+)", part)
+        parts.append(f"${m[1]}${m[2]}" if m else part)
+    return f"{quote_sheet(sheet)}!{':'.join(parts)}"

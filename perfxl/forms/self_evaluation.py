@@ -1,0 +1,714 @@
+"""财政项目支出绩效自评表 — the self-evaluation sheet: layout, formulas, reading.
+
+Layout (a freshly written sheet; readers find everything by its label, so rows and columns may
+move)::
+
+    1   财政项目支出绩效自评表                                   (A1:I1)
+    2   （2023年度）                                               (A2:I2)
+    3   项目名称 | name (B:I)
+    4   主管部门 | dept (B:D) | 实施单位 | unit (F:I)
+    5   项目资金（万元）» | (B:C) | 年初预算数 | 全年预算数 | 全年执行数 | 分数 | 执行率(%) | 得分
+    6-9   年度资金总额 / 其中：当年财政拨款 / 上年结转资金 / 其他资金
+    10  年度总体目标» | 预期目标 (B:E) | 实际完成情况 (F:I)
+    11                | text           | text
+    12  一级指标 | 二级指标 | 三级指标 | 年度指标值 | 实际完成值 | 分值 | 得分 | 偏差原因分析 (H:I)
+    13… one row per indicator; 一级 and 二级 merged over their rows
+    t   总分 (A:E) | Σ分值 | 总分
+    t+1 评分等级 (A:E) | grade (F:I)
+
+Columns K (建议得分) and L (提示) sit beside the printed area (A:I); helper columns from N on
+parse the target and actual text and carry the scoring steps (grouped, collapsed).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from openpyxl.utils import get_column_letter as L
+from openpyxl.worksheet.worksheet import Worksheet
+
+from perfxl.findings import Finding, Severity
+from perfxl.forms import formulas as F
+from perfxl.forms.grid import (
+    CellError, Grid, decimal_format, norm_label, quantize_to_format, ref, to_decimal, to_text,
+)
+from perfxl.forms.layout import abs_ref, groups, row_height
+from perfxl.forms.settings_sheet import LIST_NAMES
+from perfxl.model import FundRow, Indicator, SelfEvaluation, SelfEvaluationFunds, Settings, set_location, set_sheet
+from perfxl.patch import (
+    ConditionalFormat, DefineName, Merge, Patch, SheetSetup, Style, Validation, Write,
+)
+
+TITLE = "财政项目支出绩效自评表"
+FORM = "self_evaluation"
+
+# Column numbers of a freshly laid-out sheet.
+C_L1, C_L2, C_NAME, C_TARGET, C_ACTUAL, C_WEIGHT, C_SCORE, C_REASON, C_REASON2 = range(1, 10)
+C_SUGGESTED, C_FLAG = 11, 12
+C_HELPER0 = 14
+LAST_PRINT_COL = C_REASON2
+WIDTHS = {"A": 10, "B": 12, "C": 30, "D": 15, "E": 16, "F": 8, "G": 8, "H": 12, "I": 32,
+          "J": 2, "K": 9, "L": 30, "M": 2}
+HELPER_WIDTH = 9
+
+ROW_TITLE, ROW_YEAR, ROW_NAME, ROW_DEPT, ROW_FUNDS_HDR = 1, 2, 3, 4, 5
+FUND_KEYS = ("total", "fiscal", "carryover", "other")
+FUND_LABELS = {"total": "年度资金总额", "fiscal": "其中：当年财政拨款", "carryover": "上年结转资金",
+               "other": "其他资金"}
+FUND_COLS = ("initial_budget", "budget", "executed", "weight", "rate", "score")
+FUND_HEADERS = {"initial_budget": "年初预算数", "budget": "全年预算数", "executed": "全年执行数",
+                "weight": "分数", "rate": "执行率(%)", "score": "得分"}
+
+IND_HEADERS = {
+    "level1": "一级指标", "level2": "二级指标", "name": "三级指标", "target": "年度指标值",
+    "actual": "实际完成值", "weight": "分值", "score": "得分", "reason": "偏差原因分析",
+}
+HELPERS = [*F.TARGET_HELPERS, *F.ACTUAL_HELPERS]
+HELPER_KEYS = [k for k, _label, _tpl in HELPERS]
+
+_YEAR = re.compile(r"(\d{4})\s*年度?")
+
+
+@dataclass
+class SheetMap:
+    """Where the fields of one self-evaluation sheet are (1-based rows/columns)."""
+
+    sheet: str
+    year: tuple[int, int] | None = None
+    name: tuple[int, int] | None = None
+    department: tuple[int, int] | None = None
+    unit: tuple[int, int] | None = None
+    funds_rows: dict[str, int] = field(default_factory=dict)
+    funds_cols: dict[str, int] = field(default_factory=dict)
+    expected_goal: tuple[int, int] | None = None
+    achieved_goal: tuple[int, int] | None = None
+    header_row: int | None = None
+    cols: dict[str, int] = field(default_factory=dict)  # indicator columns and helpers
+    rows: list[int] = field(default_factory=list)  # one per indicator, in order
+    total_row: int | None = None
+    grade_row: int | None = None
+    total_weight: tuple[int, int] | None = None
+    total: tuple[int, int] | None = None
+    grade: tuple[int, int] | None = None
+
+    def letters(self) -> dict[str, str]:
+        return {k: L(c) for k, c in self.cols.items()}
+
+    def cell(self, rc: tuple[int, int] | None) -> str:
+        return ref(*rc) if rc else ""
+
+
+# --- writing ----------------------------------------------------------------------------------
+
+
+def fresh_map(project: SelfEvaluation, sheet: str) -> SheetMap:
+    n = max(len(project.indicators), 1)
+    m = SheetMap(sheet)
+    m.year = (ROW_YEAR, 1)
+    m.name = (ROW_NAME, 2)
+    m.department = (ROW_DEPT, 2)
+    m.unit = (ROW_DEPT, 6)
+    m.funds_rows = {k: ROW_FUNDS_HDR + 1 + i for i, k in enumerate(FUND_KEYS)}
+    m.funds_cols = {k: 4 + i for i, k in enumerate(FUND_COLS)}
+    goals_hdr = ROW_FUNDS_HDR + 5
+    m.expected_goal = (goals_hdr + 1, 2)
+    m.achieved_goal = (goals_hdr + 1, 6)
+    m.header_row = goals_hdr + 2
+    m.cols = {
+        "level1": C_L1, "level2": C_L2, "name": C_NAME, "target": C_TARGET, "actual": C_ACTUAL,
+        "weight": C_WEIGHT, "score": C_SCORE, "reason": C_REASON, "suggested": C_SUGGESTED,
+        "flag": C_FLAG,
+    }
+    for i, key in enumerate(HELPER_KEYS):
+        m.cols[key] = C_HELPER0 + i
+    m.rows = [m.header_row + 1 + i for i in range(len(project.indicators))]
+    m.total_row = m.header_row + 1 + n
+    m.grade_row = m.total_row + 1
+    m.total_weight = (m.total_row, C_WEIGHT)
+    m.total = (m.total_row, C_SCORE)
+    m.grade = (m.grade_row, C_WEIGHT)
+    return m
+
+
+def _num(value: Decimal | None, money: bool = False) -> tuple[Decimal | None, str | None]:
+    if value is None:
+        return None, None
+    return value, decimal_format(value, money)
+
+
+def layout(project: SelfEvaluation, sheet: str, settings: Settings) -> tuple[Patch, SheetMap]:
+    """The whole sheet for ``project``: labels, inputs, merges, formulas, validations, print."""
+    m = fresh_map(project, sheet)
+    p = Patch()
+    S = sheet
+    last = L(LAST_PRINT_COL)
+
+    def put(r: int, c: int, value, role: str, fmt: str | None = None) -> None:
+        p.add(Write(S, ref(r, c), value, role, fmt))
+
+    def box(r1: int, c1: int, r2: int, c2: int, value, role: str, fmt: str | None = None) -> None:
+        put(r1, c1, value, role, fmt)
+        if (r1, c1) != (r2, c2):
+            p.add(Style(S, f"{ref(r1, c1)}:{ref(r2, c2)}", role))
+            p.add(Merge(S, f"{ref(r1, c1)}:{ref(r2, c2)}"))
+
+    box(ROW_TITLE, 1, ROW_TITLE, LAST_PRINT_COL, TITLE, "title")
+    box(ROW_YEAR, 1, ROW_YEAR, LAST_PRINT_COL, f"（{project.year}年度）", "subtitle")
+    put(ROW_NAME, 1, "项目名称", "label")
+    box(ROW_NAME, 2, ROW_NAME, LAST_PRINT_COL, project.name, "text")
+    put(ROW_DEPT, 1, "主管部门", "label")
+    box(ROW_DEPT, 2, ROW_DEPT, 4, project.department, "text")
+    put(ROW_DEPT, 5, "实施单位", "label")
+    box(ROW_DEPT, 6, ROW_DEPT, LAST_PRINT_COL, project.unit, "text")
+
+    # funds block
+    h = ROW_FUNDS_HDR
+    box(h, 1, h + 4, 1, f"项目资金（{settings.money_unit}）", "label")
+    box(h, 2, h, 3, None, "label")
+    for key, c in m.funds_cols.items():
+        put(h, c, FUND_HEADERS[key], "label")
+    funds = project.funds
+    for key in FUND_KEYS:
+        r = m.funds_rows[key]
+        box(r, 2, r, 3, FUND_LABELS[key], "label")
+        row: FundRow = getattr(funds, key)
+        for fkey in ("initial_budget", "budget", "executed"):
+            v, fmt = _num(getattr(row, fkey))
+            put(r, m.funds_cols[fkey], v, "money", fmt or "0.00")
+        if key == "total":
+            v, fmt = _num(funds.weight)
+            put(r, m.funds_cols["weight"], v, "number", fmt)
+        else:
+            put(r, m.funds_cols["weight"], "-", "dash")
+            put(r, m.funds_cols["score"], "-", "dash")
+
+    # goals
+    g = h + 5
+    box(g, 1, g + 1, 1, "年度总体目标", "label")
+    box(g, 2, g, 5, "预期目标", "label")
+    box(g, 6, g, LAST_PRINT_COL, "实际完成情况", "label")
+    box(g + 1, 2, g + 1, 5, project.expected_goal, "longtext")
+    box(g + 1, 6, g + 1, LAST_PRINT_COL, project.achieved_goal, "longtext")
+
+    # indicator table
+    hr = m.header_row
+    for key, c in m.cols.items():
+        if key in IND_HEADERS:
+            put(hr, c, IND_HEADERS[key], "label")
+    p.add(Style(S, f"{ref(hr, C_REASON)}:{ref(hr, C_REASON2)}", "label"))
+    p.add(Merge(S, f"{ref(hr, C_REASON)}:{ref(hr, C_REASON2)}"))
+    put(hr, C_SUGGESTED, "建议得分", "helper_header")
+    put(hr, C_FLAG, "提示", "helper_header")
+    for key, label, _tpl in HELPERS:
+        put(hr, m.cols[key], label, "helper_header")
+    inds = project.indicators
+    for (a, b) in groups(inds, lambda i: i.level1):
+        box(m.rows[a], C_L1, m.rows[b], C_L1, inds[a].level1, "category")
+    for (a, b) in groups(inds, lambda i: (i.level1, i.level2)):
+        box(m.rows[a], C_L2, m.rows[b], C_L2, inds[a].level2, "category")
+    for ind, r in zip(inds, m.rows):
+        put(r, C_NAME, ind.name, "text")
+        put(r, C_TARGET, ind.target, "input")
+        put(r, C_ACTUAL, ind.actual, "input")
+        v, fmt = _num(ind.weight)
+        put(r, C_WEIGHT, v, "number", fmt)
+        if ind.score is not None:
+            v, fmt = _num(ind.score)
+            put(r, C_SCORE, v, "score", fmt)
+        box(r, C_REASON, r, C_REASON2, ind.reason, "reason")
+    if not inds:  # an empty row to type into
+        r = m.header_row + 1
+        for c in range(1, LAST_PRINT_COL + 1):
+            put(r, c, None, "input")
+        p.add(Merge(S, f"{ref(r, C_REASON)}:{ref(r, C_REASON2)}"))
+    t = m.total_row
+    box(t, 1, t, 5, "总分", "label")
+    box(t, C_REASON, t, C_REASON2, None, "blank")
+    gr = m.grade_row
+    box(gr, 1, gr, 5, "评分等级", "label")
+    box(gr, C_WEIGHT, gr, LAST_PRINT_COL, None, "grade")
+
+    p.extend(formulas_patch(m, project))
+    p.extend(names_patch(m))
+    p.extend(validations_patch(m))
+    p.extend(conditional_patch(m))
+
+    # sheet setup
+    heights = {ROW_TITLE: 32.0, ROW_YEAR: 20.0, ROW_NAME: 22.0, ROW_DEPT: 30.0, h: 30.0}
+    for r in m.funds_rows.values():
+        heights[r] = 20.0
+    heights[g] = 20.0
+    heights[g + 1] = row_height([(project.expected_goal, 12 + 30 + 15 + 16, 1.0),
+                                 (project.achieved_goal, 8 + 8 + 12 + 32, 1.0)], minimum=40.0)
+    heights[hr] = 30.0
+    for ind, r in zip(inds, m.rows):
+        heights[r] = row_height([(ind.name, WIDTHS["C"], 1.0), (ind.target, WIDTHS["D"], 1.0),
+                                 (ind.actual, WIDTHS["E"], 1.0),
+                                 (ind.reason, WIDTHS["H"] + WIDTHS["I"], 0.86)], line_pt=13.5)
+    heights[t] = 22.0
+    heights[gr] = 24.0
+    widths = dict(WIDTHS)
+    helper_letters = [L(m.cols[k]) for k in HELPER_KEYS]
+    for letter in helper_letters:
+        widths[letter] = HELPER_WIDTH
+    p.add(SheetSetup(
+        S, col_widths=widths, row_heights=heights, outline_cols=tuple(helper_letters),
+        print_area=f"A1:{last}{gr}", print_title_rows=f"{hr}:{hr}",
+        show_gridlines=False,
+    ))
+    return p, m
+
+
+def formulas_patch(m: SheetMap, project: SelfEvaluation | None = None) -> Patch:
+    """Every computed cell perfxl owns on the sheet, at the places ``m`` says.
+
+    ``project`` tells which 得分 cells hold a typed score (kept) — the others get the formula
+    that shows the suggested score.
+    """
+    p = Patch()
+    S = m.sheet
+    fc = m.funds_cols
+    # R6: execution rate of each funds row, execution score of the 年度资金总额 row
+    for key, r in m.funds_rows.items():
+        b, e = ref(r, fc["budget"]), ref(r, fc["executed"])
+        rate = (f'=IF(OR(NOT(ISNUMBER({b})),NOT(ISNUMBER({e}))),"",'
+                f'IF({b}=0,0,{F.cut2(f"{e}/{b}*100")}))')
+        p.add(Write(S, ref(r, fc["rate"]), F.Formula(rate), "formula"))
+    tr = m.funds_rows["total"]
+    rate_cell, weight_cell = ref(tr, fc["rate"]), ref(tr, fc["weight"])
+    score = f'=IF(NOT(ISNUMBER({rate_cell})),"",{F.cut2(f"MIN({rate_cell},100)*N({weight_cell})/100")})'
+    p.add(Write(S, ref(tr, fc["score"]), F.Formula(score), "formula"))
+
+    letters = m.letters()
+    typed = {}
+    if project is not None:
+        typed = {r: ind.score is not None for ind, r in zip(project.indicators, m.rows)}
+    for r in m.rows:
+        for key, _label, tpl in HELPERS:
+            p.add(Write(S, ref(r, m.cols[key]), F.Formula(F.render(tpl, letters, r)), "helper"))
+        p.add(Write(S, ref(r, m.cols["suggested"]),
+                    F.Formula(F.render(F.SUGGESTED[2], letters, r)), "suggested"))
+        p.add(Write(S, ref(r, m.cols["flag"]), F.Formula(F.render(F.FLAG[2], letters, r)), "flag"))
+        if not typed.get(r, False):
+            p.add(Write(S, ref(r, m.cols["score"]),
+                        F.Formula(F.render(F.SCORE_DEFAULT, letters, r)), "score"))
+    # totals (R6r: plain sum of the displayed scores) and grade (R8); the ranges run from the
+    # header row to the row above, so rows inserted anywhere in the table are summed
+    if m.total_row and m.header_row:
+        t = m.total_row
+        wl, sl = letters["weight"], letters["score"]
+        hr = m.header_row
+        p.add(Write(S, ref(t, m.cols["weight"]), F.Formula(
+            f"=ROUND(N({weight_cell})+SUM({wl}{hr}:INDEX({wl}:{wl},ROW()-1)),9)"), "total"))
+        p.add(Write(S, ref(t, m.cols["score"]), F.Formula(
+            f"=ROUND(N({ref(tr, fc['score'])})+SUM({sl}{hr}:INDEX({sl}:{sl},ROW()-1)),9)"),
+            "total"))
+        if m.grade:
+            tot = ref(t, m.cols["score"])
+            p.add(Write(S, ref(*m.grade), F.Formula(
+                f'=IF(NOT(ISNUMBER({tot})),"",IF({tot}>=90,"优",IF({tot}>=80,"良",'
+                f'IF({tot}>=60,"中","差"))))'), "grade"))
+    return p
+
+
+NAMES = {
+    "form": None, "year": "year", "name": "name", "department": "department", "unit": "unit",
+    "expected_goal": "expected_goal", "achieved_goal": "achieved_goal",
+    "total": "total", "total_weight": "total_weight", "grade": "grade",
+}
+
+
+def names_patch(m: SheetMap) -> Patch:
+    """Sheet-local defined names (``pxl_name`` …) pointing at the fields."""
+    p = Patch()
+    S = m.sheet
+    p.add(DefineName("pxl_form", f'"{FORM}"', S))
+    for key in ("year", "name", "department", "unit", "expected_goal", "achieved_goal",
+                "total", "total_weight", "grade"):
+        rc = getattr(m, key)
+        if rc:
+            p.add(DefineName(f"pxl_{key}", abs_ref(S, ref(*rc)), S))
+    fc = m.funds_cols
+    rows = m.funds_rows
+    if rows and fc:
+        p.add(DefineName("pxl_funds", abs_ref(
+            S, f"{ref(rows['total'], fc['initial_budget'])}:{ref(rows['other'], fc['executed'])}"), S))
+        for key in ("weight", "rate", "score"):
+            p.add(DefineName(f"pxl_exec_{key}", abs_ref(S, ref(rows["total"], fc[key])), S))
+    if m.header_row:
+        p.add(DefineName("pxl_indicator_header", abs_ref(
+            S, f"{ref(m.header_row, 1)}:{ref(m.header_row, LAST_PRINT_COL)}"), S))
+    return p
+
+
+def _table_range(m: SheetMap, key: str) -> str | None:
+    if not m.rows or key not in m.cols:
+        return None
+    c = m.cols[key]
+    return f"{ref(m.rows[0], c)}:{ref(m.rows[-1], c)}"
+
+
+def validations_patch(m: SheetMap) -> Patch:
+    p = Patch()
+    S = m.sheet
+    rows = m.rows or [m.header_row + 1]
+
+    def rng(key: str) -> str:
+        c = m.cols[key]
+        return f"{ref(rows[0], c)}:{ref(max(rows[-1], rows[0]), c)}"
+
+    p.add(Validation(S, rng("level1"), "list", LIST_NAMES["level1"],
+                     prompt_title="一级指标", prompt="产出指标、效益指标、满意度指标或成本指标（可下拉选择）"))
+    p.add(Validation(S, rng("level2"), "list", LIST_NAMES["level2"],
+                     prompt_title="二级指标", prompt="如 数量指标、质量指标、时效指标、社会效益指标…（可下拉选择）"))
+    p.add(Validation(S, rng("target"), "textLength", "0", "200", "between",
+                     prompt_title="年度指标值",
+                     prompt="定量：比较符+数值+单位，如 ≥9.00(人)、≤187.92(万元)、=24.00(小时)；定性：如 及时、健全、有效保障"))
+    p.add(Validation(S, rng("actual"), "list", LIST_NAMES["levels"],
+                     prompt_title="实际完成值",
+                     prompt="定量：数值+单位，如 8.00(人)；定性：从下拉列表选择完成档次。修改后建议得分、得分、总分随之更新"))
+    p.add(Validation(S, rng("weight"), "decimal", "0", "100", "between", strict=True,
+                     prompt_title="分值", prompt="本指标的权重分值；全部分值（含预算执行率）合计应为 100",
+                     error_title="分值", error="分值应为 0–100 之间的数字"))
+    p.add(Validation(S, rng("score"), "decimal", "0", "100", "between",
+                     prompt_title="得分",
+                     prompt="留空（或保留公式）时显示建议得分；填写数字则保留评价人的评分。定性指标：达成 80%–100%，部分达成 60%–80%（不含），未达成 60% 以下",
+                     error_title="得分", error="得分应为 0 到分值之间的数字"))
+    p.add(Validation(S, rng("reason"), "textLength", "0", "2000", "between",
+                     prompt_title="偏差原因分析",
+                     prompt="得分低于分值、未达成或超额完成（≥130%）时必须填写偏差原因和改进措施"))
+    fc, fr = m.funds_cols, m.funds_rows
+    if fc and fr:
+        p.add(Validation(S, f"{ref(fr['total'], fc['initial_budget'])}:{ref(fr['other'], fc['executed'])}",
+                         "decimal", "0", None, "greaterThanOrEqual", strict=True,
+                         prompt_title="项目资金", prompt="金额（单位见左侧），不小于 0；执行率按 全年执行数/全年预算数 计算",
+                         error_title="项目资金", error="金额应为不小于 0 的数字"))
+    return p
+
+
+MARK = 'N("perfxl")=0'
+
+
+def conditional_patch(m: SheetMap) -> Patch:
+    """Missing deviation reason, score outside its band, weights total ≠ 100."""
+    p = Patch()
+    S = m.sheet
+    if not m.rows:
+        return p
+    r0 = m.rows[0]
+    lt = m.letters()
+    reason_rng = f"{ref(r0, m.cols['reason'])}:{ref(m.rows[-1], m.cols['reason'])}"
+    p.add(ConditionalFormat(S, reason_rng,
+                            f"AND({MARK},${lt['need']}{r0}=TRUE,LEN(TRIM(${lt['reason']}{r0}))=0)",
+                            "missing_reason"))
+    score_rng = _table_range(m, "score")
+    p.add(ConditionalFormat(S, score_rng, f"AND({MARK},${lt['ok']}{r0}=FALSE)", "out_of_band"))
+    if m.total_weight:
+        tw = ref(*m.total_weight)
+        p.add(ConditionalFormat(S, tw, f"AND({MARK},ISNUMBER({tw}),ROUND({tw},2)<>100)", "bad_total"))
+    return p
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def is_self_evaluation(grid: Grid) -> bool:
+    hit = grid.find("绩效自评表", rows=range(1, min(grid.max_row, 6) + 1), exact=False)
+    return hit is not None
+
+
+def _finding(code: str, sheet: str, cell: str, message: str,
+             severity: Severity = Severity.WARNING) -> Finding:
+    return Finding(code, severity, sheet, cell, message)
+
+
+def read(ws: Worksheet, grid: Grid | None = None) -> tuple[SelfEvaluation | None, SheetMap, list[Finding]]:
+    """Read one self-evaluation sheet. Every unreadable cell becomes a W7xx finding."""
+    g = grid or Grid(ws)
+    S = ws.title
+    m = SheetMap(S)
+    findings: list[Finding] = []
+
+    def num(r: int, c: int, what: str, money: bool = False) -> Decimal | None:
+        v = g.own(r, c)
+        if g.is_formula(r, c):
+            return None
+        try:
+            d = to_decimal(v)
+        except CellError as e:
+            findings.append(_finding("W701", S, ref(r, c), f"{what}：{e}", Severity.ERROR))
+            return None
+        if d is not None and isinstance(v, str):
+            findings.append(_finding("W702", S, ref(r, c),
+                                     f"{what}是以文本形式存储的数字“{v}”，已按 {d} 读取；请改为数值格式，"
+                                     "否则表内公式不计算它", Severity.WARNING))
+        if d is not None and isinstance(v, (int, float)) and not isinstance(v, bool):
+            d = quantize_to_format(d, g.number_format(r, c))
+        return d
+
+    def text_at(rc: tuple[int, int] | None) -> str | None:
+        if rc is None:
+            return None
+        if g.is_formula(*rc):
+            return None
+        return to_text(g.raw(*rc))
+
+    def labelled(label: str, field: str) -> tuple[int, int] | None:
+        hit = g.find(label)
+        if hit is None:
+            findings.append(_finding("W703", S, "", f"找不到“{label}”一栏，{field}按空白处理"))
+            return None
+        return g.value_right_of(*hit)
+
+    # header
+    year = None
+    for r in range(1, min(g.max_row, 8) + 1):
+        for c in range(1, g.max_col + 1):
+            t = g.own(r, c)
+            if isinstance(t, str) and (mt := _YEAR.search(t.replace(" ", ""))):
+                year, m.year = int(mt.group(1)), (r, c)
+                break
+        if year:
+            break
+    m.name = labelled("项目名称", "项目名称")
+    m.department = labelled("主管部门", "主管部门")
+    m.unit = labelled("实施单位", "实施单位")
+    name = text_at(m.name)
+    if not name:
+        findings.append(_finding("W704", S, m.cell(m.name) or "", "项目名称为空", Severity.ERROR))
+    if year is None:
+        findings.append(_finding("W706", S, "A2", "找不到年度（如“（2023年度）”），无法确定评价年度",
+                                 Severity.ERROR))
+
+    # funds block
+    hdr = g.find("年初预算数")
+    if hdr is not None:
+        fr = hdr[0]
+        for key, label in FUND_HEADERS.items():
+            hit = g.find(label, rows=[fr], exact=False) if key != "score" else g.find("得分", rows=[fr])
+            if key == "weight" and hit is None:
+                hit = g.find("分值", rows=[fr])
+            if hit is None and key == "rate":
+                hit = g.find("执行率", rows=[fr], exact=False)
+            if hit:
+                m.funds_cols[key] = hit[1]
+        for key in FUND_KEYS:
+            labels = {"total": ("年度资金总额",), "fiscal": ("其中：当年财政拨款", "当年财政拨款"),
+                      "carryover": ("上年结转资金", "其中：上年结转资金", "上年结转"),
+                      "other": ("其他资金", "其中：其他资金")}[key]
+            label = labels[0]
+            hit = g.find(*labels, rows=range(fr + 1, min(fr + 10, g.max_row) + 1))
+            if hit:
+                m.funds_rows[key] = hit[0]
+            else:
+                findings.append(_finding("W703", S, "", f"项目资金中找不到“{label}”一行"))
+    else:
+        findings.append(_finding("W703", S, "", "找不到项目资金表头（年初预算数），资金按空白处理"))
+    funds = SelfEvaluationFunds()
+    for key, r in m.funds_rows.items():
+        row = FundRow()
+        for fkey in ("initial_budget", "budget", "executed"):
+            c = m.funds_cols.get(fkey)
+            if c is None:
+                continue
+            d = num(r, c, f"{FUND_LABELS[key]}的{FUND_HEADERS[fkey]}", money=True)
+            if d is not None and d < 0:
+                findings.append(_finding("W701", S, ref(r, c), f"金额不能为负数：{d}", Severity.ERROR))
+                d = None
+            setattr(row, fkey, d)
+            set_location(row, fkey, S, ref(r, c))
+        setattr(funds, key, row)
+    if "total" in m.funds_rows and "weight" in m.funds_cols:
+        r, c = m.funds_rows["total"], m.funds_cols["weight"]
+        w = num(r, c, "预算执行率分值")
+        if w is not None and w >= 0:
+            funds.weight = w
+        set_location(funds, "weight", S, ref(r, c))
+
+    # goals
+    for key, label in (("expected_goal", "预期目标"), ("achieved_goal", "实际完成情况")):
+        hit = g.find(label)
+        if hit:
+            setattr(m, key, (g.bottom(*hit) + 1, hit[1]))
+        else:
+            findings.append(_finding("W703", S, "", f"找不到“{label}”一栏"))
+
+    # indicator table
+    hit = g.find("三级指标")
+    if hit is None:
+        findings.append(_finding("W703", S, "", "找不到绩效指标表头（三级指标），未读取任何指标",
+                                 Severity.ERROR))
+    else:
+        hr = m.header_row = hit[0]
+        for key, label in IND_HEADERS.items():
+            h = g.find(label, rows=[hr])
+            if h is None and key == "target":
+                h = g.find("指标值", rows=[hr], exact=False)
+            if h is None and key == "reason":
+                h = g.find("偏差原因", rows=[hr], exact=False)
+            if h is None and key == "actual":
+                h = g.find("实际完成", rows=[hr], exact=False)
+            if h:
+                m.cols[key] = h[1]
+        for key, label in [("suggested", "建议得分"), ("flag", "提示")] + [(k, lab) for k, lab, _ in HELPERS]:
+            h = g.find(label, rows=[hr])
+            if h:
+                m.cols[key] = h[1]
+        missing = [IND_HEADERS[k] for k in ("name", "target") if k not in m.cols]
+        if missing:
+            findings.append(_finding("W703", S, ref(hr, 1), "绩效指标表头缺少：" + "、".join(missing),
+                                     Severity.ERROR))
+    indicators: list[Indicator] = []
+    if m.header_row and "name" in m.cols and "target" in m.cols:
+        end = g.max_row
+        first_cols = range(1, (m.cols.get("weight") or 6) + 1)
+        for r in range(m.header_row + 1, g.max_row + 1):
+            labels = {norm_label(g.own(r, c)) for c in first_cols if isinstance(g.own(r, c), str)}
+            if labels & {"总分", "合计", "总计"}:
+                m.total_row = r
+                end = r - 1
+                break
+            if "评分等级" in labels:
+                m.grade_row = r
+                end = r - 1
+                break
+        if m.total_row:
+            for r in range(m.total_row, min(m.total_row + 4, g.max_row) + 1):
+                if g.find("评分等级", rows=[r], cols=first_cols):
+                    m.grade_row = r
+                    break
+            if "weight" in m.cols:
+                m.total_weight = (m.total_row, m.cols["weight"])
+            if "score" in m.cols:
+                m.total = (m.total_row, m.cols["score"])
+        if m.grade_row:
+            h = g.find("评分等级", rows=[m.grade_row])
+            if h:
+                m.grade = (m.grade_row, g.right_end(*h) + 1)
+        input_cols = [m.cols[k] for k in ("level1", "level2", "name", "target", "actual", "weight",
+                                           "reason") if k in m.cols]
+        if "score" in m.cols:
+            input_cols.append(m.cols["score"])
+        lvl1 = lvl2 = ""
+        for r in range(m.header_row + 1, end + 1):
+            if g.row_is_blank(r, [c for c in input_cols if c != m.cols.get("score")]) and (
+                    "score" not in m.cols or g.is_formula(r, m.cols["score"])
+                    or g.own(r, m.cols["score"]) in (None, "")):
+                continue
+            ind, fnd = _read_row(g, S, m, r, lvl1, lvl2, num)
+            findings.extend(fnd)
+            lvl1, lvl2 = ind.level1, ind.level2
+            indicators.append(ind)
+            m.rows.append(r)
+
+    project = SelfEvaluation(
+        name=name or "", year=year or 2000, department=text_at(m.department) or "",
+        unit=text_at(m.unit) or "", indicators=indicators, funds=funds,
+        expected_goal=text_at(m.expected_goal) or "", achieved_goal=text_at(m.achieved_goal) or "",
+    )
+    set_sheet(project, S)
+    for key in ("name", "department", "unit", "expected_goal", "achieved_goal"):
+        rc = getattr(m, key)
+        if rc:
+            set_location(project, key, S, ref(*rc))
+    if m.year:
+        set_location(project, "year", S, ref(*m.year))
+    if m.total:
+        set_location(project, "total", S, ref(*m.total))
+    if m.grade:
+        set_location(project, "grade", S, ref(*m.grade))
+    if "total" in m.funds_rows:
+        r = m.funds_rows["total"]
+        for key in ("rate", "score"):
+            if key in m.funds_cols:
+                set_location(funds, f"execution_{key}", S, ref(r, m.funds_cols[key]))
+    if year is None:
+        return None, m, findings
+    return project, m, findings
+
+
+def _read_row(g: Grid, S: str, m: SheetMap, r: int, lvl1: str, lvl2: str, num):
+    findings: list[Finding] = []
+
+    def text(key: str) -> str | None:
+        c = m.cols.get(key)
+        if c is None:
+            return None
+        if g.is_formula(r, c):
+            findings.append(_finding("W707", S, ref(r, c),
+                                     f"{IND_HEADERS[key]}应为文字，单元格中是公式，已忽略"))
+            return None
+        return to_text(g.raw(r, c))
+
+    l1 = text("level1")
+    l2 = text("level2")
+    if l1 and l1.strip():
+        if l1 != lvl1:
+            lvl2 = ""
+        lvl1 = l1
+    if l2 and l2.strip():
+        lvl2 = l2
+    weight = score = None
+    if "weight" in m.cols:
+        weight = num(r, m.cols["weight"], f"第 {r} 行分值")
+        if weight is not None and weight < 0:
+            findings.append(_finding("W701", S, ref(r, m.cols["weight"]), f"分值不能为负数：{weight}",
+                                     Severity.ERROR))
+            weight = None
+    if "score" in m.cols:
+        c = m.cols["score"]
+        if not g.is_formula(r, c):
+            score = num(r, c, f"第 {r} 行得分")
+    ind = Indicator(level1=lvl1, level2=lvl2, name=text("name") or "", target=text("target") or "",
+                    actual=text("actual"), weight=weight, score=score, reason=text("reason"))
+    for key in ("level1", "level2", "name", "target", "actual", "weight", "score", "reason"):
+        c = m.cols.get(key)
+        if c is not None:
+            set_location(ind, key, S, ref(r, c))
+    return ind, findings
+
+
+PROMPT_TITLES = ("一级指标", "二级指标", "年度指标值", "实际完成值", "分值", "得分", "偏差原因分析",
+                 "项目资金")
+
+
+def reason_missing(score, settings: Settings) -> bool:
+    """domain.md R7 as the sheet's 须说明原因 helper computes it: a reason is required (score
+    below the weight, target missed, or over-achievement at the reason-required threshold, R4)
+    and the reason cell is empty."""
+    from perfxl.rules.scoring import target_met
+
+    ind = score.indicator
+    if ind.reason and ind.reason.strip():
+        return False
+    w, eff = score.weight, score.effective
+    if w is not None and eff is not None and eff < w:
+        return True
+    if score.target is not None and target_met(score.target, score.actual) is False:
+        return True
+    return bool(score.target is not None and score.target.higher_is_better
+                and score.ratio is not None
+                and score.ratio >= settings.over_achievement_reason_required)
+
+
+def findings_patch(m: SheetMap, project: SelfEvaluation, ps, ws, settings: Settings) -> Patch:
+    """Styles that show the Python check's result: a missing deviation reason (R7) gets the
+    ``needs_reason`` role, an explained one ``reason`` — only on cells styled by perfxl (or not
+    styled at all), so a user's own formatting is kept."""
+    from perfxl.forms.styles import role_of
+
+    p = Patch()
+    c = m.cols.get("reason")
+    if c is None:
+        return p
+    for s, r in zip(ps.indicators, m.rows):
+        cell = ws.cell(row=r, column=c)
+        current = role_of(getattr(cell, "style", None))
+        if current is None and (getattr(cell, "style", "Normal") != "Normal" or cell.has_style):
+            continue  # the user's formatting
+        role = "needs_reason" if reason_missing(s, settings) else "reason"
+        if role != current:
+            p.add(Style(m.sheet, ref(r, c), role))
+    return p

@@ -1,0 +1,190 @@
+"""The hidden settings sheet: perfxl's settings as cells that formulas reference by name.
+
+Column A holds a stable key, B the value, C what it means.  Each value has a workbook-level
+defined name (``perfxl_rounding`` …) which the forms' formulas use, so changing the rounding mode
+in this sheet (or with perfxl) changes every execution rate and score on recalculation.
+The sheet also holds the lists behind the drop-downs (achievement levels, indicator categories).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from openpyxl.worksheet.worksheet import Worksheet
+
+from perfxl.findings import Finding, Severity
+from perfxl.model import OverrunFormula, Rounding, Settings
+from perfxl.patch import AddSheet, DefineName, Patch, SheetSetup, Write
+
+SHEET = "perfxl设置"
+
+# key, settings field, Chinese label, defined name
+_ROWS: list[tuple[str, str, str]] = [
+    ("rounding", "R6r 执行率与得分的舍入方式：truncate＝截断（默认），half_up＝四舍五入", "perfxl_rounding"),
+    ("over_achievement_flag", "R4 超额完成提示阈值（实际/目标）", "perfxl_over_flag"),
+    ("over_achievement_reason_required", "R4 超额完成必须说明原因的阈值（实际/目标）", "perfxl_over_reason"),
+    ("overrun_formula", "R3 反向指标超出目标时的计分：linear＝线性（默认），ratio＝目标/实际", "perfxl_overrun"),
+    ("money_unit", "自评表项目资金的单位：万元 或 元", "perfxl_money_unit"),
+    ("execution_reason_below", "R7 预算执行率低于此值须说明原因", "perfxl_exec_reason"),
+]
+FIRST_ROW = 3  # row of the first setting
+NAME = {key: name for key, _label, name in _ROWS}
+
+# Lists for the drop-downs (Shanghai wording first: the seeds use it).
+LEVELS = ["达成指标", "部分达成指标并具有一定效果", "未达成指标且效果较差"]
+LEVEL1 = ["产出指标", "效益指标", "满意度指标", "成本指标"]
+LEVEL2 = [
+    "数量指标", "质量指标", "时效指标", "成本指标",
+    "经济成本指标", "社会成本指标", "生态环境成本指标",
+    "经济效益指标", "社会效益指标", "生态效益指标", "可持续影响指标",
+    "服务对象满意度指标",
+]
+LIST_NAMES = {"levels": "perfxl_levels", "level1": "perfxl_level1", "level2": "perfxl_level2"}
+
+# --- lookup tables the parsing formulas use (mirror perfxl.rules.targets) ---------------------
+# Comparator spellings → normalised comparator (targets._COMPARATOR_SPELLINGS).
+CMP_NAMES = ("perfxl_cmp_text", "perfxl_cmp_norm")
+# Trailing comparator words (targets._SUFFIX_COMPARATORS): 12次以上 → ≥.
+SUFFIX_NAMES = ("perfxl_suffix_text", "perfxl_suffix_norm")
+# Every spelling of the three achievement levels → 1 达成 / 2 部分达成 / 3 未达成
+# (targets._LEVEL_PATTERNS, enumerated; tests/test_forms_formulas.py checks the patterns).
+LEVEL_NAMES = ("perfxl_level_text", "perfxl_level_code")
+LEVEL_OBJECTS = ("", "年度指标", "年度指标值", "年度目标", "预期指标", "预期目标", "绩效指标",
+                 "指标", "指标值", "目标", "预期")
+LEVEL_PARTS = {
+    3: (("未达成", "未达到", "未完成"), ("", "且效果较差", "效果较差")),
+    2: (("部分达成", "部分达到", "部分完成"), ("", "并具有一定效果", "并有一定效果", "具有一定效果")),
+    1: (("达成", "已达成", "已经达成", "全部达成", "完全达成"), ("",)),
+}
+
+
+def comparator_spellings() -> list[tuple[str, str]]:
+    from perfxl.rules.targets import _COMPARATOR_SPELLINGS
+
+    return list(_COMPARATOR_SPELLINGS)
+
+
+def suffix_spellings() -> list[tuple[str, str]]:
+    from perfxl.rules.targets import _SUFFIX_COMPARATORS
+
+    return list(_SUFFIX_COMPARATORS)
+
+
+def level_phrases() -> list[tuple[str, int]]:
+    out: list[tuple[str, int]] = []
+    for code, (heads, tails) in LEVEL_PARTS.items():
+        for head in heads:
+            for obj in LEVEL_OBJECTS:
+                for tail in tails:
+                    out.append((head + obj + tail, code))
+    return out
+
+
+def _value(settings: Settings, key: str):
+    v = getattr(settings, key)
+    if isinstance(v, (Rounding, OverrunFormula)):
+        return v.value
+    return v
+
+
+def _fmt(settings: Settings, key: str) -> str | None:
+    v = _value(settings, key)
+    if isinstance(v, Decimal):
+        from perfxl.forms.grid import decimal_format
+
+        return decimal_format(v)
+    return None
+
+
+def layout(settings: Settings) -> Patch:
+    """The settings sheet for ``settings`` (added hidden, at the end of the workbook)."""
+    p = Patch()
+    p.add(AddSheet(SHEET, hidden=True))
+    p.write(SHEET, "A1", "perfxl 设置（表格公式引用这些单元格，请勿删除本表）", "setting_value")
+    p.write(SHEET, "A2", "键", "helper_header")
+    p.write(SHEET, "B2", "值", "helper_header")
+    p.write(SHEET, "C2", "说明", "helper_header")
+    for i, (key, label, name) in enumerate(_ROWS):
+        row = FIRST_ROW + i
+        p.write(SHEET, f"A{row}", key, "setting_key")
+        p.write(SHEET, f"B{row}", _value(settings, key), "setting_value", _fmt(settings, key))
+        p.write(SHEET, f"C{row}", label, "setting_key")
+        p.add(DefineName(name, f"'{SHEET}'!$B${row}"))
+    for col, title, items, lname in (
+        ("E", "达成等级", LEVELS, "levels"),
+        ("F", "一级指标", LEVEL1, "level1"),
+        ("G", "二级指标", LEVEL2, "level2"),
+    ):
+        p.write(SHEET, f"{col}2", title, "helper_header")
+        p.write(SHEET, f"{col}3", [[x] for x in items], "setting_key")
+        p.add(DefineName(LIST_NAMES[lname], f"'{SHEET}'!${col}$3:${col}${2 + len(items)}"))
+    for c1, c2, title, rows, names in (
+        ("I", "J", "比较符写法", comparator_spellings(), CMP_NAMES),
+        ("L", "M", "后置比较词", suffix_spellings(), SUFFIX_NAMES),
+        ("O", "P", "完成档次写法", level_phrases(), LEVEL_NAMES),
+    ):
+        p.write(SHEET, f"{c1}2", title, "helper_header")
+        p.write(SHEET, f"{c2}2", "规范", "helper_header")
+        p.write(SHEET, f"{c1}3", [[a, b] for a, b in rows], "setting_key")
+        last = 2 + len(rows)
+        p.add(DefineName(names[0], f"'{SHEET}'!${c1}$3:${c1}${last}"))
+        p.add(DefineName(names[1], f"'{SHEET}'!${c2}$3:${c2}${last}"))
+    p.add(SheetSetup(SHEET, col_widths={"A": 34, "B": 12, "C": 60, "E": 28, "F": 14, "G": 20,
+                                        "I": 12, "J": 6, "L": 10, "M": 6, "O": 34, "P": 6},
+                     fit_width=None, fit_height=None, margins_cm=None))
+    return p
+
+
+def values_patch(settings: Settings, ws: Worksheet | None = None) -> Patch:
+    """Writes that set the settings values (found by key in column A when ``ws`` is given)."""
+    p = Patch()
+    rows = _key_rows(ws) if ws is not None else {}
+    for i, (key, _label, _name) in enumerate(_ROWS):
+        row = rows.get(key, FIRST_ROW + i)
+        p.write(SHEET, f"B{row}", _value(settings, key), "setting_value", _fmt(settings, key))
+    return p
+
+
+def _key_rows(ws: Worksheet) -> dict[str, int]:
+    rows: dict[str, int] = {}
+    for row in ws.iter_rows(min_col=1, max_col=1, max_row=min(ws.max_row, 200)):
+        v = row[0].value
+        if isinstance(v, str) and v.strip() in NAME:
+            rows.setdefault(v.strip(), row[0].row)
+    return rows
+
+
+def read(ws: Worksheet | None) -> tuple[Settings, list[Finding]]:
+    """Settings from the settings sheet; an unreadable value keeps its default and is reported."""
+    findings: list[Finding] = []
+    settings = Settings()
+    if ws is None:
+        return settings, findings
+    rows = _key_rows(ws)
+    for key, _label, _name in _ROWS:
+        row = rows.get(key)
+        if row is None:
+            findings.append(Finding(
+                "W705", Severity.WARNING, SHEET, "",
+                f"设置表缺少“{key}”一行，已使用默认值 {_value(settings, key)}",
+            ))
+            continue
+        raw = ws.cell(row, 2).value
+        try:
+            if key in ("over_achievement_flag", "over_achievement_reason_required",
+                       "execution_reason_below"):
+                from perfxl.forms.grid import quantize_to_format, to_decimal
+
+                value = to_decimal(raw)
+                if value is None:
+                    raise ValueError("empty")
+                value = quantize_to_format(value, ws.cell(row, 2).number_format)
+            else:
+                value = str(raw).strip()
+            setattr(settings, key, value)
+        except (InvalidOperation, ValueError, TypeError):  # CellError is a ValueError
+            findings.append(Finding(
+                "W705", Severity.WARNING, SHEET, f"B{row}",
+                f"设置“{key}”的值“{raw}”无法识别，已使用默认值 {_value(settings, key)}",
+            ))
+    return settings, findings

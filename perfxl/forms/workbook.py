@@ -1,0 +1,277 @@
+"""Public API of the workbook side: write projects into the official sheets, read them back,
+score a workbook in place, build the templates.
+
+- :func:`new_workbook` — an empty form (template) for a year;
+- :func:`write_projects` — one sheet per project (declarations and self-evaluations may share a
+  workbook) plus the hidden settings sheet;
+- :func:`read_projects` — every form sheet back into a :class:`ProjectFile`, with a finding for
+  each unreadable cell; model objects remember their cells (:func:`perfxl.model.locate`);
+- :func:`score_workbook` — recomputes what perfxl owns (formulas, suggested scores, flags,
+  styles of missing reasons), keeps everything else; idempotent;
+- :func:`build_templates` / :func:`snapshot` — the committed templates and their structural
+  snapshot.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook, load_workbook
+
+from perfxl.adapters.file import apply_patch, save
+from perfxl.findings import Finding, Severity
+from perfxl.forms import declaration as decl_form
+from perfxl.forms import self_evaluation as se_form
+from perfxl.forms import settings_sheet
+from perfxl.forms.grid import Grid
+from perfxl.forms.layout import sheet_title
+from perfxl.model import (
+    Declaration, Form, Indicator, Project, ProjectFile, SelfEvaluation, Settings,
+)
+from perfxl.patch import ClearRules, Patch, Write
+
+TEMPLATE_FILES = {Form.DECLARATION: "绩效目标申报表.xlsx", Form.SELF_EVALUATION: "绩效自评表.xlsx"}
+
+_MODULES = {Form.SELF_EVALUATION: se_form, Form.DECLARATION: decl_form}
+
+
+class WorkbookReadError(ValueError):
+    """The file cannot be opened as a workbook at all (message in Chinese)."""
+
+
+# --- writing ------------------------------------------------------------------------------------
+
+
+def _empty_workbook() -> Workbook:
+    wb = Workbook()
+    wb.remove(wb.active)
+    return wb
+
+
+def layout_projects(pf: ProjectFile) -> Patch:
+    """The patch that lays out every project of ``pf`` (one sheet each) and the settings sheet."""
+    from perfxl.patch import AddSheet
+
+    p = Patch()
+    taken: set[str] = {settings_sheet.SHEET}
+    for project in pf.projects:
+        module = _MODULES[Form(project.form)]
+        title = sheet_title(project.name or Form(project.form).title, taken)
+        taken.add(title)
+        p.add(AddSheet(title))
+        sheet_patch, _map = module.layout(project, title, pf.settings)
+        p.extend(sheet_patch)
+    p.extend(settings_sheet.layout(pf.settings))
+    return p
+
+
+def write_projects(pf: ProjectFile, path: str | Path) -> Path:
+    """Write every project of ``pf`` into a new workbook at ``path`` (saved atomically; an
+    existing file is kept as ``NAME.bak.xlsx``). Returns the path."""
+    wb = _empty_workbook()
+    apply_patch(wb, layout_projects(pf))
+    if not wb.sheetnames or all(ws.sheet_state != "visible" for ws in wb.worksheets):
+        raise ValueError("没有可写入的项目")
+    wb.active = 0
+    return save(wb, path, backup=True)
+
+
+def template_project(form: Form, year: int) -> Project:
+    """The blank project a template shows: the standard categories, one empty row each."""
+    if form is Form.SELF_EVALUATION:
+        cats = [("产出指标", "数量指标"), ("产出指标", "质量指标"), ("产出指标", "时效指标"),
+                ("产出指标", "成本指标"), ("效益指标", "社会效益指标"), ("效益指标", "可持续影响指标"),
+                ("满意度指标", "服务对象满意度指标")]
+        inds = [Indicator(level1=a, level2=b, name="", target="") for a, b in cats]
+        return SelfEvaluation(name="", year=year, indicators=inds)
+    cats = [("成本指标", "经济成本指标"), ("成本指标", "社会成本指标"), ("成本指标", "生态环境成本指标"),
+            ("产出指标", "数量指标"), ("产出指标", "质量指标"), ("产出指标", "时效指标"),
+            ("效益指标", "经济效益指标"), ("效益指标", "社会效益指标"), ("效益指标", "生态效益指标"),
+            ("效益指标", "可持续影响指标"), ("满意度指标", "服务对象满意度指标")]
+    inds = [Indicator(level1=a, level2=b, name="", target="") for a, b in cats]
+    return Declaration(name="", year=year, indicators=inds)
+
+
+def new_workbook(form: Form | str, year: int, path: str | Path,
+                 settings: Settings | None = None) -> Path:
+    """An empty form for ``year`` (the template), saved at ``path``."""
+    form = Form(form.replace("-", "_") if isinstance(form, str) else form)
+    pf = ProjectFile(settings=settings or Settings(), projects=[template_project(form, year)])
+    wb = _empty_workbook()
+    p = Patch()
+    from perfxl.patch import AddSheet
+
+    title = form.title
+    p.add(AddSheet(title))
+    sheet_patch, _ = _MODULES[form].layout(pf.projects[0], title, pf.settings)
+    p.extend(sheet_patch)
+    p.extend(settings_sheet.layout(pf.settings))
+    apply_patch(wb, p)
+    wb.active = 0
+    return save(wb, path, backup=True)
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+
+def _open(path: str | Path) -> Workbook:
+    path = Path(path)
+    try:
+        return load_workbook(path)
+    except FileNotFoundError:
+        raise WorkbookReadError(f"找不到文件：{path}") from None
+    except Exception as exc:  # zipfile.BadZipFile, KeyError, InvalidFileException, XML errors
+        raise WorkbookReadError(f"无法作为 Excel 工作簿打开 {path.name}：{exc}") from exc
+
+
+def _form_of(ws, grid: Grid) -> Form | None:
+    dn = ws.defined_names.get("pxl_form") if hasattr(ws, "defined_names") else None
+    if dn is not None:
+        value = (dn.attr_text or "").strip().strip('"')
+        if value in (f.value for f in Form):
+            return Form(value)
+    if se_form.is_self_evaluation(grid):
+        return Form.SELF_EVALUATION
+    if decl_form.is_declaration(grid):
+        return Form.DECLARATION
+    return None
+
+
+def read_workbook(wb: Workbook) -> tuple[ProjectFile, list[Finding], list[tuple[Any, Any]]]:
+    """Read an open workbook: the project file, findings, and (project, sheet map) pairs."""
+    findings: list[Finding] = []
+    settings_ws = wb[settings_sheet.SHEET] if settings_sheet.SHEET in wb.sheetnames else None
+    settings, fnd = settings_sheet.read(settings_ws)
+    findings.extend(fnd)
+    projects: list[Project] = []
+    maps: list[tuple[Any, Any]] = []
+    for ws in wb.worksheets:
+        if ws.title == settings_sheet.SHEET:
+            continue
+        grid = Grid(ws)
+        form = _form_of(ws, grid)
+        if form is None:
+            continue  # a sheet of the user's own: left alone
+        project, smap, fnd = _MODULES[form].read(ws, grid)
+        findings.extend(fnd)
+        if project is None:
+            findings.append(Finding("W708", Severity.ERROR, ws.title, "",
+                                    f"工作表“{ws.title}”像是{form.title}，但无法读出项目，已跳过"))
+            continue
+        projects.append(project)
+        maps.append((project, smap))
+    if not projects:
+        findings.append(Finding("W709", Severity.WARNING, "", "",
+                                "工作簿中没有找到绩效目标申报表或绩效自评表"))
+    pf = ProjectFile(settings=settings, projects=projects)
+    # ProjectFile validation copies the models; keep the located originals
+    pf.projects[:] = projects
+    return pf, findings, maps
+
+
+def read_projects(path: str | Path) -> tuple[ProjectFile, list[Finding]]:
+    """Read every form sheet of the workbook at ``path``.
+
+    Raises :class:`WorkbookReadError` when the file is not a workbook; anything unreadable inside
+    it is a W7xx finding with sheet and cell.
+    """
+    wb = _open(path)
+    pf, findings, _ = read_workbook(wb)
+    return pf, findings
+
+
+# --- scoring -------------------------------------------------------------------------------------
+
+
+def score_patch(wb: Workbook) -> tuple[Patch, ProjectFile, list[Finding]]:
+    """What scoring writes into ``wb``: every computed cell perfxl owns, defined names,
+    validations and conditional formats laid out again for the rows as they are now, and the
+    reason cells' style where a reason is missing (domain.md R7)."""
+    from perfxl.rules.scoring import score_project
+
+    pf, findings, maps = read_workbook(wb)
+    p = Patch()
+    for project, smap in maps:
+        module = _MODULES[Form(project.form)]
+        ps = score_project(project, pf.settings)
+        p.add(ClearRules(smap.sheet, prompt_titles=module.PROMPT_TITLES))
+        p.extend(module.formulas_patch(smap, project))
+        p.extend(module.names_patch(smap))
+        p.extend(module.validations_patch(smap))
+        p.extend(module.conditional_patch(smap))
+        p.extend(module.findings_patch(smap, project, ps, wb[smap.sheet], pf.settings))
+    if settings_sheet.SHEET not in wb.sheetnames:
+        p.extend(settings_sheet.layout(pf.settings))
+    return p, pf, findings
+
+
+def score_workbook(path: str | Path, out: str | Path | None = None) -> Path:
+    """Score the workbook at ``path`` and save to ``out`` (default: in place, keeping
+    ``NAME.bak.xlsx``). Scoring twice gives the same workbook as scoring once."""
+    wb = _open(path)
+    patch, _pf, _findings = score_patch(wb)
+    apply_patch(wb, patch)
+    return save(wb, out or path, backup=True)
+
+
+# --- templates -------------------------------------------------------------------------------------
+
+
+def build_templates(directory: str | Path = "templates", year: int | None = None) -> list[Path]:
+    """Write ``绩效目标申报表.xlsx`` and ``绩效自评表.xlsx`` into ``directory``."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    out = []
+    for form, filename in TEMPLATE_FILES.items():
+        y = year or (2026 if form is Form.DECLARATION else 2025)
+        target = directory / filename
+        out.append(new_workbook(form, y, target))
+        bak = target.with_name(f"{target.stem}.bak{target.suffix}")
+        bak.unlink(missing_ok=True)
+    return out
+
+
+def snapshot(path: str | Path) -> dict:
+    """A structural description of a workbook for comparing files: per sheet its state, every
+    non-empty cell (value or formula, style role, number format), merges, defined names,
+    validations, conditional formats, column widths and print setup. Not zip bytes."""
+    from perfxl.forms.styles import role_of
+
+    wb = load_workbook(path)
+    out: dict[str, Any] = {"sheets": [], "names": {}}
+    for name, dn in sorted(wb.defined_names.items()):
+        out["names"][name] = dn.attr_text
+    for ws in wb.worksheets:
+        cells = {}
+        for row in ws.iter_rows():
+            for c in row:
+                role = role_of(c.style) if hasattr(c, "style") else None
+                if c.value is None and role is None:
+                    continue
+                v = c.value
+                cells[c.coordinate] = [
+                    None if v is None else (str(v) if not isinstance(v, (int, float)) else float(v)),
+                    c.data_type, role, c.number_format,
+                ]
+        sheet = {
+            "title": ws.title,
+            "state": ws.sheet_state,
+            "cells": cells,
+            "merges": sorted(str(r) for r in ws.merged_cells.ranges),
+            "names": {k: v.attr_text for k, v in sorted(ws.defined_names.items())},
+            "validations": sorted(
+                [str(dv.sqref), dv.type, dv.formula1, dv.formula2, dv.operator, dv.promptTitle,
+                 dv.prompt, bool(dv.showErrorMessage)]
+                for dv in ws.data_validations.dataValidation
+            ),
+            "conditional": sorted(
+                [str(cf.sqref), r.type, list(r.formula or [])]
+                for cf in ws.conditional_formatting for r in cf.rules
+            ),
+            "widths": {k: d.width for k, d in sorted(ws.column_dimensions.items()) if d.width},
+            "print": [ws.print_area, ws.print_title_rows, ws.page_setup.orientation,
+                      ws.page_setup.paperSize, ws.page_setup.fitToWidth, ws.page_setup.fitToHeight],
+        }
+        out["sheets"].append(sheet)
+    return out
