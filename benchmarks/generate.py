@@ -25,6 +25,7 @@ import random
 import re
 import sys
 import time
+import zipfile
 from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
 
@@ -42,7 +43,7 @@ from perfxl.model import (  # noqa: E402
     SelfEvaluationFunds,
 )
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 SEED_DIR = ROOT / "tests" / "fixtures" / "seeds"
 SEED_FILES = {
     "self_evaluation": SEED_DIR / "self_evaluation_2023.json",
@@ -78,6 +79,7 @@ REASONS = [
     "偏差原因：部分采购流程延后，影响执行进度。改进措施：提前启动采购，加强进度跟踪。",
     "偏差原因：受外部因素影响，实际完成量低于预期。改进措施：完善应急预案，合理设置指标。",
 ]
+TOKEN_PREFIX = "B"
 LEVEL1_ORDER = {"成本指标": 0, "产出指标": 1, "效益指标": 2, "满意度指标": 3}
 TARGET_RE = re.compile(r"^\s*(≥|≤|=|>=|<=|>|<)\s*([0-9]+(?:\.[0-9]+)?)\s*(.*)$")
 
@@ -194,8 +196,8 @@ def make_project(rng: random.Random, form: str, seeds: dict[str, ProjectFile], p
     base = rng.choice(seeds[form].projects)
     department, unit = rng.choice(UNITS)
     name = f"{rng.choice(PLACES)}{base.name}{rng.choice(NAME_SUFFIXES)}"
-    if rng.random() < 0.5:
-        name += f"{index:04d}"
+    token = f"（{TOKEN_PREFIX}{index:05d}）"  # 项目编号: lets a copy get its own names (see derive)
+    name = name[: 31 - len(token)] + token  # ≤ 31: the sheet title is the whole name
     k = rng.randint(5, 40)
     inds = _varied_indicators(rng, pools[form], k)
     problems = {
@@ -270,7 +272,9 @@ def make_workbook_spec(seed: int, index: int, seeds=None, pools=None) -> tuple[P
     count = rng.choices([1, 2, 3], weights=[80, 15, 5])[0]
     projects, problems = [], set()
     for j in range(count):
-        p, probs = make_project(rng, form, seeds, pools, index * 10 + j)
+        p, probs = make_project(rng, form, seeds, pools, index)
+        if j:
+            p.name = p.name.replace(f"（{TOKEN_PREFIX}", f"（{j}-{TOKEN_PREFIX}")[-31:]
         projects.append(p)
         problems |= probs
     pf = ProjectFile(settings=seeds[form].settings.model_copy(), projects=projects)
@@ -302,17 +306,35 @@ def workbook_name(index: int) -> str:
     return f"wb_{index:05d}.xlsx"
 
 
-def generate(n: int, out: Path, seed: int = 7, verbose: bool = True) -> dict:
-    """Make sure ``out`` holds workbooks 0..n-1 of set ``seed``; return the manifest."""
+def derive(base: Path, base_index: int, index: int, out: Path) -> None:
+    """Workbook ``index`` as a copy of workbook ``base_index`` whose project names carry
+    ``index``'s token instead: the same template, layout and values, its own projects."""
+    old = f"{TOKEN_PREFIX}{base_index:05d}".encode()
+    new = f"{TOKEN_PREFIX}{index:05d}".encode()
+    with zipfile.ZipFile(base) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename.endswith(".xml") or info.filename.endswith(".rels"):
+                data = data.replace(old, new)
+            zout.writestr(info, data, compress_type=info.compress_type)
+
+
+def generate(n: int, out: Path, seed: int = 7, verbose: bool = True, unique: int = 50) -> dict:
+    """Make sure ``out`` holds workbooks 0..n-1 of set ``seed``; return the manifest.
+
+    Workbooks 0..unique-1 are written by ``write_projects`` (about 0.5 s each); workbook ``i``
+    beyond them is :func:`derive`-d from workbook ``i % unique`` (a few ms), so a 1,000-file set
+    has ``unique`` distinct contents under 1,000 distinct project names.
+    """
     from perfxl.forms.workbook import write_projects
 
     out.mkdir(parents=True, exist_ok=True)
     manifest_path = out / "manifest.json"
     fp = writer_fingerprint()
-    manifest = {"seed": seed, "fingerprint": fp, "files": {}}
+    manifest = {"seed": seed, "fingerprint": fp, "unique": unique, "files": {}}
     if manifest_path.exists():
         old = json.loads(manifest_path.read_text("utf-8"))
-        if old.get("seed") == seed and old.get("fingerprint") == fp:
+        if old.get("seed") == seed and old.get("fingerprint") == fp and old.get("unique") == unique:
             manifest = old
     seeds = load_seeds()
     pools = _pools(seeds)
@@ -322,9 +344,17 @@ def generate(n: int, out: Path, seed: int = 7, verbose: bool = True) -> dict:
         name = workbook_name(i)
         if name in manifest["files"] and (out / name).exists():
             continue
-        pf, info = make_workbook_spec(seed, i, seeds, pools)
         tmp = out / f".{name}.tmp.xlsx"
-        write_projects(pf, tmp)
+        if i < unique:
+            pf, info = make_workbook_spec(seed, i, seeds, pools)
+            write_projects(pf, tmp)
+        else:
+            b = i % unique
+            base_name = workbook_name(b)
+            if base_name not in manifest["files"]:  # n < unique never gets here
+                raise RuntimeError(f"base workbook {base_name} missing")
+            derive(out / base_name, b, i, tmp)
+            info = dict(manifest["files"][base_name], derived_from=b)
         os.replace(tmp, out / name)
         manifest["files"][name] = info
         made += 1
@@ -356,9 +386,10 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=200)
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--unique", type=int, default=50, help="workbooks written by write_projects")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "_work" / "set")
     args = ap.parse_args(argv)
-    generate(args.n, args.out, args.seed)
+    generate(args.n, args.out, args.seed, unique=args.unique)
     return 0
 
 

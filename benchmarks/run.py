@@ -315,14 +315,15 @@ def _median(xs):
 
 
 def benchmark(n: int, repeat: int, workdir: Path, seed: int, inner: int, kinds: list[str],
-              files: list[str] | None = None, small: int | None = None, verbose: bool = True) -> dict:
+              files: list[str] | None = None, small: int | None = None, verbose: bool = True,
+              unique: int = 50) -> dict:
     from generate import generate, seed_workbook
 
     workdir.mkdir(parents=True, exist_ok=True)
     info = {"projects": None, "indicators": None}
     if files is None:
         setdir = workdir / f"set_seed{seed}"
-        manifest = generate(n, setdir, seed, verbose=verbose)
+        manifest = generate(n, setdir, seed, verbose=verbose, unique=unique)
         names = [f"wb_{i:05d}.xlsx" for i in range(n)]
         files = [str(setdir / name) for name in names]
         info = {
@@ -333,6 +334,7 @@ def benchmark(n: int, repeat: int, workdir: Path, seed: int, inner: int, kinds: 
                 for f in ("self_evaluation", "declaration")
             },
             "with_problems": sum(bool(manifest["files"][m]["problems"]) for m in names),
+            "unique": min(unique, n),
         }
     n = len(files)
     small = small or min(100, max(1, n // 10))
@@ -498,7 +500,8 @@ def set_line(res: dict) -> str:
         return f"{res['n']} given files"
     return (f"{res['n']} generated workbooks: {s['forms']['self_evaluation']} self-evaluations, "
             f"{s['forms']['declaration']} declarations, {s['projects']} projects, "
-            f"{s['indicators']} indicators, {s['with_problems']} with planted problems")
+            f"{s['indicators']} indicators, {s['with_problems']} with planted problems "
+            f"({s.get('unique')} written by write_projects, the rest renamed copies of them)")
 
 
 def mem_rows(res: dict) -> list[list[str]]:
@@ -563,6 +566,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--n", type=int, default=1000, help="number of workbooks (default 1000)")
     ap.add_argument("--repeat", type=int, default=3, help="runs per measurement; medians reported")
     ap.add_argument("--seed", type=int, default=7, help="generator seed")
+    ap.add_argument("--unique", type=int, default=50,
+                    help="workbooks written by write_projects; the rest are renamed copies")
     ap.add_argument("--inner", type=int, default=5, help="timed repetitions inside a score measurement")
     ap.add_argument("--small", type=int, help="small N for the memory comparison (default min(100, N/10))")
     ap.add_argument("--workdir", type=Path, default=HERE / "_work", help="where sets and outputs go")
@@ -591,7 +596,8 @@ def main(argv: list[str] | None = None) -> int:
         ap.error(f"unknown measurement(s): {', '.join(sorted(unknown))}")
     files = [str(Path(f).resolve()) for f in args.files] if args.files else None
     res = benchmark(args.n, args.repeat, args.workdir.resolve(), args.seed, args.inner, kinds,
-                    files=files, small=args.small, verbose=not args.quiet)
+                    files=files, small=args.small, verbose=not args.quiet,
+                    unique=args.unique)
     print(text_report(res))
     if args.markdown:
         print("\n" + markdown_report(res))

@@ -65,9 +65,9 @@ def test_generated_workbooks_read_back_and_run_py_reports(tmp_path):
     pytest.importorskip("perfxl.forms.workbook")
     from perfxl.forms.workbook import read_projects
 
-    n = 5
+    n = 3
     workdir = tmp_path / "work"
-    manifest = generate.generate(n, workdir / "set_seed7", seed=7, verbose=False)
+    manifest = generate.generate(n, workdir / "set_seed7", seed=7, verbose=False, unique=2)
     for i in range(n):
         name = generate.workbook_name(i)
         pf, _ = read_projects(workdir / "set_seed7" / name)
@@ -75,11 +75,12 @@ def test_generated_workbooks_read_back_and_run_py_reports(tmp_path):
         assert len(pf.projects) == info["projects"]
         assert {p.form.value for p in pf.projects} == {info["form"]}
         assert sum(len(p.indicators) for p in pf.projects) == info["indicators"]
+        assert all(p.name.endswith(f"B{i:05d}）") for p in pf.projects)  # copies get their own names
 
     out = tmp_path / "r.json"
     proc = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--n", str(n), "--repeat", "1",
-         "--small", str(n), "--inner", "1", "--only", "floor,check,summary,openpyxl_roundtrip,score",
+         "--small", str(n), "--inner", "1", "--unique", "2", "--only", "floor,check,summary,openpyxl_roundtrip,score",
          "--workdir", str(workdir), "--markdown", "--json", str(out), "--quiet"],
         capture_output=True, text=True, timeout=120, cwd=ROOT,
     )
