@@ -315,3 +315,69 @@ def test_libreoffice_recalculation_and_pdf(result, tmp_path) -> None:
     img = Image.open(png).convert("RGB")
     blue = sum(1 for px in img.get_flattened_data() if px[2] > 150 and px[0] < 110 and px[1] < 150)
     assert blue > 500, blue  # the bars (openpyxl's default series colour is #4472C4-like blue)
+
+
+# --- seed workbooks (perfxl.forms.workbook) ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def seed_workbooks(tmp_path_factory):
+    workbook = pytest.importorskip("perfxl.forms.workbook")
+    folder = tmp_path_factory.mktemp("seedbooks")
+    for src, name in ((SE, "2023年度_绩效自评表.xlsx"), (DE, "2026年度_绩效目标申报表.xlsx")):
+        pf = ProjectFile.model_validate_json(src.read_text(encoding="utf-8"))
+        workbook.write_projects(pf, folder / name)
+    return folder
+
+
+def test_summary_of_seed_workbooks(seed_workbooks, tmp_path) -> None:
+    folder = tmp_path / "in"
+    shutil.copytree(seed_workbooks, folder)
+    (folder / "损坏.xlsx").write_bytes(b"PK\x03\x04" + b"\x00" * 200)
+    other = Workbook()
+    other.active.title = "人员名单"
+    other.active.append(["姓名", "部门"])
+    other.active.append(["张三", "办公室"])
+    other.save(folder / "其他模板.xlsx")
+    out = tmp_path / "汇总.xlsx"
+    res = build_summary([folder], out)
+    se = res.tables.self_evaluations
+    assert [r["execution_rate"] for r in se] == [Decimal("99.84"), Decimal("100.00"), Decimal("79.18"), Decimal("100.00")]
+    assert [r["total"] for r in se] == [Decimal("90.98"), Decimal("92"), Decimal("90.91"), Decimal("92")]
+    assert {r["name"]: r["annual_total"] for r in res.tables.declarations} == REQUESTED
+    front = next(r for r in res.tables.cross_year if r["cur_indicator"] == "前端诉件受理、甄别分类、对口移送")
+    assert front["prev_actual_value"] == Decimal("34487") and front["flag"] == BELOW_LAST_ACTUAL
+    skipped = {Path(s["file"]).name: s["reason"] for s in res.skipped}
+    assert set(skipped) == {"损坏.xlsx", "其他模板.xlsx"}, skipped
+    assert "ModuleNotFoundError" not in "".join(skipped.values())
+    # deviations link back into the source workbook, at a real cell
+    wb = load_workbook(out)
+    ws = wb["偏差明细"]
+    header = [c.value for c in ws[1]]
+    link = ws.cell(row=2, column=header.index("来源") + 1).hyperlink
+    assert link is not None and link.target.endswith("2023年度_绩效自评表.xlsx") and "!" in link.location
+
+
+def test_summary_button_on_seed_workbook(seed_workbooks) -> None:
+    """build_summary_sheets on the open seed workbook: links land on the reason cells, and the
+    workbook still reads back as the same four forms afterwards (summary sheets are ignored)."""
+    from perfxl.forms.workbook import read_workbook
+
+    wb = load_workbook(seed_workbooks / "2023年度_绩效自评表.xlsx")
+    pf, findings, _ = read_workbook(wb)
+    tables = build_summary_sheets(wb, pf, findings)
+    assert [r["total"] for r in tables.self_evaluations] == [Decimal("90.98"), Decimal("92"), Decimal("90.91"), Decimal("92")]
+    ws = wb["偏差明细"]
+    header = [c.value for c in ws[1]]
+    col = {h: header.index(h) + 1 for h in ("三级指标", "偏差原因分析", "来源")}
+    checked = 0
+    for r in range(2, ws.max_row + 1):
+        link = ws.cell(row=r, column=col["来源"]).hyperlink
+        sheet, cell = link.location.rsplit("!", 1)
+        target = wb[sheet.strip("'")][cell].value
+        reason = ws.cell(row=r, column=col["偏差原因分析"]).value
+        assert (target or NO_REASON) == reason, (ws.cell(row=r, column=col["三级指标"]).value, target, reason)
+        checked += 1
+    assert checked == len(tables.deviations) > 10
+    again, _, _ = read_workbook(wb)
+    assert [p.name for p in again.projects] == [p.name for p in pf.projects]

@@ -111,12 +111,12 @@ class _Collector:
     def add_file(
         self, pf: ProjectFile, findings: list[Finding], label: str, path: Path | None = None
     ) -> None:
-        findings = [*findings, *compat.check_file(pf)]
+        scores = [compat.score_project(p, pf.settings) for p in pf.projects]  # score once
+        findings = [*findings, *compat.check_file(pf, scores)]
         self.tables.findings += finding_rows(label, findings)
-        for project in pf.projects:
+        for project, scored in zip(pf.projects, scores):
             own = project_findings(project, findings)
             if isinstance(project, SelfEvaluation):
-                scored = compat.score_project(project, pf.settings)
                 rows = self_evaluation_rows(project, scored, pf.settings, own, label)
                 self.prev[(project.year, project.name)] = project
             else:
@@ -186,10 +186,11 @@ def build_summary(
             collector.skip(path, _reason(exc))
             continue
         if not pf.projects:
-            why = "；".join(f.message for f in findings[:3])
+            why = [f.message for f in findings if f.code != "W709"][:3]
             collector.skip(
                 path,
-                "未找到绩效目标申报表或绩效自评表（可能是其他模板）" + (f"：{why}" if why else ""),
+                "没有找到绩效目标申报表或绩效自评表（可能是其他模板的文件）"
+                + (f"：{'；'.join(why)}" if why else ""),
             )
             continue
         try:
