@@ -150,6 +150,38 @@ def cmd_summary(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if errors or result.skipped else EXIT_OK
 
 
+def cmd_carry(args: argparse.Namespace) -> int:
+    from perfxl.carry import carry_workbook
+    from perfxl.report import findings_text
+
+    new, findings = carry_workbook(args.input, args.output, next_year=args.next_year)
+    what = "下一年度绩效目标申报表" if args.next_year else "绩效自评表"
+    print(f"已生成{what}（{len(new.projects)} 个项目）：{args.output}")
+    if findings:
+        print(findings_text(findings))
+    return _status(findings)
+
+
+def cmd_finalize(args: argparse.Namespace) -> int:
+    from perfxl.finalize import FinalizeRefused, finalize
+    from perfxl.report import findings_text
+
+    try:
+        result = finalize(args.input, args.output, pdf=args.pdf, force=args.force, email=args.email)
+    except FinalizeRefused as exc:
+        print(findings_text(exc.findings), file=sys.stderr)
+        print(f"仍有 {len(exc.findings)} 个错误，未定稿。改正后重试，或用 --force 强制定稿。", file=sys.stderr)
+        return EXIT_FINDINGS
+    for path in (result.xlsx, result.pdf, result.eml):
+        if path is not None:
+            print(f"已写入：{path}")
+    for note in result.notes:
+        print(f"注意：{note}")
+    if result.findings:
+        print(findings_text(result.findings))
+    return _status(result.findings)  # forced with errors: 1, as the exit-status contract says
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from perfxl.demo import run_demo
 
@@ -219,6 +251,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="用示例数据生成申报表与自评表工作簿并评分")
     p.add_argument("-o", "--output", default="demo", help="输出目录（默认 demo）")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("carry", help="由申报表生成自评表；加 --next-year 由自评表生成下一年度申报表")
+    p.add_argument("input")
+    p.add_argument("-o", "--output", required=True)
+    p.add_argument("--next-year", action="store_true", help="由自评表生成下一年度绩效目标申报表")
+    p.set_defaults(func=cmd_carry)
+
+    p = sub.add_parser("finalize", help="定稿：无宏 .xlsx（公式锁定、输入可编辑），可加 PDF 与邮件草稿")
+    p.add_argument("input")
+    p.add_argument("-o", "--output", help="输出目录（默认与输入同一目录）")
+    p.add_argument("--pdf", action="store_true", help="同时导出 PDF（LibreOffice）")
+    p.add_argument("--force", action="store_true", help="仍有错误时也定稿")
+    p.add_argument("--email", action="store_true", help="同时生成附带定稿文件的 .eml 邮件草稿")
+    p.set_defaults(func=cmd_finalize)
 
     p = sub.add_parser("addin", help="生成或安装 Excel 加载项（需要 Windows 与 Excel）")
     addin_sub = p.add_subparsers(dest="action", required=True, metavar="ACTION")

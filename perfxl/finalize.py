@@ -109,14 +109,17 @@ def is_udf_formula(formula: str, defined_names: set[str] = frozenset()) -> bool:
     return False
 
 
-def _formula_text(value) -> str | None:
+def _formula_text(cell) -> str | None:
+    """The formula of an openpyxl cell, None for any other cell (text such as
+    ``=24.00(小时)`` stored as a string is not a formula)."""
     from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
+    value = cell.value
     if isinstance(value, ArrayFormula):
         return value.text
     if isinstance(value, DataTableFormula):
         return None
-    if isinstance(value, str) and value.startswith("="):
+    if cell.data_type == "f" and isinstance(value, str):
         return value
     return None
 
@@ -178,7 +181,7 @@ def _evaluate_udf(formula: str, sheet, cached_sheet):
         if ref:
             coord = f"{ref.group(1).upper()}{ref.group(2)}"
             value = cached_sheet[coord].value
-            if value is None and _formula_text(sheet[coord].value) is not None:
+            if value is None and _formula_text(sheet[coord]) is not None:
                 return None  # depends on a formula whose value is unknown here
             args.append(value)
         elif raw.startswith('"') and raw.endswith('"'):
@@ -205,12 +208,14 @@ def freeze_udfs(wb, cached, defined_names: set[str] | None = None) -> tuple[list
         defined_names = {n.lower() for n in wb.defined_names}
         for ws in wb.worksheets:
             defined_names |= {n.lower() for n in ws.defined_names}
+    from perfxl.safety import set_text_cell
+
     frozen, notes = [], []
     for ws in wb.worksheets:
         cws = cached[ws.title]
         for row in ws.iter_rows():
             for cell in row:
-                formula = _formula_text(cell.value)
+                formula = _formula_text(cell)
                 if formula is None or not is_udf_formula(formula, defined_names):
                     continue
                 value = cws[cell.coordinate].value
@@ -222,7 +227,10 @@ def freeze_udfs(wb, cached, defined_names: set[str] | None = None) -> tuple[list
                         f"{where} 的 perfxl 函数没有可用的计算结果，已清空；"
                         "请在装有 perfxl 的 Excel 中重算并保存后再定稿"
                     )
-                cell.value = value
+                if isinstance(value, str):
+                    set_text_cell(cell, value)  # a value, never re-read as a formula
+                else:
+                    cell.value = value
                 frozen.append(where)
     return frozen, notes
 
@@ -240,14 +248,14 @@ def protect_sheets(wb, inputs: set[tuple[str, str]], *, password: str | None = N
             for cell in row:
                 if cell.__class__.__name__ == "MergedCell":
                     continue
-                if _formula_text(cell.value) is not None or cell.data_type == "f":
+                if _formula_text(cell) is not None or cell.data_type == "f":
                     cell.protection = Protection(locked=True)
                 elif (ws.title, cell.coordinate) in inputs or _input_role(cell):
                     cell.protection = Protection(locked=False)
         for sheet, ref in inputs:  # located but still empty input cells
             if sheet == ws.title:
                 target = ws[ref]
-                if target.__class__.__name__ != "MergedCell" and _formula_text(target.value) is None:
+                if target.__class__.__name__ != "MergedCell" and _formula_text(target) is None:
                     target.protection = Protection(locked=False)
         p = ws.protection
         p.sheet = True

@@ -173,7 +173,7 @@ def test_finalized_properties_and_protection(finalized):
         assert ws.protection.sheet and not ws.protection.password
         for row in ws.iter_rows():
             for cell in row:
-                if isinstance(cell.value, str) and cell.value.startswith("="):
+                if cell.data_type == "f":
                     assert cell.protection.locked, f"{ws.title}!{cell.coordinate}"
                     assert not is_udf_formula(cell.value, {n.lower() for n in wb.defined_names})
                     formulas += 1
@@ -188,6 +188,23 @@ def test_finalized_properties_and_protection(finalized):
                     assert not wb[where[0]][where[1]].protection.locked, (where, field)
                     inputs += 1
     assert formulas > 20 and inputs > 50
+
+
+def _inputs(project) -> list:
+    """Everything typed on the form, numbers as Decimal (6 == 6.00)."""
+    def norm(v):
+        if isinstance(v, dict):
+            return {k: norm(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [norm(x) for x in v]
+        if isinstance(v, str):
+            try:
+                return D(v)
+            except ArithmeticError:
+                return v
+        return v
+
+    return norm(project.model_dump())
 
 
 def test_finalized_values_intact_after_libreoffice(finalized, tmp_path):
@@ -207,15 +224,15 @@ def test_finalized_values_intact_after_libreoffice(finalized, tmp_path):
     ]
     assert errors == []
     back, _ = read_projects(recalced)
-    assert [p.model_dump() for p in back.projects] == [p.model_dump() for p in pf.projects]
-    # native formula results = the core (R6, R6r, R8): look for each total and grade on its sheet
+    assert [_inputs(p) for p in back.projects] == [_inputs(p) for p in pf.projects]
+    # native formula results = the core (R6, R6r, R8): the total and grade cells the reader located
     for scored, project in zip(score_all(pf), back.projects):
-        sheet = project._cells.get("__sheet__", (None,))[0]
-        ws = values[sheet] if sheet in values.sheetnames else values.worksheets[0]
-        cells = [c.value for row in ws.iter_rows() for c in row]
-        assert any(isinstance(v, (int, float)) and D(str(v)).quantize(D("0.01")) == scored.total
-                   for v in cells), (project.name, scored.total)
-        assert scored.grade in cells
+        sheet, total_cell = project._cells["total"]
+        _, grade_cell = project._cells["grade"]
+        ws = values[sheet]
+        assert D(str(ws[total_cell].value)).quantize(D("0.01")) == scored.total, project.name
+        assert ws[grade_cell].value == scored.grade
+    assert [s.total for s in score_all(pf)] == [D("90.98"), D("92.00"), D("90.91"), D("92.00")]
 
 
 def test_pdf_every_sheet_with_cjk_font(finalized, tmp_path):
@@ -279,3 +296,27 @@ def test_email_draft_from_the_seed_without_workbooks(self_evaluations, tmp_path)
     # no win32com on Linux: the add-in's function falls back to the .eml
     kind, fallback = outlook_draft(self_evaluations, [xlsx], tmp_path / "o.eml")
     assert kind == "eml" and fallback.exists()
+
+
+def test_cli_carry_and_refusing_finalize(tmp_path, capsys):
+    pytest.importorskip("perfxl.forms.workbook")
+    from perfxl.cli import main
+
+    seeds = Path(__file__).parent / "fixtures" / "seeds"
+    self_xlsx, next_xlsx = tmp_path / "self.xlsx", tmp_path / "next.xlsx"
+    assert main(["carry", str(seeds / "declaration_2026.json"), "-o", str(self_xlsx)]) == 0
+    assert main(["carry", str(self_xlsx), "--next-year", "-o", str(next_xlsx)]) == 0
+    from perfxl.forms.workbook import read_projects
+
+    back, _ = read_projects(next_xlsx)
+    assert [p.year for p in back.projects] == [2027] * 4
+    # the 2023 seed has unexplained low scores (D301): refused, exit 1, nothing written
+    from perfxl.forms.workbook import write_projects
+
+    seed_xlsx = tmp_path / "seed.xlsx"
+    write_projects(load_seed("self_evaluation_2023.json"), seed_xlsx)
+    capsys.readouterr()
+    assert main(["finalize", str(seed_xlsx), "-o", str(tmp_path / "fin")]) == 1
+    err = capsys.readouterr().err
+    assert "D301" in err and "--force" in err
+    assert not (tmp_path / "fin").exists() or not list((tmp_path / "fin").iterdir())
