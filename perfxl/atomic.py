@@ -29,6 +29,8 @@ def atomic_save(path: str | Path, write: Callable[[Path], None], *, backup: bool
     tmp = Path(tmp_name)
     try:
         write(tmp)
+        # mkstemp creates 0600; give the file the mode it had, or what a plain open() gives.
+        os.chmod(tmp, path.stat().st_mode & 0o7777 if path.exists() else _default_mode())
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
         if backup and path.exists():
@@ -43,6 +45,12 @@ def atomic_save(path: str | Path, write: Callable[[Path], None], *, backup: bool
 
 def atomic_write_text(path: str | Path, text: str, *, backup: bool = False) -> Path:
     return atomic_save(path, lambda tmp: tmp.write_text(text, encoding="utf-8"), backup=backup)
+
+
+def _default_mode() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def _fsync_dir(directory: Path) -> None:

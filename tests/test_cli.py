@@ -142,3 +142,18 @@ def _parser_with(build, func):
         return parser
 
     return patched
+
+
+def test_atomic_save_keeps_mode_and_backup(tmp_path):
+    import os
+    import stat
+
+    from perfxl.atomic import atomic_write_text, backup_path
+
+    target = tmp_path / "a.json"
+    atomic_write_text(target, "1")
+    assert stat.S_IMODE(target.stat().st_mode) & 0o044  # readable by others, like open() gives
+    os.chmod(target, 0o640)
+    atomic_write_text(target, "2", backup=True)
+    assert target.read_text() == "2" and backup_path(target).read_text() == "1"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o640
