@@ -245,3 +245,33 @@ def test_carry_workbook_next_year_with_hint_column(workbook_api, tmp_path):
                     assert col > range_boundaries(area.split("!")[-1].replace("$", ""))[2]
             header = [ws.cell(row=r, column=col).value for r in range(1, row)]
             assert "上年实际完成值（参考）" in header
+
+
+def test_carried_and_filled_workbook_recalculates_like_the_core(workbook_api, tmp_path):
+    """The carried 2026 self-evaluations, filled with the 2023 actuals, laid out as a workbook and
+    recalculated by LibreOffice: every total and grade formula equals score_project."""
+    import shutil
+
+    from openpyxl import load_workbook
+
+    from perfxl.libreoffice import recalculate
+    from perfxl.model import ProjectFile
+    from perfxl.rules.scoring import score_project
+
+    if shutil.which("soffice") is None:
+        pytest.skip("LibreOffice not installed")
+    declarations = load_seed("declaration_2026.json")
+    last = {p.name: p for p in load_seed("self_evaluation_2023.json").projects}
+    filled = [_filled(d, declarations.settings, last[SAME_PROJECT[d.name]])
+              for d in declarations.projects]
+    pf = ProjectFile(settings=declarations.settings, projects=filled)
+    src = tmp_path / "carried.xlsx"
+    workbook_api.write_projects(pf, src)
+    recalced = recalculate([src], tmp_path / "lo")[0]
+    values = load_workbook(recalced, data_only=True)
+    back, _ = workbook_api.read_projects(recalced)
+    for project, read in zip(filled, back.projects):
+        core = score_project(project, pf.settings)
+        sheet, total_cell = read._cells["total"]
+        assert D(str(values[sheet][total_cell].value)).quantize(D("0.01")) == core.total, project.name
+        assert values[sheet][read._cells["grade"][1]].value == core.grade

@@ -320,3 +320,35 @@ def test_cli_carry_and_refusing_finalize(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "D301" in err and "--force" in err
     assert not (tmp_path / "fin").exists() or not list((tmp_path / "fin").iterdir())
+
+
+def test_finalize_macro_workbook_gives_macro_free_xlsx(tmp_path):
+    """An .xlsm (VBA part, macroEnabled content type) comes out as a plain .xlsx."""
+    pytest.importorskip("perfxl.forms.workbook")
+    from perfxl.forms.workbook import write_projects
+
+    plain = tmp_path / "plain.xlsx"
+    write_projects(load_seed("self_evaluation_2023.json"), plain)
+    xlsm = tmp_path / "macro.xlsm"
+    with zipfile.ZipFile(plain) as zin, zipfile.ZipFile(xlsm, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "[Content_Types].xml":
+                data = data.replace(b"spreadsheetml.sheet.main+xml", b"x").replace(
+                    b"application/vnd.openxmlformats-officedocument.x",
+                    b"application/vnd.ms-excel.sheet.macroEnabled.main+xml")
+                data = data.replace(b"</Types>", b'<Default Extension="bin" ContentType='
+                                    b'"application/vnd.ms-office.vbaProject"/></Types>')
+            if item.filename == "xl/_rels/workbook.xml.rels":
+                data = data.replace(b"</Relationships>", b'<Relationship Id="rIdVBA" Type="http://'
+                                    b'schemas.microsoft.com/office/2006/relationships/vbaProject" '
+                                    b'Target="vbaProject.bin"/></Relationships>')
+            zout.writestr(item, data)
+        zout.writestr("xl/vbaProject.bin", b"\xd0\xcf\x11\xe0 not a real project")
+    with zipfile.ZipFile(xlsm) as z:
+        assert "macroEnabled" in z.read("[Content_Types].xml").decode()
+    result = finalize(xlsm, tmp_path / "out", force=True)
+    assert result.xlsx.suffix == ".xlsx"
+    with zipfile.ZipFile(result.xlsx) as z:
+        assert not any("vba" in n.lower() for n in z.namelist())
+        assert "macroEnabled" not in z.read("[Content_Types].xml").decode()
