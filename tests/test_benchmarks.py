@@ -101,3 +101,38 @@ def test_generated_workbooks_read_back_and_run_py_reports(tmp_path):
 
 def check_is_per_file(res) -> bool:
     return res["check_mode"] == "per-file"
+
+
+def test_fastread_gives_the_grid_and_projects_openpyxl_gives(tmp_path):
+    """perfxl.fastread (calamine + one pass over the sheet XML) must read exactly what the
+    openpyxl path reads: same Grid contents, same projects, same findings."""
+    pytest.importorskip("perfxl.forms.workbook")
+    import openpyxl
+
+    import perfxl.forms.workbook as W
+    from perfxl import fastread
+    from perfxl.forms.grid import Grid
+    from perfxl.sources import dump_json
+
+    path = generate.seed_workbook(tmp_path, "self_evaluation")
+    decl = generate.seed_workbook(tmp_path, "declaration")
+    for p in (path, decl):
+        wb, fb = openpyxl.load_workbook(p), fastread.read_book(p)
+        assert wb.sheetnames == fb.sheetnames
+        for ws in wb.worksheets:
+            a, b = Grid(ws), fastread.grid(fb[ws.title])
+            for attr in ("max_row", "max_col", "_merged", "_values", "_formulas", "_formats"):
+                assert getattr(a, attr) == getattr(b, attr), (ws.title, attr)
+            assert {k: (v, type(v)) for k, v in a._values.items()} == {k: (v, type(v)) for k, v in b._values.items()}
+            assert {k: v.attr_text for k, v in ws.defined_names.items()} == {
+                k: v.attr_text for k, v in fb[ws.title].defined_names.items()}
+        slow = W.read_projects(p)
+        orig = W._open
+        try:
+            W._open = fastread.read_book  # the proposed hook, applied for this test only
+            fast = W.read_projects(p)
+        finally:
+            W._open = orig
+        assert dump_json(fast[0]) == dump_json(slow[0])
+        assert [str(f) for f in fast[1]] == [str(f) for f in slow[1]]
+        assert len(fast[0].projects) == 4
