@@ -182,6 +182,28 @@ def cmd_finalize(args: argparse.Namespace) -> int:
     return _status(result.findings)  # forced with errors: 1, as the exit-status contract says
 
 
+def cmd_new(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from perfxl.forms.workbook import new_workbook
+    from perfxl.model import Form
+
+    form = Form(args.form.replace("-", "_"))
+    # declarations are filed for the coming year, self-evaluations for the past one
+    year = args.year or dt.date.today().year + (1 if form is Form.DECLARATION else -1)
+    path = new_workbook(form, year, args.output)
+    print(f"已生成空白{form.title}（{year}年度）：{path}")
+    return EXIT_OK
+
+
+def cmd_template(args: argparse.Namespace) -> int:
+    from perfxl.forms.workbook import build_templates
+
+    for path in build_templates(args.dir):
+        print(f"已生成模板：{path}")
+    return EXIT_OK
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from perfxl.demo import run_demo
 
@@ -247,6 +269,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="以 JSON 输出汇总行、未读取文件与问题")
     p.add_argument("--png", metavar="DIR", help="同时把图表导出为 PNG 到此文件夹")
     p.set_defaults(func=cmd_summary)
+
+    p = sub.add_parser("new", help="生成空白的绩效目标申报表或绩效自评表工作簿")
+    p.add_argument("form", choices=["declaration", "self-evaluation"])
+    p.add_argument("--year", type=int, help="年度（默认：申报表为明年，自评表为去年）")
+    p.add_argument("-o", "--output", required=True)
+    p.set_defaults(func=cmd_new)
+
+    p = sub.add_parser("template", help="由代码重新生成 templates/ 下的两个模板")
+    template_sub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    q = template_sub.add_parser("build", help="写入 绩效目标申报表.xlsx 与 绩效自评表.xlsx")
+    q.add_argument("--dir", default="templates", help="输出目录（默认 templates）")
+    q.set_defaults(func=cmd_template)
 
     p = sub.add_parser("demo", help="用示例数据生成申报表与自评表工作簿并评分")
     p.add_argument("-o", "--output", default="demo", help="输出目录（默认 demo）")

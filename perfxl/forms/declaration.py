@@ -47,17 +47,22 @@ LAST_PRINT_COL = 8
 C_CAT, C_L1, C_L2, C_NAME, C_NAME2, C_TARGET, C_TARGET2, C_TARGET3 = range(1, 9)
 C_CHECK_LABEL, C_CHECK = 10, 11
 C_HELPER0 = 13
-WIDTHS = {"A": 10, "B": 11, "C": 13, "D": 30, "E": 12, "F": 12, "G": 11, "H": 15,
+WIDTHS = {"A": 10, "B": 11, "C": 13, "D": 38, "E": 14, "F": 16, "G": 12, "H": 18,
           "I": 2, "J": 22, "K": 34, "L": 2}
 HELPER_WIDTH = 9
 
 # key -> label; the helper "cost" marks a 经济成本 ceiling in 万元 (domain.md §3)
+# 一级/二级 of the row, carried down through merged (empty) cells from the row above
+CATEGORY_HELPERS = [
+    ("c1", "一级(续)", 'IF(TRIM({level1}&"")<>"",{level1}&"",{c1@-1}&"")'),
+    ("c2", "二级(续)", 'IF(TRIM({level2}&"")<>"",{level2}&"",IF(TRIM({level1}&"")<>"","",{c2@-1}&""))'),
+]
 COST_HELPER = (
     "cost", "成本上限(万元)",
     'IF(AND({tt}="N",OR({tc}="≤",{tc}="<",{tc}="="),{tu}="万元",'
-    'ISNUMBER(FIND("成本",{level1}&{level2}))),{tv},"")',
+    'ISNUMBER(FIND("成本",{c1}&{c2}))),{tv},"")',
 )
-HELPERS = [*F.TARGET_HELPERS, COST_HELPER]
+HELPERS = [*F.TARGET_HELPERS, *CATEGORY_HELPERS, COST_HELPER]
 HELPER_KEYS = [k for k, _l, _t in HELPERS]
 
 FUND_LABELS = {
@@ -144,7 +149,7 @@ def layout(project: Declaration, sheet: str, settings: Settings) -> tuple[Patch,
     put(5, 5, "计划完成日期", "label")
     box(5, 6, 5, LP, project.end_date, "date")
 
-    box(6, 1, 9, 1, "项目资金（元）", "label")
+    box(6, 1, 9, 1, "项目资金\n（元）", "label")
     fd = project.funds
     left = {6: ("project_total", "项目资金总额"), 7: ("project_fiscal", "其中：财政资金"),
             8: (None, None), 9: ("project_other", "其他资金")}
@@ -199,11 +204,17 @@ def layout(project: Declaration, sheet: str, settings: Settings) -> tuple[Patch,
 
     heights = {1: 32.0, 2: 20.0, 3: 30.0, 4: 30.0, 5: 22.0, 6: 22.0, 7: 22.0, 8: 22.0, 9: 22.0,
                10: 22.0, hr: 30.0}
-    heights[11] = row_height([(project.overall_goal, 11 + 13 + 30, 1.0),
-                              (project.annual_goal, 12 + 12 + 11 + 15, 1.0)], minimum=40.0)
+    heights[11] = row_height([(project.overall_goal, 11 + 13 + 38, 1.0),
+                              (project.annual_goal, 14 + 16 + 12 + 18, 1.0)], minimum=40.0)
     for ind, r in zip(inds, m.rows):
-        heights[r] = row_height([(ind.name, 42, 1.0), (ind.target, 38, 1.0),
-                                 (ind.level2, WIDTHS["C"], 1.0)], line_pt=13.5)
+        heights[r] = row_height([(ind.name, WIDTHS["D"] + WIDTHS["E"], 1.0),
+                                 (ind.target, WIDTHS["F"] + WIDTHS["G"] + WIDTHS["H"], 1.0)],
+                                line_pt=13.5)
+    for (a, b) in groups(inds, lambda i: (i.level1, i.level2)):
+        need = row_height([(inds[a].level2, WIDTHS["C"], 1.0)], line_pt=13.5)
+        have = sum(heights[m.rows[i]] for i in range(a, b + 1))
+        if need > have:
+            heights[m.rows[b]] += need - have
     widths = dict(WIDTHS)
     helper_letters = [L(m.cols[k]) for k in HELPER_KEYS]
     for letter in helper_letters:

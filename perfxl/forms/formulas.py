@@ -103,6 +103,24 @@ def unit_norm(raw: str) -> str:
     return f'IF(OR({inner}="百分比",{inner}="百分率"),"%",{inner})'
 
 
+_UNIT_BAD = [".", ",", ":", ";", "+", "*", "!", "?", "'", '"', "[", "]", "{", "}", "#", "@", "&",
+             "~", "^", "_", "=", "<", ">", "≥", "≤", "≧", "≦", "|", "\\", "$", "、", "。", "“", "”",
+             "《", "》", "…", "，"]
+
+
+def unit_valid(raw: str) -> str:
+    """targets._parse_quantity's test of what follows the number: empty, or one bracketed group
+    or a bare unit — balanced brackets, no signs or punctuation, not starting with a digit, at
+    most 12 characters (an approximation: nested groups such as (份)(册) count as invalid)."""
+    inner = f'IF(LEFT({raw},1)="(",MID({raw},2,LEN({raw})-2),{raw})'
+    bad = "{" + ",".join('"' + c.replace('"', '""') + '"' for c in _UNIT_BAD) + "}"
+    return (f'OR({raw}="",AND(IF(LEFT({raw},1)="(",AND(RIGHT({raw},1)=")",LEN({raw})>2,'
+            f'ISERROR(FIND(")(",{raw}))),TRUE),'
+            f'LEN({raw})-LEN(SUBSTITUTE({raw},"(",""))=LEN({raw})-LEN(SUBSTITUTE({raw},")","")),'
+            f'SUMPRODUCT(--ISNUMBER(FIND({bad},{raw})))=0,'
+            f'ISERROR(FIND(LEFT({inner},1),"0123456789")),LEN({inner})<=12))')
+
+
 def has_wildcard(text: str) -> str:
     return f'SUMPRODUCT(--ISNUMBER(FIND({{"*","?","~"}},{text})))>0'
 
@@ -120,16 +138,17 @@ TARGET_HELPERS: list[tuple[str, str, str]] = [
     ("tsl", "后置词长", f"IF({{tcl}}>0,0,{suffix_len('{tn}', SUF_TEXT)})"),
     ("tr", "目标数值文本", "MID({tn},{tcl}+1,MAX(0,LEN({tn})-{tcl}-{tsl}))"),
     ("tnl", "目标数长", number_prefix_len("{tr}")),
+    ("tu0", "目标单位原文", "MID({tr},{tnl}+1,99)"),
+    ("tuv", "目标单位可读", unit_valid("{tu0}")),
     ("tt", "目标类型",
      f'IF({{tn}}="","",IF(SUMPRODUCT(--ISNUMBER(FIND({_DIGITS},{{tn}})))=0,'
      f'IF(OR({{tcl}}>0,ISNUMBER(FIND(LEFT({{tn}},1),"{_SIGNS}"))),"E","Q"),'
-     f'IF(ISNUMBER({leading_number("{tr}", "{tnl}")}),"N","E")))'),
+     f'IF(AND(ISNUMBER({leading_number("{tr}", "{tnl}")}),{{tuv}}),"N","E")))'),
     ("tc", "比较符",
      f'IF({{tt}}<>"N","",IF({{tcl}}>0,INDEX({CMP_NORM},MATCH(LEFT({{tn}},{{tcl}}),{CMP_TEXT},0)),'
      f'IF({{tsl}}>0,INDEX({SUF_NORM},MATCH(RIGHT({{tn}},{{tsl}}),{SUF_TEXT},0)),"=")))'),
     ("tv", "目标值", f'IF({{tt}}="N",{leading_number("{tr}", "{tnl}")},"")'),
-    ("tu0", "目标单位原文", 'IF({tt}="N",MID({tr},{tnl}+1,99),"")'),
-    ("tu", "目标单位", unit_norm("{tu0}")),
+    ("tu", "目标单位", f'IF({{tt}}="N",{unit_norm("{tu0}")},"")'),
 ]
 
 ACTUAL_HELPERS: list[tuple[str, str, str]] = [
@@ -140,12 +159,13 @@ ACTUAL_HELPERS: list[tuple[str, str, str]] = [
     ("acl", "实际比较符长", prefix_len("{an}", CMP_TEXT)),
     ("ar", "实际数值文本", "MID({an},{acl}+1,99)"),
     ("anl", "实际数长", number_prefix_len("{ar}")),
+    ("au0", "实际单位原文", "MID({ar},{anl}+1,99)"),
+    ("auv", "实际单位可读", unit_valid("{au0}")),
     ("av", "实际值",
-     f'IF(OR({{an}}="",{{al}}<>""),"",IF({{acl}}>0,IF(INDEX({CMP_NORM},MATCH(LEFT({{an}},{{acl}}),'
+     f'IF(OR({{an}}="",{{al}}<>"",NOT({{auv}})),"",IF({{acl}}>0,IF(INDEX({CMP_NORM},MATCH(LEFT({{an}},{{acl}}),'
      f'{CMP_TEXT},0))<>"=","",{leading_number("{ar}", "{anl}")}),{leading_number("{ar}", "{anl}")}))'),
-    ("au0", "实际单位原文", 'IF({av}="","",MID({ar},{anl}+1,99))'),
-    ("au", "实际单位", unit_norm("{au0}")),
-    ("uc", "单位相符", 'IF({av}="","",OR({au}="",EXACT({au},{tu})))'),
+    ("au", "实际单位", f'IF({{av}}="","",{unit_norm("{au0}")})'),
+    ("uc", "单位相符", 'IF(OR({av}="",{tt}<>"N"),"",OR({au}="",EXACT({au},{tu})))'),
     # scoring.completion_ratio
     ("ratio", "完成比例",
      'IF(OR({tt}<>"N",{av}="",{uc}<>TRUE),"",IF({tv}=0,"",{av}/{tv}))'),
@@ -198,16 +218,17 @@ FLAG = (
 )
 SCORE_DEFAULT = '{suggested}'
 
-_KEY = re.compile(r"\{([a-z0-9_]+)\}")
+_KEY = re.compile(r"\{([a-z0-9_]+)(@-1)?\}")
 
 
 def render(template: str, cols: dict[str, str], row: int) -> str:
-    """Replace each ``{key}`` by the cell of column ``cols[key]`` in ``row`` (relative ref)."""
+    """Replace each ``{key}`` by the cell of column ``cols[key]`` in ``row`` (a relative ref), and
+    ``{key@-1}`` by the cell of the row above."""
 
     def sub(m: re.Match[str]) -> str:
         key = m.group(1)
         if key not in cols:
             raise KeyError(f"formula needs column {key!r}")
-        return f"{cols[key]}{row}"
+        return f"{cols[key]}{row - 1 if m.group(2) else row}"
 
     return "=" + _KEY.sub(sub, template)

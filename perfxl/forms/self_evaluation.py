@@ -49,7 +49,7 @@ C_L1, C_L2, C_NAME, C_TARGET, C_ACTUAL, C_WEIGHT, C_SCORE, C_REASON, C_REASON2 =
 C_SUGGESTED, C_FLAG = 11, 12
 C_HELPER0 = 14
 LAST_PRINT_COL = C_REASON2
-WIDTHS = {"A": 10, "B": 12, "C": 30, "D": 15, "E": 16, "F": 8, "G": 8, "H": 12, "I": 32,
+WIDTHS = {"A": 10, "B": 12, "C": 30, "D": 15, "E": 16, "F": 9, "G": 8, "H": 12, "I": 32,
           "J": 2, "K": 9, "L": 30, "M": 2}
 HELPER_WIDTH = 9
 
@@ -165,7 +165,7 @@ def layout(project: SelfEvaluation, sheet: str, settings: Settings) -> tuple[Pat
 
     # funds block
     h = ROW_FUNDS_HDR
-    box(h, 1, h + 4, 1, f"项目资金（{settings.money_unit}）", "label")
+    box(h, 1, h + 4, 1, f"项目资金\n（{settings.money_unit}）", "label")
     box(h, 2, h, 3, None, "label")
     for key, c in m.funds_cols.items():
         put(h, c, FUND_HEADERS[key], "label")
@@ -241,12 +241,17 @@ def layout(project: SelfEvaluation, sheet: str, settings: Settings) -> tuple[Pat
         heights[r] = 20.0
     heights[g] = 20.0
     heights[g + 1] = row_height([(project.expected_goal, 12 + 30 + 15 + 16, 1.0),
-                                 (project.achieved_goal, 8 + 8 + 12 + 32, 1.0)], minimum=40.0)
+                                 (project.achieved_goal, 9 + 8 + 12 + 32, 1.0)], minimum=40.0)
     heights[hr] = 30.0
     for ind, r in zip(inds, m.rows):
         heights[r] = row_height([(ind.name, WIDTHS["C"], 1.0), (ind.target, WIDTHS["D"], 1.0),
                                  (ind.actual, WIDTHS["E"], 1.0),
                                  (ind.reason, WIDTHS["H"] + WIDTHS["I"], 0.86)], line_pt=13.5)
+    for (a, b) in groups(inds, lambda i: (i.level1, i.level2)):  # a merged 二级 label's lines
+        need = row_height([(inds[a].level2, WIDTHS["B"], 1.0)], line_pt=13.5)
+        have = sum(heights[m.rows[i]] for i in range(a, b + 1))
+        if need > have:
+            heights[m.rows[b]] += need - have
     heights[t] = 22.0
     heights[gr] = 24.0
     widths = dict(WIDTHS)

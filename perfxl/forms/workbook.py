@@ -30,14 +30,15 @@ from perfxl.model import (
     Declaration, Form, Indicator, Project, ProjectFile, SelfEvaluation, Settings,
 )
 from perfxl.patch import ClearRules, Patch, Write
+from perfxl.sources import InputError
 
 TEMPLATE_FILES = {Form.DECLARATION: "绩效目标申报表.xlsx", Form.SELF_EVALUATION: "绩效自评表.xlsx"}
 
 _MODULES = {Form.SELF_EVALUATION: se_form, Form.DECLARATION: decl_form}
 
 
-class WorkbookReadError(ValueError):
-    """The file cannot be opened as a workbook at all (message in Chinese)."""
+class WorkbookReadError(InputError, ValueError):
+    """The file cannot be opened as a workbook at all (message in Chinese; CLI exit status 2)."""
 
 
 # --- writing ------------------------------------------------------------------------------------

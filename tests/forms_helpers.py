@@ -1,0 +1,131 @@
+"""Helpers for the workbook tests: LibreOffice recalculation and the Python core's expected values
+for every computed cell of a sheet."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from perfxl.forms.grid import is_error
+from perfxl.libreoffice import recalculate, soffice_path
+from perfxl.model import FundRow, SelfEvaluation, SelfEvaluationFunds, Settings
+from perfxl.rules.scoring import execution_rate, in_band, score_project, target_met
+
+needs_soffice = pytest.mark.skipif(soffice_path() is None, reason="LibreOffice (soffice) not installed")
+
+
+def recalc(paths: list[Path], outdir: Path) -> list[Path]:
+    """Recalculate every file in one soffice call."""
+    return recalculate(paths, outdir)
+
+
+def error_cells(path: Path) -> list[str]:
+    """Every cell of the workbook that shows an Excel error value after recalculation."""
+    wb = openpyxl.load_workbook(path, data_only=True)
+    bad = []
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                if is_error(c.value):
+                    bad.append(f"{ws.title}!{c.coordinate}={c.value}")
+    return bad
+
+
+def dec(v) -> Decimal | None:
+    if v is None or v == "":
+        return None
+    if isinstance(v, bool):
+        raise AssertionError(f"unexpected bool {v}")
+    if isinstance(v, (int, float)):
+        return Decimal(repr(v)) if isinstance(v, float) else Decimal(v)
+    raise AssertionError(f"expected a number, got {v!r}")
+
+
+def pct(ratio: Decimal) -> str:
+    return f"{(ratio * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP)}%"
+
+
+def expected_flag(s, settings: Settings) -> str:
+    """The 提示 text the sheet should show for an IndicatorScore (mirror of formulas.FLAG)."""
+    ind = s.indicator
+    if s.weight is None:
+        return ""
+    parts = []
+    if s.target_error:
+        parts.append("指标值无法识别")
+    if ind.actual and ind.actual.strip() and s.actual is None:
+        parts.append("实际值无法识别")
+    if (s.target is not None and s.target.quantitative and s.actual is not None
+            and s.actual.value is not None):
+        from perfxl.rules.scoring import units_compatible
+
+        if not units_compatible(s.target, s.actual):
+            parts.append("单位不符")
+    met = target_met(s.target, s.actual) if s.target is not None else None
+    if met is False:
+        parts.append("未达成")
+    higher = s.target is not None and s.target.quantitative and s.target.higher_is_better
+    if higher and s.ratio is not None and s.ratio >= settings.over_achievement_flag:
+        parts.append("超额" + pct(s.ratio))
+    eff = s.effective
+    need = (eff is not None and eff < s.weight) or met is False or (
+        higher and s.ratio is not None and s.ratio >= settings.over_achievement_reason_required)
+    if need and not (ind.reason and ind.reason.strip()):
+        parts.append("需说明原因")
+    if eff is not None:
+        level = s.actual.level if s.actual is not None else None
+        ok = in_band(eff, s.weight, level) if level is not None else Decimal(0) <= eff <= s.weight
+        if not ok:
+            parts.append("得分超出区间")
+    return "；".join(parts)
+
+
+def compare_self_evaluation(ws, project: SelfEvaluation, smap, settings: Settings) -> list[str]:
+    """Every computed cell of a recalculated self-evaluation sheet against the Python core.
+    Returns a list of mismatches (empty when all agree)."""
+    bad: list[str] = []
+    ps = score_project(project, settings)
+
+    def check(cell: str, got, want, exact: bool = True) -> None:
+        if isinstance(want, str) or isinstance(got, str) or want is None or isinstance(want, bool):
+            g = got if got not in ("",) else None
+            w = want if want not in ("",) else None
+            if g != w:
+                bad.append(f"{ws.title}!{cell}: sheet {got!r} != core {want!r}")
+            return
+        gd = dec(got)
+        if gd is None or (gd != want if exact else abs(gd - want) > Decimal("1e-12")):
+            bad.append(f"{ws.title}!{cell}: sheet {got!r} != core {want}")
+
+    from openpyxl.utils import get_column_letter as L
+
+    fc = smap.funds_cols
+    for key, r in smap.funds_rows.items():
+        row: FundRow = getattr(project.funds, key)
+        want = execution_rate(SelfEvaluationFunds(total=row), settings.rounding)
+        cell = f"{L(fc['rate'])}{r}"
+        check(cell, ws[cell].value, want)
+    r = smap.funds_rows["total"]
+    cell = f"{L(fc['score'])}{r}"
+    check(cell, ws[cell].value, ps.execution_score)
+    for s, r in zip(ps.indicators, smap.rows):
+        c = smap.cols
+        cell = f"{L(c['suggested'])}{r}"
+        check(cell, ws[cell].value, s.suggested)
+        cell = f"{L(c['score'])}{r}"
+        check(cell, ws[cell].value, s.effective)
+        cell = f"{L(c['ratio'])}{r}"
+        check(cell, ws[cell].value, s.ratio, exact=False)
+        cell = f"{L(c['flag'])}{r}"
+        check(cell, ws[cell].value, expected_flag(s, settings))
+    tw = sum((i.weight for i in project.indicators if i.weight is not None), project.funds.weight)
+    cell = f"{L(smap.total_weight[1])}{smap.total_weight[0]}"
+    check(cell, ws[cell].value, tw)
+    cell = f"{L(smap.total[1])}{smap.total[0]}"
+    check(cell, ws[cell].value, ps.total)
+    cell = f"{L(smap.grade[1])}{smap.grade[0]}"
+    check(cell, ws[cell].value, ps.grade)
+    return bad

@@ -1,0 +1,286 @@
+"""Workbook writing and reading (no LibreOffice needed): round trip, locations, findings for
+unreadable cells, idempotent scoring, and what perfxl must not touch."""
+
+from __future__ import annotations
+
+import json
+import re
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pytest
+from openpyxl.comments import Comment
+from openpyxl.styles import Font, PatternFill
+
+from perfxl.forms.layout import sheet_title
+from perfxl.forms.workbook import (
+    WorkbookReadError, new_workbook, read_projects, score_workbook, snapshot, write_projects,
+)
+from perfxl.model import Form, ProjectFile, locate
+from tests.conftest import load_seed
+
+
+def _json(pf: ProjectFile) -> dict:
+    return json.loads(pf.model_dump_json())
+
+
+@pytest.mark.parametrize("seed", ["self_evaluation_2023.json", "declaration_2026.json"])
+def test_round_trip_gives_back_the_same_json(seed, tmp_path):
+    pf = load_seed(seed)
+    path = write_projects(pf, tmp_path / "a.xlsx")
+    back, findings = read_projects(path)
+    assert findings == []
+    assert _json(back) == _json(pf)
+
+
+def test_mixed_workbook_and_settings_round_trip(tmp_path):
+    se, de = load_seed("self_evaluation_2023.json"), load_seed("declaration_2026.json")
+    pf = ProjectFile(projects=[de.projects[0], se.projects[0], de.projects[1], se.projects[2]])
+    pf.settings.rounding = "half_up"
+    pf.settings.over_achievement_flag = Decimal("1.15")
+    pf.settings.money_unit = "元"
+    path = write_projects(pf, tmp_path / "mixed.xlsx")
+    back, findings = read_projects(path)
+    assert findings == []
+    assert _json(back) == _json(pf)
+    wb = openpyxl.load_workbook(path)
+    assert wb["perfxl设置"].sheet_state == "hidden"
+    assert wb.worksheets[1]["A5"].value == "项目资金\n（元）"
+
+
+def test_sheet_names_unique_valid_and_short():
+    taken: set[str] = set()
+    names = []
+    for name in ["热线服务保障经费", "热线服务保障经费", "a/b:c*d?e[f]g\\h", "x" * 40, "x" * 40, "'引号'", ""]:
+        t = sheet_title(name, taken)
+        taken.add(t)
+        names.append(t)
+    assert len(set(n.lower() for n in names)) == len(names)
+    for n in names:
+        assert 0 < len(n) <= 31 and not re.search(r"[\[\]:*?/\\]", n) and not n.startswith("'")
+    assert names[1] == "热线服务保障经费(2)"
+    assert names[4].endswith("(2)") and len(names[4]) == 31
+
+
+def test_model_locations_point_at_real_cells(tmp_path):
+    pf = load_seed("self_evaluation_2023.json")
+    path = write_projects(pf, tmp_path / "a.xlsx")
+    back, _ = read_projects(path)
+    p = back.projects[0]
+    sheet = "热线服务保障经费"
+    assert locate(p, p, "name") == (sheet, "B3")
+    assert locate(p, p.indicators[0], "actual") == (sheet, "E13")
+    assert locate(p, p.indicators[3], "reason") == (sheet, "H16")
+    assert locate(p, p.funds.total, "executed") == (sheet, "F6")
+    assert locate(p, p.funds, "weight") == (sheet, "G6")
+    d, _ = read_projects(write_projects(load_seed("declaration_2026.json"), tmp_path / "d.xlsx"))
+    q = d.projects[0]
+    assert locate(q, q.funds, "annual_total") == (q.name, "G6")
+    assert locate(q, q.indicators[0], "target") == (q.name, "F13")
+
+
+def test_targets_starting_with_equals_are_text_not_formulas(tmp_path):
+    path = write_projects(load_seed("self_evaluation_2023.json"), tmp_path / "a.xlsx")
+    ws = openpyxl.load_workbook(path)["热线服务保障经费"]
+    assert ws["D19"].value == "=24.00(小时)"
+    assert ws["D19"].data_type == "s"
+    assert ws["H6"].data_type == "f"  # the execution rate is a formula
+
+
+def test_typed_scores_kept_formula_scores_read_as_none(tmp_path):
+    pf = load_seed("self_evaluation_2023.json")
+    pf.projects[0].indicators[1].score = None
+    path = write_projects(pf, tmp_path / "a.xlsx")
+    ws = openpyxl.load_workbook(path)["热线服务保障经费"]
+    assert ws["G13"].value == Decimal("5.00") or ws["G13"].value == 5
+    assert ws["G14"].value == "=K14"
+    back, _ = read_projects(path)
+    assert back.projects[0].indicators[0].score == Decimal("5.00")
+    assert back.projects[0].indicators[1].score is None
+
+
+def test_unreadable_cells_become_findings_with_sheet_and_cell(tmp_path):
+    path = write_projects(load_seed("self_evaluation_2023.json"), tmp_path / "a.xlsx")
+    wb = openpyxl.load_workbook(path)
+    ws = wb["热线服务保障经费"]
+    ws["F13"] = "六分"  # weight
+    ws["E6"] = "1,2x"  # budget
+    ws["G14"] = "7"  # a number typed as text
+    ws["F15"] = -3
+    wb.save(path)
+    pf, findings = read_projects(path)
+    where = {(f.sheet, f.cell, f.code) for f in findings}
+    assert ("热线服务保障经费", "F13", "W701") in where
+    assert ("热线服务保障经费", "E6", "W701") in where
+    assert ("热线服务保障经费", "G14", "W702") in where
+    assert ("热线服务保障经费", "F15", "W701") in where
+    p = pf.projects[0]
+    assert p.indicators[0].weight is None and p.indicators[1].score == Decimal("7")
+    assert all(f.message for f in findings)
+
+
+def test_declaration_bad_date_and_money(tmp_path):
+    path = write_projects(load_seed("declaration_2026.json"), tmp_path / "d.xlsx")
+    wb = openpyxl.load_workbook(path)
+    ws = wb.worksheets[0]
+    ws["B5"] = "明年一月"
+    ws["G6"] = "九十万"
+    ws["F5"] = "2026年12月31日"
+    wb.save(path)
+    pf, findings = read_projects(path)
+    where = {(f.cell, f.code) for f in findings}
+    assert ("B5", "W701") in where and ("G6", "W701") in where
+    assert str(pf.projects[0].end_date) == "2026-12-31"
+
+
+def test_not_a_workbook_raises_a_clear_error(tmp_path):
+    bad = tmp_path / "x.xlsx"
+    bad.write_text("not a zip")
+    with pytest.raises(WorkbookReadError, match="无法作为 Excel 工作簿打开"):
+        read_projects(bad)
+
+
+def test_score_twice_equals_once_and_keeps_a_backup(tmp_path):
+    pf = load_seed("self_evaluation_2023.json")
+    pf.projects[1].indicators[2].score = None
+    path = write_projects(pf, tmp_path / "a.xlsx")
+    once = tmp_path / "once.xlsx"
+    score_workbook(path, once)
+    s1 = snapshot(once)
+    score_workbook(once)
+    assert (tmp_path / "once.bak.xlsx").exists()
+    assert snapshot(once) == s1
+    # scoring does not change what was read
+    assert _json(read_projects(once)[0]) == _json(pf)
+
+
+def test_missing_reason_gets_the_needs_reason_role(tmp_path):
+    path = write_projects(load_seed("self_evaluation_2023.json"), tmp_path / "a.xlsx")
+    score_workbook(path)
+    ws = openpyxl.load_workbook(path)["热线服务保障经费"]
+    assert ws["H16"].style == "perfxl-needs_reason"  # 退单 5/6, no reason (domain.md §4)
+    assert ws["H13"].style == "perfxl-reason"  # explained
+    assert ws["H14"].style == "perfxl-reason"  # 123 % over-achievement: below the 130 % threshold
+    ws2 = openpyxl.load_workbook(path)["全市绿化、市容、环卫、林业诉求处置督查督办"]
+    assert ws2["H16"].style == "perfxl-needs_reason"  # 2680/1600 = 168 % unexplained (R4, R7)
+
+
+def insert_row(ws, at: int) -> None:
+    """Insert a row the way Excel does: merged ranges spanning the insertion point grow."""
+    ranges = [(r.min_row, r.min_col, r.max_row, r.max_col) for r in ws.merged_cells.ranges]
+    for r1, c1, r2, c2 in ranges:
+        ws.unmerge_cells(start_row=r1, start_column=c1, end_row=r2, end_column=c2)
+    ws.insert_rows(at)
+    for r1, c1, r2, c2 in ranges:
+        if r1 >= at:
+            r1, r2 = r1 + 1, r2 + 1
+        elif r2 >= at:
+            r2 += 1
+        ws.merge_cells(start_row=r1, start_column=c1, end_row=r2, end_column=c2)
+
+
+def user_edits(path: Path) -> None:
+    """A user's workbook: a comment, an extra sheet, extra columns, own formatting, an inserted
+    indicator row inside the 数量指标 group and an extra blank row."""
+    wb = openpyxl.load_workbook(path)
+    ws = wb["热线服务保障经费"]
+    ws["C14"].comment = Comment("请核对件数", "科员")
+    ws["AZ1"] = "我的备注"
+    ws["AZ13"] = "核对：人数少1人"
+    ws["BA13"] = "=AZ13&\"!\""
+    ws["A1"].font = Font(name="楷体", size=20)
+    insert_row(ws, 15)  # between 先行联系和解释安抚 and 对口移送
+    ws["C15"], ws["D15"], ws["E15"], ws["F15"] = "新增件数", "≥100(件)", "50(件)", 0
+    insert_row(ws, 22)  # a blank row inside the table
+    ws["F22"] = None
+    mine = wb.create_sheet("我的表")
+    mine["A1"] = "自己的统计"
+    mine["B2"] = "=SUM(1,2)"
+    wb.move_sheet("我的表", offset=-2)
+    wb.save(path)
+
+
+def test_user_content_survives_scoring(tmp_path):
+    path = write_projects(load_seed("self_evaluation_2023.json"), tmp_path / "a.xlsx")
+    user_edits(path)
+    order = openpyxl.load_workbook(path).sheetnames
+    score_workbook(path)
+    wb = openpyxl.load_workbook(path)
+    ws = wb["热线服务保障经费"]
+    assert ws["C14"].comment.text == "请核对件数"
+    assert ws["AZ1"].value == "我的备注" and ws["AZ13"].value == "核对：人数少1人"
+    assert ws["BA13"].value == '=AZ13&"!"'
+    assert ws["A1"].font.name == "楷体"
+    assert wb["我的表"]["A1"].value == "自己的统计" and wb["我的表"]["B2"].value == "=SUM(1,2)"
+    assert wb.sheetnames == order and order.index("我的表") == 3
+    # the inserted row is read in its group, gets its formulas, and is summed
+    pf, findings = read_projects(path)
+    p = next(x for x in pf.projects if x.name == "热线服务保障经费")
+    new = p.indicators[2]
+    assert (new.level1, new.level2, new.name, new.weight) == ("产出指标", "数量指标", "新增件数", 0)
+    assert len(p.indicators) == 14
+    assert ws["K15"].value.startswith("=IF(") and ws["G15"].value == "=K15"
+    assert ws["G28"].value.startswith("=ROUND(N(I6)+SUM(G12:INDEX(G:G,ROW()-1))")
+    # defined names, validations and conditional formats follow the rows as they are now
+    assert ws.defined_names["pxl_total"].attr_text == "'热线服务保障经费'!$G$28"
+    cf = [str(c.sqref) for c in ws.conditional_formatting]
+    assert "H13:H27" in cf and "G13:G27" in cf
+    dv = {dv.promptTitle: str(dv.sqref) for dv in ws.data_validations.dataValidation}
+    assert dv["实际完成值"] == "E13:E27"
+    # scoring again changes nothing
+    s1 = snapshot(path)
+    score_workbook(path)
+    assert snapshot(path) == s1
+
+
+def test_reordered_sheets_and_moved_rows_still_read(tmp_path):
+    pf = load_seed("self_evaluation_2023.json")
+    path = write_projects(pf, tmp_path / "a.xlsx")
+    wb = openpyxl.load_workbook(path)
+    wb.move_sheet(wb.sheetnames[3], offset=-3)
+    ws = wb[wb.sheetnames[1]]
+    insert_row(ws, 3)  # a blank row under the title: every label moves down
+    wb.save(path)
+    back, findings = read_projects(path)
+    assert findings == []
+    assert [p.name for p in back.projects] == [pf.projects[i].name for i in (3, 0, 1, 2)]
+    assert _json(back.projects[1]) == _json(pf.projects[0])
+
+
+def test_new_workbook_templates(tmp_path):
+    for form in (Form.SELF_EVALUATION, Form.DECLARATION):
+        path = new_workbook(form, 2025, tmp_path / f"{form.value}.xlsx")
+        pf, findings = read_projects(path)
+        assert len(pf.projects) == 1 and pf.projects[0].year == 2025
+        assert pf.projects[0].form == form
+        wb = openpyxl.load_workbook(path)
+        ws = wb.worksheets[0]
+        assert ws.title == form.title
+        assert ws.page_setup.orientation == "landscape" and int(ws.page_setup.paperSize) == 9
+        assert ws.sheet_properties.pageSetUpPr.fitToPage
+        assert ws.print_title_rows
+        assert ws.defined_names["pxl_form"].attr_text == f'"{form.value}"'
+
+
+ALLOWED_FUNCTIONS = {
+    "IF", "AND", "OR", "NOT", "ISNUMBER", "ISERROR", "IFERROR", "SUMPRODUCT", "SUM", "ROUND",
+    "TRUNC", "MIN", "MAX", "MID", "LEFT", "RIGHT", "LEN", "TRIM", "SUBSTITUTE", "FIND", "VALUE",
+    "INDEX", "MATCH", "CHAR", "EXACT", "TEXT", "N", "ROW", "CEILING", "COUNT",
+}
+
+
+def test_formulas_use_only_excel_2010_functions(tmp_path):
+    pf = ProjectFile(projects=[*load_seed("declaration_2026.json").projects,
+                               *load_seed("self_evaluation_2023.json").projects])
+    path = write_projects(pf, tmp_path / "a.xlsx")
+    wb = openpyxl.load_workbook(path)
+    used = set()
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                if c.data_type == "f":
+                    text = re.sub(r'"[^"]*"', "", c.value)
+                    assert "_xlfn" not in text and "[@" not in text
+                    used |= set(re.findall(r"([A-Z][A-Z0-9.]*)\(", text))
+    assert used <= ALLOWED_FUNCTIONS, used - ALLOWED_FUNCTIONS
