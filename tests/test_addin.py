@@ -199,24 +199,72 @@ def test_excel_values_keep_text_as_text():
 # --- 评分 on the real template workbook: the same cells as `perfxl score` ---------------------------
 
 
-def test_score_gives_the_same_cells_as_the_cli(remote, tmp_path, self_evaluations):
-    try:
-        from perfxl.forms.workbook import score_workbook, write_projects
-    except ImportError as exc:  # the template module is still landing
-        pytest.skip(f"perfxl.forms.workbook not importable yet: {exc}")
+@pytest.fixture(scope="module")
+def seed_books(tmp_path_factory):
+    """The seed self-evaluations and declarations written with the template, each with its
+    LibreOffice recalculation (the values Excel would send for formula cells; one soffice call).
+    {form: (written, recalculated)}."""
+    from perfxl.forms.workbook import write_projects
+    from perfxl.libreoffice import recalculate, soffice_path
+    from tests.conftest import load_seed
+
+    if soffice_path() is None:
+        pytest.skip("LibreOffice is not installed")
+    tmp = tmp_path_factory.mktemp("seeds")
+    written = []
+    for seed in ("self_evaluation_2023.json", "declaration_2026.json"):
+        written.append(write_projects(load_seed(seed), tmp / (seed.split(".")[0] + ".xlsx")))
+    recalculated = recalculate(written, tmp / "recalc")
+    return dict(zip(("self_evaluation", "declaration"), zip(written, recalculated)))
+
+
+def _clear_computed_cells(path) -> int:
+    """Empty what scoring must fill in again — the formula cells perfxl owns on odd rows (the
+    others keep their formulas, which the remote engine shows as computed values) and the first
+    typed score of each self-evaluation — as in a workbook of an older version or edited by
+    hand. Returns the number of cells emptied."""
+    from perfxl.forms.workbook import read_workbook, score_patch
+
+    wb = openpyxl.load_workbook(path)
+    patch, _pf, _ = score_patch(wb)
+    n = 0
+    for w in patch.writes():
+        if isinstance(w.value, Formula) and live._anchor(w.ref)[0] % 2 == 1:
+            wb[w.sheet][w.ref].value = None
+            n += 1
+    _pf, _, maps = read_workbook(wb)
+    for project, smap in maps:
+        if project.form == "self_evaluation" and smap.rows:
+            wb[smap.sheet].cell(smap.rows[0], smap.cols["score"]).value = None
+            n += 1
+    wb.save(path)
+    return n
+
+
+@pytest.mark.parametrize("form", ["self_evaluation", "declaration"])
+def test_score_gives_the_same_cells_as_the_cli(remote, tmp_path, seed_books, form):
+    import shutil
+
+    from perfxl.forms.workbook import score_workbook
     from tests.test_addin_support import cell_snapshot
 
+    written, recalculated = seed_books[form]
     src = tmp_path / "seed.xlsx"
-    write_projects(self_evaluations, src)
+    shutil.copy(written, src)
+    cleared = _clear_computed_cells(src)
+    assert cleared > 100
     cli_out = score_workbook(src, tmp_path / "cli.xlsx")
 
-    book = remote_book(src)
+    book = remote_book(src, values_from=recalculated)
     message = addin.score()
     assert message.startswith("评分完成"), message
     wb = openpyxl.load_workbook(src)
     extra = apply_actions(wb, book.json()["actions"])
     assert extra["alerts"][-1]["prompt"] == message
+    assert extra["counts"]["setValues"] + extra["counts"]["setFormula"] > 0
+    before = cell_snapshot(openpyxl.load_workbook(src))
     ours, theirs = cell_snapshot(wb), cell_snapshot(openpyxl.load_workbook(cli_out))
+    assert len(set(theirs) - set(before)) >= cleared  # the CLI filled in every emptied cell
     diff = {k: (ours.get(k), theirs.get(k)) for k in set(ours) | set(theirs)
             if ours.get(k) != theirs.get(k)}
     assert not diff, sorted(diff.items())[:10]

@@ -100,11 +100,14 @@ def sheet_values(ws, ws_values) -> list[list]:
     return out
 
 
-def book_json(path: str | Path, name: str | None = None) -> dict:
-    """The JSON the Office Scripts client would send for the workbook at ``path``."""
+def book_json(path: str | Path, name: str | None = None, values_from: str | Path | None = None) -> dict:
+    """The JSON the Office Scripts client would send for the workbook at ``path``.
+
+    A formula cell shows its cached value, read from ``values_from`` when given (the same
+    workbook recalculated by LibreOffice: files openpyxl writes carry no cached values)."""
     path = Path(path)
     wb = openpyxl.load_workbook(path)
-    wbv = openpyxl.load_workbook(path, data_only=True)
+    wbv = openpyxl.load_workbook(values_from or path, data_only=True)
     titles = wb.sheetnames
     sheets = [
         {
@@ -154,11 +157,11 @@ def _name_json(name: str, refers: str, scope: str | None, titles: list[str]) -> 
     }
 
 
-def remote_book(path: str | Path, name: str | None = None):
+def remote_book(path: str | Path, name: str | None = None, values_from: str | Path | None = None):
     """A real xlwings ``Book`` on the remote engine for ``path``, set as the mock caller."""
     import xlwings as xw
 
-    book = xw.Book(json=book_json(path, name))
+    book = xw.Book(json=book_json(path, name, values_from))
     book.set_mock_caller()
     return book
 

@@ -114,10 +114,77 @@ def _snapshot_values(book, counter: CallCounter | None) -> Workbook:
         for i, row in enumerate(values):
             for j, v in enumerate(row):
                 if v is not None and v != "":
-                    ws.cell(row0 + i, col0 + j, _cell_value(v))
+                    cell = ws.cell(row0 + i, col0 + j, _cell_value(v))
+                    if isinstance(v, str) and v.startswith("="):
+                        cell.data_type = "s"  # a value is never a formula ("=24(小时)" is text)
     for name in _names(book, counter):
         _copy_name(wb, *name)
+    restore_merges(wb)
     return wb
+
+
+def restore_merges(wb: Workbook) -> int:
+    """Merge, in a values-only snapshot, the ranges the template merges on each form sheet.
+
+    The remote engine sends values only, but the forms reader finds some cells past a merged
+    label (the grade right of 评分等级). The sheets are recognised by the reader, each project
+    is laid out again with the template, and a merge of that layout is applied only where the
+    sheet agrees with it: every cell inside it but the first is empty and the first holds the
+    text the template puts there (or a computed value, where the template puts a formula).
+    A sheet changed by hand is therefore never merged where it differs. Returns the number of
+    merges made.
+    """
+    from perfxl.forms import workbook as forms
+    from perfxl.model import Form
+    from perfxl.patch import Merge as MergeOp
+
+    try:
+        pf, _findings, maps = forms.read_workbook(wb)
+    except Exception:  # the reader reports problems itself when it runs for real
+        return 0
+    made = 0
+    for project, smap in maps:
+        ws = wb[smap.sheet]
+        try:
+            module = forms._MODULES[Form(project.form)]
+            patch, _ = module.layout(project, smap.sheet, pf.settings)
+        except Exception:
+            continue
+        firsts: dict[str, Any] = {}
+        for op in patch:
+            if isinstance(op, Write) and op.sheet == smap.sheet and not op.is_block:
+                firsts[op.ref] = op.value
+        taken = {(r, c) for rng in ws.merged_cells.ranges
+                 for r in range(rng.min_row, rng.max_row + 1)
+                 for c in range(rng.min_col, rng.max_col + 1)}
+        for op in patch:
+            if not isinstance(op, MergeOp) or op.sheet != smap.sheet:
+                continue
+            c1, r1, c2, r2 = range_boundaries(op.ref)
+            inside = [(r, c) for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)]
+            if any(rc in taken for rc in inside):
+                continue
+            if any(ws.cell(r, c).value not in (None, "") for r, c in inside[1:]):
+                continue
+            first = ws.cell(r1, c1).value
+            expected = firsts.get(op.ref.split(":")[0])
+            if not isinstance(expected, Formula) and not _same_text(first, expected):
+                continue
+            ws.merge_cells(op.ref)
+            taken.update(inside)
+            made += 1
+    return made
+
+
+def _same_text(shown: Any, laid_out: Any) -> bool:
+    def norm(v):
+        if v is None or v == "":
+            return ""
+        if isinstance(v, (Decimal, float, int)) and not isinstance(v, bool):
+            return format(Decimal(str(v)).normalize(), "f")
+        return str(v).strip()
+
+    return norm(shown) == norm(laid_out)
 
 
 def _names(book, counter: CallCounter | None) -> list[tuple[str, str, str | None]]:
@@ -143,6 +210,26 @@ def _names(book, counter: CallCounter | None) -> list[tuple[str, str, str | None
             scope = scope.strip("'").replace("''", "'")
         out.append((local, refers.lstrip("="), scope))
     return out
+
+
+def _same_ref(a: str, b: str) -> bool:
+    """Whether two name definitions (without '=') point at the same thing: Excel may drop the
+    quotes around a sheet name or change the case of a reference."""
+    def norm(x: str) -> str:
+        x = x.strip().lstrip("=")
+        return x if x.startswith('"') else x.replace("'", "").upper()
+
+    return norm(a) == norm(b)
+
+
+def _delete_name(target, name: str, scope: str | None) -> None:
+    """Delete a defined name (to define it again): sheet-scoped names are listed as
+    ``'Sheet'!name`` by Excel and the remote engine."""
+    for n in list(target.names):
+        full = n.name
+        if full == name or (scope is not None and full.rsplit("!", 1)[-1] == name):
+            n.delete()
+            return
 
 
 def _copy_name(wb: Workbook, name: str, refers: str, scope: str | None) -> None:
@@ -342,6 +429,7 @@ def apply_patch(book, patch: Patch, counter: CallCounter | None = None,
     existing = {s.name for s in book.sheets}
     writes: list[Write] = []
     roles: dict[str, dict[Cell, str | None]] = defaultdict(dict)
+    known: dict[tuple[str, str | None], str] | None = None
     for op in patch:
         if isinstance(op, AddSheet):
             if op.title not in existing:
@@ -357,11 +445,17 @@ def apply_patch(book, patch: Patch, counter: CallCounter | None = None,
             for cell in cells_of([Write(op.sheet, op.ref, None)])[op.sheet]:
                 roles[op.sheet][cell] = role_fill(op.role)
         elif isinstance(op, DefineName):
+            if known is None:  # the book's names, read once (one Excel call)
+                known = {(name, scope): refers for name, refers, scope in _names(book, counter)}
+            key = (op.name, op.scope)
+            if key in known and _same_ref(known[key], op.ref):
+                continue  # scoring lays out the names again: unchanged ones cost no call
             target = book if op.scope is None else book.sheets[op.scope]
-            try:
-                target.names[op.name].refers_to = "=" + op.ref
-            except Exception:
-                target.names.add(op.name, "=" + op.ref)
+            if key in known:
+                _delete_name(target, op.name, op.scope)
+                counter.add("name")
+            target.names.add(op.name, "=" + op.ref)
+            known[key] = op.ref
             counter.add("name")
     for sheet, cells in cells_of(writes).items():
         hidden = (skip or {}).get(sheet, set())
