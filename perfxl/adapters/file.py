@@ -23,6 +23,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.page import PageMargins
 
 from perfxl.atomic import atomic_save
+from perfxl.safety import clean_text
 from perfxl.forms.styles import DXF, named_style, style_name
 from perfxl.patch import (
     AddSheet, ConditionalFormat, DefineName, Formula, Merge, Patch, SheetSetup, Style, Validation,
@@ -44,9 +45,8 @@ def _set(ws, row: int, col: int, value, role: str | None, number_format: str | N
     if isinstance(value, Formula):
         cell.value = str(value)
     elif isinstance(value, str):
-        cell.value = value
-        if value.startswith("="):
-            cell.data_type = "s"  # text that looks like a formula stays text (≥/= targets)
+        cell.value = clean_text(value)  # control characters openpyxl refuses become spaces
+        cell.data_type = "s"  # text stays text: never a formula ('=…') nor an error ('#N/A')
     elif isinstance(value, Decimal):
         cell.value = value
     elif value is None or isinstance(value, (int, float, bool, dt.date, dt.datetime)):
