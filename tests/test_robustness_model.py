@@ -137,8 +137,6 @@ def test_blank_project_and_empty_file_do_not_crash():
     checks.check_file(pf)  # findings or not, never an exception
 
 
-@pytest.mark.xfail(strict=True, reason="rules/scoring.cut2 quantizes to 9 decimals: a weight or amount "
-                   "of 1E+20 (typed into a cell) overflows Decimal precision (InvalidOperation)")
 def test_huge_numbers_do_not_crash_checks():
     pf = ProjectFile(settings=SEEDS["self"].settings,
                      projects=[SEEDS["self"].projects[0].model_copy(deep=True)])
