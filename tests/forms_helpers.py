@@ -8,6 +8,8 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from openpyxl.comments import Comment
+from openpyxl.styles import Font
 
 from perfxl.forms.grid import is_error
 from perfxl.libreoffice import recalculate, soffice_path
@@ -129,3 +131,38 @@ def compare_self_evaluation(ws, project: SelfEvaluation, smap, settings: Setting
     cell = f"{L(smap.grade[1])}{smap.grade[0]}"
     check(cell, ws[cell].value, ps.grade)
     return bad
+
+
+def insert_row(ws, at: int) -> None:
+    """Insert a row the way Excel does: merged ranges spanning the insertion point grow."""
+    ranges = [(r.min_row, r.min_col, r.max_row, r.max_col) for r in ws.merged_cells.ranges]
+    for r1, c1, r2, c2 in ranges:
+        ws.unmerge_cells(start_row=r1, start_column=c1, end_row=r2, end_column=c2)
+    ws.insert_rows(at)
+    for r1, c1, r2, c2 in ranges:
+        if r1 >= at:
+            r1, r2 = r1 + 1, r2 + 1
+        elif r2 >= at:
+            r2 += 1
+        ws.merge_cells(start_row=r1, start_column=c1, end_row=r2, end_column=c2)
+
+
+def user_edits(path: Path) -> None:
+    """A user's workbook: a comment, an extra sheet, extra columns, own formatting, an inserted
+    indicator row inside the 数量指标 group and an extra blank row."""
+    wb = openpyxl.load_workbook(path)
+    ws = wb["热线服务保障经费"]
+    ws["C14"].comment = Comment("请核对件数", "科员")
+    ws["AZ1"] = "我的备注"
+    ws["AZ13"] = "核对：人数少1人"
+    ws["BA13"] = "=AZ13&\"!\""
+    ws["A1"].font = Font(name="楷体", size=20)
+    insert_row(ws, 15)  # between 先行联系和解释安抚 and 对口移送
+    ws["C15"], ws["D15"], ws["E15"], ws["F15"] = "新增件数", "≥100(件)", "50(件)", 0
+    insert_row(ws, 22)  # a blank row inside the table
+    ws["F22"] = None
+    mine = wb.create_sheet("我的表")
+    mine["A1"] = "自己的统计"
+    mine["B2"] = "=SUM(1,2)"
+    wb.move_sheet("我的表", offset=-2)
+    wb.save(path)

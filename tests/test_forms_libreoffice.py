@@ -19,7 +19,7 @@ from perfxl.model import (
     Settings,
 )
 from perfxl.rules.scoring import score_project
-from tests.forms_helpers import compare_self_evaluation, error_cells, needs_soffice
+from tests.forms_helpers import compare_self_evaluation, error_cells, needs_soffice, user_edits
 
 pytestmark = [pytest.mark.libreoffice, needs_soffice]
 
@@ -144,6 +144,12 @@ def batch(tmp_path_factory, request):
     wb.save(edited)
     score_workbook(edited)  # fills the formula default into G13
     files["edited"] = edited
+    # a user's workbook with inserted rows, extra columns, a comment and an extra sheet
+    inserted = d / "inserted.xlsx"
+    shutil.copy(files["seed_se"], inserted)
+    user_edits(inserted)
+    score_workbook(inserted)
+    files["inserted"] = inserted
     outs = recalculate(list(files.values()), d / "out")
     return {k: (v, o) for (k, v), o in zip(files.items(), outs)}
 
@@ -169,6 +175,16 @@ def test_edge_cases_equal_core(batch):
     for key in ("edge", "edge_halfup_ratio", "seed_blank_scores", "mixed"):
         original, recalculated = batch[key]
         assert _compare(original, recalculated) == [], key
+
+
+def test_inserted_rows_are_scored_and_summed(batch):
+    original, recalculated = batch["inserted"]
+    assert _compare(original, recalculated) == []
+    ws = openpyxl.load_workbook(recalculated, data_only=True)["热线服务保障经费"]
+    # the inserted 新增件数 (weight 0) adds nothing: total and grade as before
+    assert (ws["C15"].value, ws["K15"].value, ws["G15"].value) == ("新增件数", 0, 0)
+    assert (ws["G28"].value, ws["F29"].value) == (90.98, "优")
+    assert ws["BA13"].value == "核对：人数少1人!"
 
 
 def test_half_up_and_ratio_settings_change_numbers(batch):

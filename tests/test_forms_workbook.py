@@ -10,8 +10,6 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from openpyxl.comments import Comment
-from openpyxl.styles import Font, PatternFill
 
 from perfxl.forms.layout import sheet_title
 from perfxl.forms.workbook import (
@@ -19,6 +17,7 @@ from perfxl.forms.workbook import (
 )
 from perfxl.model import Form, ProjectFile, locate
 from tests.conftest import load_seed
+from tests.forms_helpers import insert_row, user_edits
 
 
 def _json(pf: ProjectFile) -> dict:
@@ -118,6 +117,13 @@ def test_unreadable_cells_become_findings_with_sheet_and_cell(tmp_path):
     p = pf.projects[0]
     assert p.indicators[0].weight is None and p.indicators[1].score == Decimal("7")
     assert all(f.message for f in findings)
+    # scoring never overwrites what the user typed, even when it can't be read
+    wb = openpyxl.load_workbook(path)
+    wb["热线服务保障经费"]["G15"] = "六分"
+    wb.save(path)
+    score_workbook(path)
+    ws = openpyxl.load_workbook(path)["热线服务保障经费"]
+    assert (ws["G15"].value, ws["F13"].value, ws["E6"].value) == ("六分", "六分", "1,2x")
 
 
 def test_declaration_bad_date_and_money(tmp_path):
@@ -164,41 +170,6 @@ def test_missing_reason_gets_the_needs_reason_role(tmp_path):
     assert ws["H14"].style == "perfxl-reason"  # 123 % over-achievement: below the 130 % threshold
     ws2 = openpyxl.load_workbook(path)["全市绿化、市容、环卫、林业诉求处置督查督办"]
     assert ws2["H16"].style == "perfxl-needs_reason"  # 2680/1600 = 168 % unexplained (R4, R7)
-
-
-def insert_row(ws, at: int) -> None:
-    """Insert a row the way Excel does: merged ranges spanning the insertion point grow."""
-    ranges = [(r.min_row, r.min_col, r.max_row, r.max_col) for r in ws.merged_cells.ranges]
-    for r1, c1, r2, c2 in ranges:
-        ws.unmerge_cells(start_row=r1, start_column=c1, end_row=r2, end_column=c2)
-    ws.insert_rows(at)
-    for r1, c1, r2, c2 in ranges:
-        if r1 >= at:
-            r1, r2 = r1 + 1, r2 + 1
-        elif r2 >= at:
-            r2 += 1
-        ws.merge_cells(start_row=r1, start_column=c1, end_row=r2, end_column=c2)
-
-
-def user_edits(path: Path) -> None:
-    """A user's workbook: a comment, an extra sheet, extra columns, own formatting, an inserted
-    indicator row inside the 数量指标 group and an extra blank row."""
-    wb = openpyxl.load_workbook(path)
-    ws = wb["热线服务保障经费"]
-    ws["C14"].comment = Comment("请核对件数", "科员")
-    ws["AZ1"] = "我的备注"
-    ws["AZ13"] = "核对：人数少1人"
-    ws["BA13"] = "=AZ13&\"!\""
-    ws["A1"].font = Font(name="楷体", size=20)
-    insert_row(ws, 15)  # between 先行联系和解释安抚 and 对口移送
-    ws["C15"], ws["D15"], ws["E15"], ws["F15"] = "新增件数", "≥100(件)", "50(件)", 0
-    insert_row(ws, 22)  # a blank row inside the table
-    ws["F22"] = None
-    mine = wb.create_sheet("我的表")
-    mine["A1"] = "自己的统计"
-    mine["B2"] = "=SUM(1,2)"
-    wb.move_sheet("我的表", offset=-2)
-    wb.save(path)
 
 
 def test_user_content_survives_scoring(tmp_path):

@@ -10,6 +10,7 @@ forms have none, and the live xlwings adapter keeps everything).
 from __future__ import annotations
 
 import datetime as dt
+from copy import copy
 from decimal import Decimal
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.utils.cell import coordinate_from_string, range_boundaries
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.merge import MergedCellRange
 from openpyxl.worksheet.page import PageMargins
 
 from perfxl.atomic import atomic_save
@@ -38,6 +40,38 @@ def _ensure_style(wb: Workbook, role: str) -> str:
     return name
 
 
+class _StyleCache:
+    """Styling a cell through openpyxl's descriptors is slow (an indexed-list lookup per
+    attribute); the style of the first cell of each (role, number format) is copied instead."""
+
+    def __init__(self) -> None:
+        self.arrays: dict[tuple[int, str, str | None], object] = {}
+
+    def apply(self, ws, cell, role: str, number_format: str | None) -> None:
+        key = (id(ws.parent), role, number_format)
+        arr = self.arrays.get(key)
+        if arr is not None:
+            cell._style = copy(arr)
+            return
+        cell.style = _ensure_style(ws.parent, role)
+        if number_format is not None:
+            cell.number_format = number_format
+        self.arrays[key] = copy(cell._style)
+
+
+_CACHE: _StyleCache | None = None
+
+
+def _styled(ws, cell, role: str | None, number_format: str | None) -> None:
+    if role is not None:
+        if _CACHE is not None:
+            _CACHE.apply(ws, cell, role, number_format)
+            return
+        cell.style = _ensure_style(ws.parent, role)
+    if number_format is not None:
+        cell.number_format = number_format
+
+
 def _set(ws, row: int, col: int, value, role: str | None, number_format: str | None) -> None:
     cell = ws.cell(row=row, column=col)
     if isinstance(cell, MergedCell):
@@ -53,10 +87,7 @@ def _set(ws, row: int, col: int, value, role: str | None, number_format: str | N
         cell.value = value
     else:
         raise TypeError(f"cannot write {type(value).__name__} to {ws.title}!{cell.coordinate}")
-    if role is not None:
-        cell.style = _ensure_style(ws.parent, role)
-    if number_format is not None:
-        cell.number_format = number_format
+    _styled(ws, cell, role, number_format)
 
 
 def _apply_write(wb: Workbook, op: Write) -> None:
@@ -73,11 +104,28 @@ def _apply_write(wb: Workbook, op: Write) -> None:
 
 def _apply_style(wb: Workbook, op: Style) -> None:
     ws = wb[op.sheet]
-    name = _ensure_style(wb, op.role)
     c1, r1, c2, r2 = range_boundaries(op.ref)
     for r in range(r1, r2 + 1):
         for c in range(c1, c2 + 1):
-            ws.cell(row=r, column=c).style = name
+            _styled(ws, ws.cell(row=r, column=c), op.role, None)
+
+
+def _apply_merge(wb: Workbook, op: Merge) -> None:
+    """Merge without openpyxl's per-cell border formatting (slow): each covered cell keeps the
+    style perfxl gave it (a Style op before the Merge), which draws the borders."""
+    ws = wb[op.sheet]
+    if op.ref in {str(r) for r in ws.merged_cells.ranges}:
+        return
+    mcr = MergedCellRange(ws, op.ref)
+    ws.merged_cells.add(mcr)
+    cells = mcr.cells
+    next(cells)
+    for r, c in cells:
+        old = ws._cells.get((r, c))
+        merged = MergedCell(ws, r, c)
+        if old is not None:
+            merged._style = copy(old._style)
+        ws._cells[(r, c)] = merged
 
 
 def _apply_name(wb: Workbook, op: DefineName) -> None:
@@ -173,6 +221,16 @@ def _apply_setup(wb: Workbook, op: SheetSetup) -> None:
 
 def apply_patch(wb: Workbook, patch: Patch) -> Workbook:
     """Apply every operation of ``patch`` to ``wb`` (in order) and return it."""
+    global _CACHE
+    _CACHE = _StyleCache()
+    try:
+        _apply_ops(wb, patch)
+    finally:
+        _CACHE = None
+    return wb
+
+
+def _apply_ops(wb: Workbook, patch: Patch) -> None:
     for op in patch:
         if isinstance(op, AddSheet):
             if op.title in wb.sheetnames:
@@ -185,9 +243,7 @@ def apply_patch(wb: Workbook, patch: Patch) -> Workbook:
         elif isinstance(op, Style):
             _apply_style(wb, op)
         elif isinstance(op, Merge):
-            ws = wb[op.sheet]
-            if op.ref not in {str(r) for r in ws.merged_cells.ranges}:
-                ws.merge_cells(op.ref)
+            _apply_merge(wb, op)
         elif isinstance(op, DefineName):
             _apply_name(wb, op)
         elif isinstance(op, Validation):
@@ -200,7 +256,6 @@ def apply_patch(wb: Workbook, patch: Patch) -> Workbook:
             _apply_setup(wb, op)
         else:  # pragma: no cover
             raise TypeError(f"unknown patch operation {op!r}")
-    return wb
 
 
 def save(wb: Workbook, path: str | Path, *, backup: bool = True) -> Path:

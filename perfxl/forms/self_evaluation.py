@@ -92,6 +92,8 @@ class SheetMap:
     total_weight: tuple[int, int] | None = None
     total: tuple[int, int] | None = None
     grade: tuple[int, int] | None = None
+    # rows whose 得分 cell holds something the user typed (a number, or unreadable text): kept
+    typed_scores: set[int] = field(default_factory=set)
 
     def letters(self) -> dict[str, str]:
         return {k: L(c) for k, c in self.cols.items()}
@@ -287,16 +289,16 @@ def formulas_patch(m: SheetMap, project: SelfEvaluation | None = None) -> Patch:
     p.add(Write(S, ref(tr, fc["score"]), F.Formula(score), "formula"))
 
     letters = m.letters()
-    typed = {}
+    typed = set(m.typed_scores)
     if project is not None:
-        typed = {r: ind.score is not None for ind, r in zip(project.indicators, m.rows)}
+        typed |= {r for ind, r in zip(project.indicators, m.rows) if ind.score is not None}
     for r in m.rows:
         for key, _label, tpl in HELPERS:
             p.add(Write(S, ref(r, m.cols[key]), F.Formula(F.render(tpl, letters, r)), "helper"))
         p.add(Write(S, ref(r, m.cols["suggested"]),
                     F.Formula(F.render(F.SUGGESTED[2], letters, r)), "suggested"))
         p.add(Write(S, ref(r, m.cols["flag"]), F.Formula(F.render(F.FLAG[2], letters, r)), "flag"))
-        if not typed.get(r, False):
+        if r not in typed:
             p.add(Write(S, ref(r, m.cols["score"]),
                         F.Formula(F.render(F.SCORE_DEFAULT, letters, r)), "score"))
     # totals (R6r: plain sum of the displayed scores) and grade (R8); the ranges run from the
@@ -666,6 +668,9 @@ def _read_row(g: Grid, S: str, m: SheetMap, r: int, lvl1: str, lvl2: str, num):
         c = m.cols["score"]
         if not g.is_formula(r, c):
             score = num(r, c, f"第 {r} 行得分")
+            if g.own(r, c) not in (None, "") and not (isinstance(g.own(r, c), str)
+                                                       and not g.own(r, c).strip()):
+                m.typed_scores.add(r)
     ind = Indicator(level1=lvl1, level2=lvl2, name=text("name") or "", target=text("target") or "",
                     actual=text("actual"), weight=weight, score=score, reason=text("reason"))
     for key in ("level1", "level2", "name", "target", "actual", "weight", "score", "reason"):
