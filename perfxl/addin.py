@@ -106,8 +106,10 @@ def run(action: str, work: Callable[[object, UI], str]) -> str:
 
 def _known_error(exc: Exception) -> str | None:
     """The Chinese message of an error the core raises for the user (not a bug)."""
+    if isinstance(exc, live.LiveReadError):
+        return str(exc)
     names = {"InputError", "FinalizeRefused", "AddinError", "CellError", "CellValueError",
-             "UnsafeFile", "SafetyError"}
+             "UnsafeFile", "SafetyError", "WorkbookReadError"}
     if type(exc).__name__ in names:
         return str(exc)
     return None
@@ -132,12 +134,16 @@ def read_live(book, ui: UI):
     forms = _forms()
     wb = live.snapshot(book, ui.counter)
     pf, findings, _maps = forms.read_workbook(wb)
+    _require_projects(pf)
+    return wb, pf, findings
+
+
+def _require_projects(pf) -> None:
     if not pf.projects:
         raise UserError(
             "此工作簿中没有找到绩效申报表或自评表。请在 perfxl 模板生成的工作簿中使用，"
             "或先点击“新建项目”。"
         )
-    return wb, pf, findings
 
 
 def all_findings(pf, read_findings: list[Finding]) -> list[Finding]:
@@ -159,10 +165,11 @@ def score_work(book, ui: UI) -> str:
 
     forms = _forms()
 
-    wb, pf, read_findings = read_live(book, ui)
-    ui.status(f"{TITLE}：正在计算 {len(pf.projects)} 个项目的得分……")
-    patch, pf, read_findings = forms.score_patch(wb)
-    ui.status(f"{TITLE}：正在写入得分……")
+    wb = live.snapshot(book, ui.counter)
+    ui.status(f"{TITLE}：正在计算得分……")
+    patch, pf, read_findings = forms.score_patch(wb)  # reads the workbook once
+    _require_projects(pf)
+    ui.status(f"{TITLE}：正在写入 {len(pf.projects)} 个项目的得分……")
     live.apply_patch(book, patch, ui.counter, skip=live.merged_followers(wb))
     scores = score_all(pf)
     lines = [
@@ -406,7 +413,7 @@ def finalize_work(book, ui: UI) -> str:
     with tempfile.TemporaryDirectory(prefix="perfxl-final-") as tmp:
         suffix = Path(book.name).suffix.lower()
         copy = Path(tmp) / ("perfxl_live_copy" + (suffix if suffix in (".xlsx", ".xlsm") else ".xlsx"))
-        book.api.SaveCopyAs(str(copy))  # the workbook as on screen, unsaved edits included
+        live.save_copy(book, copy)  # the workbook as on screen, unsaved edits included
         result = finalize_file(copy, output_dir(book))
     return f"已生成定稿副本（不含宏，可直接发送）：\n{result.xlsx}"
 

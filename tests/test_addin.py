@@ -132,53 +132,43 @@ def test_no_caller_is_logged_not_raised(tmp_path, monkeypatch):
 # --- Excel round trips grow with sheets, not cells ---------------------------------------------
 
 
-def _score_patch(sheets: int, indicators: int) -> Patch:
-    """What scoring writes per sheet: execution rate and score, a suggested score and a flag
-    per indicator, total and grade (the shape of the self-evaluation layout)."""
-    patch = Patch()
-    for s in range(sheets):
-        title = f"P{s + 1}"
-        patch.add(Write(title, "H6", Formula("=IF(D6=0,0,E6/D6*100)")))
-        patch.add(Write(title, "I6", Decimal("9.98"), "score"))
-        for i in range(indicators):
-            r = 13 + i
-            patch.add(Write(title, f"K{r}", Decimal("5.33"), "suggested"))
-            patch.add(Write(title, f"L{r}", "需说明偏差原因" if i % 3 == 0 else None, "flag"))
-            patch.add(Write(title, f"H{r}", None, "needs_reason" if i % 3 == 0 else "reason"))
-        patch.add(Write(title, f"G{13 + indicators}", Formula(f"=SUM(G13:G{12 + indicators})"), "total"))
-        patch.add(Write(title, f"F{14 + indicators}", "优", "grade"))
-    return patch
+def _score_calls(tmp_path, pf: ProjectFile, n: int, indicator_copies: int = 1):
+    """Run 评分 on a template workbook of ``n`` projects (the seeds, cycled; each indicator
+    list repeated ``indicator_copies`` times); return (Excel actions by kind, sheets, cells
+    written, the scored workbook)."""
+    from perfxl.forms.workbook import write_projects
 
-
-def _actions(remote, tmp_path, sheets: int, indicators: int) -> tuple[int, live.CallCounter]:
-    wb = openpyxl.Workbook()
-    wb.remove(wb.active)
-    for s in range(sheets):
-        wb.create_sheet(f"P{s + 1}")["A1"] = "财政项目支出绩效自评表"
-    path = tmp_path / f"b{sheets}_{indicators}.xlsx"
-    wb.save(path)
+    projects = []
+    for i in range(n):
+        p = pf.projects[(i % 10) % len(pf.projects)].model_copy(deep=True)  # 50 = 5 × the 10
+        p.name = f"{p.name}{i + 1}"
+        p.indicators = [ind.model_copy() for _ in range(indicator_copies) for ind in p.indicators]
+        projects.append(p)
+    path = write_projects(ProjectFile(settings=pf.settings, projects=projects),
+                          tmp_path / f"b{n}_{indicator_copies}.xlsx")
     book = remote_book(path)
-    counter = live.apply_patch(book, _score_patch(sheets, indicators))
+    assert addin.score().startswith("评分完成")
     actions = book.json()["actions"]
-    # the actions really perform the patch
-    check = openpyxl.load_workbook(path)
-    apply_actions(check, actions)
-    ws = check[f"P{sheets}"]
-    assert ws["K13"].value == 5.33 and ws[f"K{12 + indicators}"].value == 5.33
-    assert ws["L13"].value == "需说明偏差原因" and ws[f"F{14 + indicators}"].value == "优"
-    assert ws["H13"].fill.fgColor.rgb[-6:] == "FFE4E1"  # needs_reason fill
-    assert len(actions) == counter.total
-    return len(actions), counter
+    wb = openpyxl.load_workbook(path)
+    extra = apply_actions(wb, actions)
+    cells = sum(len(a["values"]) * len(a["values"][0]) for a in actions
+                if a["func"] in ("setValues", "setFormula"))
+    return extra["counts"], len(projects), cells, wb
 
 
-def test_round_trips_grow_with_sheets_only(remote, tmp_path):
-    few_10, _ = _actions(remote, tmp_path, 10, 3)
-    many_10, _ = _actions(remote, tmp_path, 10, 40)
-    many_50, counter = _actions(remote, tmp_path, 50, 40)
-    assert few_10 == many_10  # 3 or 40 indicators per sheet: the same number of Excel calls
-    assert many_50 == 5 * many_10  # 5× the sheets: 5× the calls
-    per_sheet = many_50 // 50
-    assert per_sheet <= 8, counter.calls  # a handful of block writes and one colour call per sheet
+def test_round_trips_of_score_grow_with_sheets_only(remote, tmp_path, self_evaluations):
+    """评分 on the real template: 50 projects make 5× the Excel calls of 10, and doubling every
+    project's indicators (twice the cells written) makes no more calls."""
+    c10, s10, cells10, _ = _score_calls(tmp_path, self_evaluations, 10)
+    c10x2, _, cells10x2, _ = _score_calls(tmp_path, self_evaluations, 10, indicator_copies=2)
+    c50, s50, cells50, _ = _score_calls(tmp_path, self_evaluations, 50)
+    assert (s10, s50) == (10, 50)
+    assert cells10x2 > 1.5 * cells10 and cells50 == 5 * cells10  # the work really grows
+    assert c10 == c10x2, (c10, c10x2)  # twice the indicators: the same calls
+    assert c10["alert"] == c50["alert"] == 1
+    per_sheet = {k: v for k, v in c10.items() if k != "alert"}
+    assert {k: v for k, v in c50.items() if k != "alert"} == {k: 5 * v for k, v in per_sheet.items()}
+    assert sum(per_sheet.values()) / 10 <= 12, c10  # a dozen calls per sheet at most
 
 
 def test_blocks_cover_cells_with_rectangles():
@@ -268,3 +258,79 @@ def test_score_gives_the_same_cells_as_the_cli(remote, tmp_path, seed_books, for
     diff = {k: (ours.get(k), theirs.get(k)) for k in set(ours) | set(theirs)
             if ours.get(k) != theirs.get(k)}
     assert not diff, sorted(diff.items())[:10]
+
+
+# --- the desktop snapshot: one SaveCopyAs, and a Chinese message when Excel cannot ------------------
+
+
+class _FakeDesktopApp:
+    """The parts of a desktop ``xw.App`` the handlers touch before reading the workbook."""
+
+    class engine:
+        name = "excel"
+
+    def __init__(self):
+        self.alerts, self.status = [], []
+
+    @property
+    def status_bar(self):
+        return None
+
+    @status_bar.setter
+    def status_bar(self, value):
+        self.status.append(value)
+
+    def alert(self, text, title=""):
+        self.alerts.append((title, text))
+
+
+class _FakeDesktopBook:
+    """A desktop ``xw.Book`` whose ``api.SaveCopyAs`` copies ``source`` (or raises ``error``)."""
+
+    def __init__(self, name, source=None, error=None):
+        import shutil
+        import types
+
+        self.name, self.fullname, self.app = name, name, _FakeDesktopApp()
+        self.saved = []
+
+        def save_copy_as(path):
+            self.saved.append(path)
+            if error is not None:
+                raise error
+            shutil.copy(source, path)
+
+        self.api = types.SimpleNamespace(SaveCopyAs=save_copy_as)
+
+
+def test_desktop_snapshot_is_one_save_copy_as_with_formulas_and_merges(tmp_path, self_evaluations):
+    from perfxl.forms.workbook import write_projects
+
+    src = write_projects(self_evaluations, tmp_path / "seed.xlsx")
+    book = _FakeDesktopBook("seed.xlsx", source=src)
+    counter = live.CallCounter()
+    wb = live.snapshot(book, counter)
+    assert dict(counter.calls) == {"read": 1} and len(book.saved) == 1
+    ws = wb.worksheets[0]
+    assert ws["K13"].data_type == "f" and ws.merged_cells.ranges  # formulas and merges kept
+
+
+@pytest.mark.parametrize("name, error, expect", [
+    ("工作簿1", Exception(-2147352567, "发生意外。", (0, "Microsoft Excel", "SaveCopyAs 方法失败", None, 0, 0), None),
+     "请先保存工作簿"),
+    ("旧表.xls", None, "另存为"),
+    ("坏副本.xlsx", None, "无法读取工作簿“坏副本.xlsx”的临时副本"),
+])
+def test_desktop_read_errors_become_a_chinese_message(tmp_path, monkeypatch, name, error, expect):
+    monkeypatch.setenv("PERFXL_HOME", str(tmp_path / "home"))
+    junk = tmp_path / "junk.xlsx"
+    junk.write_bytes(b"not a zip")
+    book = _FakeDesktopBook(name, source=junk, error=error)
+    monkeypatch.setattr(addin, "_caller", lambda: book)
+    message = addin.score()
+    assert message.startswith("评分未完成：") and expect in message, message
+    assert "Traceback" not in message and "Error" not in message
+    assert book.app.alerts == [("绩效 · 评分未完成", message)]
+    assert book.app.status[-1] is False  # the status bar is given back
+    if name.endswith(".xls"):
+        assert book.saved == []  # refused before asking Excel for a copy

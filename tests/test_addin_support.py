@@ -94,7 +94,7 @@ def sheet_values(ws, ws_values) -> list[list]:
         for c in range(1, cols + 1):
             v = ws.cell(r, c).value
             if _is_formula(v):
-                v = ws_values.cell(r, c).value
+                v = ws_values.cell(r, c).value if ws_values is not None else None
             row.append(_json_value(v))
         out.append(row)
     return out
@@ -107,12 +107,13 @@ def book_json(path: str | Path, name: str | None = None, values_from: str | Path
     workbook recalculated by LibreOffice: files openpyxl writes carry no cached values)."""
     path = Path(path)
     wb = openpyxl.load_workbook(path)
-    wbv = openpyxl.load_workbook(values_from or path, data_only=True)
+    # a file openpyxl wrote has no cached values: then every formula shows as empty
+    wbv = openpyxl.load_workbook(values_from, data_only=True) if values_from else None
     titles = wb.sheetnames
     sheets = [
         {
             "name": ws.title,
-            "values": sheet_values(ws, wbv[ws.title]),
+            "values": sheet_values(ws, wbv[ws.title] if wbv is not None else None),
             "pictures": [],
             "tables": [],
         }

@@ -82,27 +82,73 @@ def snapshot(book, counter: CallCounter | None = None) -> Workbook:
     sheet plus the defined names; formula cells then hold their computed values.
     """
     if engine_name(book) != "remote":
-        try:
-            return _snapshot_by_copy(book, counter)
-        except Exception:  # e.g. a workbook Excel refuses to copy: fall back to values
-            pass
+        return _snapshot_by_copy(book, counter)
     return _snapshot_values(book, counter)
 
 
+class LiveReadError(Exception):
+    """The workbook on screen cannot be read; the message (Chinese) says what to do."""
+
+
+_UNREADABLE = {".xls": "Excel 97-2003 工作簿（.xls）", ".xlsb": "Excel 二进制工作簿（.xlsb）",
+               ".csv": "CSV 文本", ".et": "WPS 表格（.et）", ".ods": "OpenDocument 表格（.ods）"}
+
+
 def _snapshot_by_copy(book, counter: CallCounter | None) -> Workbook:
+    """One ``SaveCopyAs`` into a temporary file, read with openpyxl. Never a silent fallback to
+    values (the reader would take computed scores for typed ones): a workbook Excel cannot
+    copy, or a copy openpyxl cannot read, is a :class:`LiveReadError` saying what to do."""
     import tempfile
     from pathlib import Path
 
     from openpyxl import load_workbook
 
-    suffix = Path(book.name).suffix.lower()
-    suffix = suffix if suffix in (".xlsx", ".xlsm") else ".xlsx"
+    name = str(getattr(book, "name", "") or "")
+    suffix = Path(name).suffix.lower()
+    if suffix in _UNREADABLE:
+        raise LiveReadError(
+            f"此工作簿是{_UNREADABLE[suffix]}格式，perfxl 只能读取 .xlsx 或 .xlsm 工作簿。"
+            "请点击“文件 → 另存为”，保存类型选“Excel 工作簿(*.xlsx)”，在另存的工作簿中重试。"
+        )
+    suffix = suffix if suffix in (".xlsx", ".xlsm") else ".xlsx"  # never saved: Book1
     with tempfile.TemporaryDirectory(prefix="perfxl-live-") as tmp:
         copy = Path(tmp) / f"snapshot{suffix}"
-        book.api.SaveCopyAs(str(copy))
+        save_copy(book, copy)
         if counter is not None:
             counter.add("read")
-        return load_workbook(copy, keep_vba=False)
+        try:
+            return load_workbook(copy, keep_vba=False)
+        except Exception as exc:
+            raise LiveReadError(
+                f"无法读取工作簿“{name}”的临时副本（{_reason(exc)}）。"
+                "请将工作簿另存为“Excel 工作簿(*.xlsx)”后，在另存的工作簿中重试。"
+            ) from exc
+
+
+def save_copy(book, copy) -> None:
+    """``SaveCopyAs`` of the workbook on screen (unsaved edits included) to ``copy``; a
+    :class:`LiveReadError` with what to do when Excel cannot."""
+    from pathlib import Path
+
+    name = str(getattr(book, "name", "") or "")
+    try:
+        book.api.SaveCopyAs(str(copy))
+    except Exception as exc:
+        raise LiveReadError(
+            f"Excel 无法为工作簿“{name}”保存临时副本（{_reason(exc)}），因此无法读取屏幕上的内容。"
+            "请先保存工作簿（Ctrl+S；从未保存过的新工作簿请“另存为” .xlsx），"
+            "若工作簿处于受保护的视图请先点击“启用编辑”，然后重试。"
+        ) from exc
+    if not Path(copy).is_file() or Path(copy).stat().st_size == 0:
+        raise LiveReadError(f"Excel 没有写出工作簿“{name}”的临时副本。请先保存工作簿（Ctrl+S）后重试。")
+
+
+def _reason(exc: Exception) -> str:
+    """A short reason for a message: COM errors carry Excel's own text in their args."""
+    parts = [str(a) for a in getattr(exc, "args", ()) if isinstance(a, (str, tuple))]
+    text = str(exc) if not parts else " ".join(p for p in parts if p)
+    text = " ".join(text.split())
+    return (text[:160] + "…") if len(text) > 160 else (text or type(exc).__name__)
 
 
 def _snapshot_values(book, counter: CallCounter | None) -> Workbook:
