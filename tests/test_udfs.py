@@ -87,3 +87,86 @@ def test_functions_are_named_for_finalize_to_freeze():
     for name in ("PERFXL_SCORE", "PERFXL_RATIO", "PERFXL_GRADE", "PERFXL_TARGET"):
         assert callable(getattr(udfs, name))
         assert is_udf_formula(f"={name}(A1,B1,C1)")
+
+
+# --- 2. against the template's native formulas, recalculated by LibreOffice ----------------------
+
+
+@pytest.fixture(scope="module")
+def recalculated(tmp_path_factory):
+    """Both seed files written with the template and recalculated by LibreOffice (one soffice
+    call): [(ProjectFile read back, sheet maps, recalculated values workbook)]."""
+    import openpyxl
+
+    from perfxl.forms.workbook import read_workbook, write_projects
+    from perfxl.libreoffice import recalculate, soffice_path
+    from tests.conftest import load_seed
+
+    if soffice_path() is None:
+        pytest.skip("LibreOffice is not installed")
+    tmp = tmp_path_factory.mktemp("udf")
+    written = [write_projects(load_seed(name), tmp / (name.split(".")[0] + ".xlsx"))
+               for name in ("self_evaluation_2023.json", "declaration_2026.json")]
+    out = []
+    for src, calc in zip(written, recalculate(written, tmp / "calc")):
+        pf, _findings, maps = read_workbook(openpyxl.load_workbook(src))
+        out.append((pf, maps, openpyxl.load_workbook(calc, data_only=True)))
+    return out
+
+
+def _native(value):
+    """A recalculated cell as a UDF returns it: blank → "", numbers as float."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, bool):
+        return value
+    return float(value) if isinstance(value, (int, float)) else value
+
+
+def test_udfs_equal_native_formulas(recalculated):
+    """On every seed indicator: PERFXL_SCORE = 建议得分, PERFXL_RATIO = 完成比例,
+    PERFXL_TARGET = 比较符/目标值/目标单位 helpers, PERFXL_GRADE = 评分等级 — each UDF called once
+    per column, as a worksheet would."""
+    from openpyxl.utils import get_column_letter
+
+    counts = {"score": 0, "ratio": 0, "target": 0, "grade": 0, "numeric_score": 0}
+    for pf, maps, values in recalculated:
+        s = pf.settings
+        for project, m in maps:
+            ws = values[m.sheet]
+            rows = m.rows
+            assert len(rows) == len(project.indicators) > 0
+
+            def col(key):
+                return [ws.cell(r, m.cols[key]).value for r in rows]
+
+            where = [f"{m.sheet}!{get_column_letter(m.cols['target'])}{r}" for r in rows]
+            targets = [[ind.target] for ind in project.indicators]
+            parsed = udfs.PERFXL_TARGET(targets)
+            for got, tc, tv, tu, tt, at in zip(parsed, col("tc"), col("tv"), col("tu"), col("tt"), where):
+                assert got[:3] == [_native(tc), _native(tv), _native(tu)], at
+                assert (got[0] != "") == (tt == "N"), at  # readable number target ⇔ native "N"
+                counts["target"] += 1
+            if project.form != "self_evaluation":
+                continue
+            actuals = [[ind.actual] for ind in project.indicators]
+            weights = [[float(ind.weight) if ind.weight is not None else None] for ind in project.indicators]
+            scores = udfs.PERFXL_SCORE(targets, actuals, weights,
+                                       s.rounding.value if hasattr(s.rounding, "value") else s.rounding,
+                                       s.overrun_formula.value if hasattr(s.overrun_formula, "value")
+                                       else s.overrun_formula)
+            ratios = udfs.PERFXL_RATIO(targets, actuals)
+            for got, native, at in zip(scores, col("suggested"), where):
+                native = _native(native)
+                assert got[0] == pytest.approx(native, abs=1e-9) if native != "" else got[0] == "", (at, got, native)
+                counts["score"] += 1
+                counts["numeric_score"] += native != ""
+            for got, native, at in zip(ratios, col("ratio"), where):
+                native = _native(native)
+                assert got[0] == pytest.approx(native, rel=1e-12) if native != "" else got[0] == "", (at, got, native)
+                counts["ratio"] += 1
+            total = ws.cell(*m.total).value
+            assert udfs.PERFXL_GRADE(total) == _native(ws.cell(*m.grade).value) != ""
+            counts["grade"] += 1
+    assert counts["score"] == counts["ratio"] >= 30 and counts["numeric_score"] >= 20, counts
+    assert counts["target"] > counts["score"] and counts["grade"] == 4, counts
