@@ -60,6 +60,11 @@ def expected_flag(s, settings: Settings) -> str:
         parts.append("指标值无法识别")
     if ind.actual and ind.actual.strip() and s.actual is None:
         parts.append("实际值无法识别")
+    if ind.target.strip() and not (ind.actual and ind.actual.strip()):
+        parts.append("未填实际值")  # T108
+    if (s.target is not None and not s.target.quantitative and s.actual is not None
+            and s.actual.value is not None):
+        parts.append("类型不符")  # T107
     if (s.target is not None and s.target.quantitative and s.actual is not None
             and s.actual.value is not None):
         from perfxl.rules.scoring import units_compatible
@@ -83,6 +88,11 @@ def expected_flag(s, settings: Settings) -> str:
         if not ok:
             parts.append("得分超出区间")
     return "；".join(parts)
+
+
+def row_name(key: str) -> str:
+    return {"total": "年度资金总额", "fiscal": "当年财政拨款", "carryover": "上年结转资金",
+            "other": "其他资金"}[key]
 
 
 def compare_self_evaluation(ws, project: SelfEvaluation, smap, settings: Settings) -> list[str]:
@@ -113,6 +123,24 @@ def compare_self_evaluation(ws, project: SelfEvaluation, smap, settings: Setting
     r = smap.funds_rows["total"]
     cell = f"{L(fc['score'])}{r}"
     check(cell, ws[cell].value, ps.execution_score)
+    # 提示 beside the funds rows mirrors the core's F402, F401 and D304 findings
+    from perfxl.rules.checks import check_execution_reason, check_fund_sums
+
+    funds_findings = check_fund_sums(project, ps, settings) + check_execution_reason(project, ps, settings)
+    cols = {"initial_budget": "年初预算数", "budget": "全年预算数", "executed": "全年执行数"}
+    for key, r in smap.funds_rows.items():
+        row = getattr(project.funds, key)
+        parts = []
+        if any(f.code == "F402" and f"{row_name(key)}：" in f.message for f in funds_findings):
+            parts.append("执行数大于预算数")
+        if key == "total":
+            for col, label in cols.items():
+                if any(f.code == "F401" and f.message.startswith(label) for f in funds_findings):
+                    parts.append(f"{label}合计不符")
+            if any(f.code == "D304" for f in funds_findings):
+                parts.append(f"执行率低于{settings.execution_reason_below * 100:f}".rstrip("0").rstrip(".") + "%须说明原因")
+        cell = f"{L(smap.cols['flag'])}{r}"
+        check(cell, ws[cell].value, "；".join(parts))
     for s, r in zip(ps.indicators, smap.rows):
         c = smap.cols
         cell = f"{L(c['suggested'])}{r}"

@@ -256,7 +256,7 @@ def formulas_patch(m: SheetMap, project: Declaration | None = None) -> Patch:
     if {"annual_total", "project_total"} <= f.keys():
         t, pt = f["annual_total"], f["project_total"]
         out["annual_vs_project"] = (
-            f'IF(OR({blank(t)},{blank(pt)}),"",IF(N({t})<=N({pt}),"一致",'
+            f'IF(OR({blank(t)},N({pt})=0),"",IF(N({t})<=N({pt}),"一致",'
             f'"年度申请总额大于项目资金总额"))')
     if "cost" in letters:
         cl = letters["cost"]

@@ -209,6 +209,8 @@ FLAG = (
     'IF(ISNUMBER({weight}),SUBSTITUTE(TRIM('
     'IF({tt}="E","指标值无法识别 ","")'
     '&IF(AND({an}<>"",{al}="",{av}=""),"实际值无法识别 ","")'
+    '&IF(AND({tn}<>"",{an}=""),"未填实际值 ","")'
+    '&IF(AND({tt}="Q",{av}<>""),"类型不符 ","")'
     '&IF({uc}=FALSE,"单位不符 ","")'
     '&IF({met}=FALSE,"未达成 ","")'
     '&IF({over},"超额"&TEXT({ratio},"0%")&" ","")'

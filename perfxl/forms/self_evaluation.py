@@ -288,6 +288,9 @@ def formulas_patch(m: SheetMap, project: SelfEvaluation | None = None) -> Patch:
     score = f'=IF(NOT(ISNUMBER({rate_cell})),"",{F.cut2(f"MIN({rate_cell},100)*N({weight_cell})/100")})'
     p.add(Write(S, ref(tr, fc["score"]), F.Formula(score), "formula"))
 
+    if "flag" in m.cols:
+        p.extend(_funds_flags(m))
+
     letters = m.letters()
     typed = set(m.typed_scores)
     if project is not None:
@@ -317,6 +320,43 @@ def formulas_patch(m: SheetMap, project: SelfEvaluation | None = None) -> Patch:
             p.add(Write(S, ref(*m.grade), F.Formula(
                 f'=IF(NOT(ISNUMBER({tot})),"",IF({tot}>=90,"优",IF({tot}>=80,"良",'
                 f'IF({tot}>=60,"中","差"))))'), "grade"))
+    return p
+
+
+_EXEC_WORDS = '{"执行率","预算","资金","结余","节约","支付"}'
+
+
+def _funds_flags(m: SheetMap) -> Patch:
+    """提示 beside the funds rows: F402 executed above budget (each row); on the 年度资金总额 row
+    also F401 rows not adding up and D304 execution below the threshold, unexplained (R7)."""
+    p = Patch()
+    fc, rows = m.funds_cols, m.funds_rows
+    if not {"budget", "executed", "rate"} <= fc.keys():
+        return p
+    flag_col = m.cols["flag"]
+    for key, r in rows.items():
+        b, e = ref(r, fc["budget"]), ref(r, fc["executed"])
+        parts = [f'IF(AND(ISNUMBER({b}),ISNUMBER({e}),{e}>{b}),"执行数大于预算数 ","")']
+        if key == "total" and len(rows) == 4:
+            for col in ("initial_budget", "budget", "executed"):
+                if col not in fc:
+                    continue
+                t = ref(r, fc[col])
+                others = ",".join(ref(rows[k], fc[col]) for k in ("fiscal", "carryover", "other"))
+                parts.append(f'IF(AND(ISNUMBER({t}),COUNT({others})>0),'
+                             f'IF(ABS({t}-SUM({others}))>=0.005,"{FUND_HEADERS[col]}合计不符 ",""),"")')
+            rate = ref(r, fc["rate"])
+            texts = []
+            if m.achieved_goal:
+                texts.append(f'SUMPRODUCT(--ISNUMBER(FIND({_EXEC_WORDS},{ref(*m.achieved_goal)}&"")))=0')
+            if m.header_row and m.total_row and "reason" in m.cols:
+                rc = m.cols["reason"]
+                texts.append(f"SUMPRODUCT(--ISNUMBER(FIND({_EXEC_WORDS},"
+                             f"{ref(m.header_row + 1, rc)}:{ref(m.total_row - 1, rc)})))=0")
+            parts.append(f'IF(AND(ISNUMBER({rate}),{rate}<ROUND({F.EXEC_REASON}*100,9),{",".join(texts) or "TRUE"}),'
+                         f'"执行率低于"&{F.EXEC_REASON}*100&"%须说明原因 ","")')
+        formula = f'=SUBSTITUTE(TRIM({"&".join(parts)})," ","；")'
+        p.add(Write(m.sheet, ref(r, flag_col), F.Formula(formula), "flag"))
     return p
 
 
