@@ -237,7 +237,7 @@ def test_new_workbook_templates(tmp_path):
 ALLOWED_FUNCTIONS = {
     "IF", "AND", "OR", "NOT", "ISNUMBER", "ISERROR", "IFERROR", "SUMPRODUCT", "SUM", "ROUND",
     "TRUNC", "MIN", "MAX", "MID", "LEFT", "RIGHT", "LEN", "TRIM", "SUBSTITUTE", "FIND", "VALUE",
-    "INDEX", "MATCH", "CHAR", "EXACT", "TEXT", "N", "ROW", "CEILING", "COUNT",
+    "INDEX", "MATCH", "CHAR", "EXACT", "TEXT", "N", "ROW", "CEILING", "COUNT", "ABS",
 }
 
 
