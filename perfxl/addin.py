@@ -349,6 +349,9 @@ def self_evaluation() -> str:
     return run("生成自评表", self_evaluation_work)
 
 
+SUMMARY_LABEL = "本工作簿"
+
+
 def _summary_value(value, kind: str):
     from decimal import Decimal
 
@@ -356,6 +359,8 @@ def _summary_value(value, kind: str):
 
     if kind == "link" and isinstance(value, str) and "!" in value:
         sheet, cell = value.rsplit("!", 1)
+        # the tables name a source as "FILE · SHEET"; here the file is this workbook
+        sheet = sheet.removeprefix(SUMMARY_LABEL + " · ")
         link = _link(sheet, cell)
         return Formula(link) if link else value
     if isinstance(value, Decimal):
@@ -372,7 +377,7 @@ def summary_work(book, ui: UI) -> str:
 
     _, pf, read_findings = read_live(book, ui)
     ui.status(f"{TITLE}：正在汇总 {len(pf.projects)} 个项目……")
-    tables = summary_tables(pf, all_findings(pf, read_findings), "本工作簿")
+    tables = summary_tables(pf, all_findings(pf, read_findings), SUMMARY_LABEL)
     names = [s.name for s in book.sheets]
     patch = Patch()
     written = []

@@ -334,3 +334,77 @@ def test_desktop_read_errors_become_a_chinese_message(tmp_path, monkeypatch, nam
     assert book.app.status[-1] is False  # the status bar is given back
     if name.endswith(".xls"):
         assert book.saved == []  # refused before asking Excel for a copy
+
+
+# --- 汇总 and 生成自评表 through the remote engine ------------------------------------------------------
+
+
+def test_summary_sheets_equal_build_summary_sheets(remote, tmp_path, self_evaluations):
+    """汇总 writes the values of every summary table that ``build_summary_sheets`` (the file
+    path) writes: same headers, same rows, links to the same source cells; rerun replaces."""
+    import re as _re
+
+    from perfxl.forms.workbook import read_workbook, write_projects
+    from perfxl.summary.build import build_summary_sheets
+
+    src = write_projects(self_evaluations, tmp_path / "seed.xlsx")
+    ref = openpyxl.load_workbook(src)
+    pf, read_findings, _ = read_workbook(ref)
+    build_summary_sheets(ref, pf, addin.all_findings(pf, read_findings), label=addin.SUMMARY_LABEL)
+
+    for run in (1, 2):
+        book = remote_book(src)
+        message = addin.summary()
+        assert message.startswith("汇总完成："), message
+        wb = openpyxl.load_workbook(src)
+        apply_actions(wb, book.json()["actions"])
+        wb.save(src)
+    added = [s for s in wb.sheetnames if s not in openpyxl.load_workbook(write_projects(
+        self_evaluations, tmp_path / "plain.xlsx")).sheetnames]
+    assert len(added) == len(set(added)) >= 5 and "自评汇总" in added and "偏差明细" in added
+    compared = 0
+    for title in added:
+        ours = [r for r in wb[title].iter_rows(values_only=True)]
+        theirs = [r for r in ref[title].iter_rows(values_only=True) if any(v is not None for v in r)]
+        assert len(ours) == len(theirs), title
+        for i, (a, b) in enumerate(zip(ours, theirs)):
+            for j, (x, y) in enumerate(zip(a, b)):
+                if isinstance(y, str) and y.startswith("=") or (i == 0 and y is None):
+                    continue  # a formula of the file's table: the handler writes its value
+                if isinstance(x, str) and x.startswith("=HYPERLINK"):
+                    sheet, cell = _re.search(r"#'(.+)'!([A-Z]+\d+)", x).groups()
+                    assert y == f"{addin.SUMMARY_LABEL} · {sheet}!{cell}", (title, i, j)
+                    assert sheet in wb.sheetnames, (title, i, j)  # the link lands in this workbook
+                    continue
+                if isinstance(y, Decimal):
+                    y = float(y)
+                assert x == y, (title, i, j, x, y)
+                compared += 1
+    assert compared > 300
+    # the computed columns hold the core's values: 热线服务保障经费 total 90.98, 优 (domain.md §4)
+    row = next(r for r in wb["自评汇总"].iter_rows(values_only=True) if r[3] == "热线服务保障经费")
+    assert 90.98 in row and "优" in row
+
+
+def test_self_evaluation_button_writes_what_perfxl_carry_writes(remote, tmp_path, monkeypatch, declarations):
+    from perfxl.carry import carry_workbook
+    from perfxl.forms.workbook import write_projects
+    from tests.test_addin_support import cell_snapshot
+
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))  # an unsaved remote book writes to ~/Documents
+    (tmp_path / "home" / "Documents").mkdir(parents=True)
+    src = write_projects(declarations, tmp_path / "申报.xlsx")
+    cli = tmp_path / "cli.xlsx"
+    carry_workbook(src, cli)  # perfxl carry
+
+    book = remote_book(src)
+    message = addin.self_evaluation()
+    assert message.startswith(f"已生成 {len(declarations.projects)} 个项目的绩效自评表"), message
+    written = list((tmp_path / "home" / "Documents").glob("*绩效自评表.xlsx"))
+    assert len(written) == 1 and str(written[0]) in message
+    extra = apply_actions(openpyxl.load_workbook(src), book.json()["actions"])
+    assert [a["title"] for a in extra["alerts"]] == ["绩效 · 生成自评表"]
+    ours, theirs = cell_snapshot(openpyxl.load_workbook(written[0])), cell_snapshot(openpyxl.load_workbook(cli))
+    diff = {k: (ours.get(k), theirs.get(k)) for k in set(ours) | set(theirs) if ours.get(k) != theirs.get(k)}
+    assert not diff, sorted(diff.items())[:10]
+    assert len(ours) > 500

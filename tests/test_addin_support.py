@@ -79,8 +79,9 @@ def _json_value(value):
     return str(value)
 
 
-def _is_formula(value) -> bool:
-    return isinstance(value, ArrayFormula) or (isinstance(value, str) and value.startswith("="))
+def _is_formula(cell) -> bool:
+    """A formula cell (text such as "=24.00(小时)" stored as a string is not one)."""
+    return isinstance(cell.value, ArrayFormula) or cell.data_type == "f"
 
 
 def sheet_values(ws, ws_values) -> list[list]:
@@ -92,8 +93,9 @@ def sheet_values(ws, ws_values) -> list[list]:
     for r in range(1, rows + 1):
         row = []
         for c in range(1, cols + 1):
-            v = ws.cell(r, c).value
-            if _is_formula(v):
+            cell = ws.cell(r, c)
+            v = cell.value
+            if _is_formula(cell):
                 v = ws_values.cell(r, c).value if ws_values is not None else None
             row.append(_json_value(v))
         out.append(row)
