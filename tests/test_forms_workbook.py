@@ -255,3 +255,13 @@ def test_formulas_use_only_excel_2010_functions(tmp_path):
                     assert "_xlfn" not in text and "[@" not in text
                     used |= set(re.findall(r"([A-Z][A-Z0-9.]*)\(", text))
     assert used <= ALLOWED_FUNCTIONS, used - ALLOWED_FUNCTIONS
+
+
+def test_every_w7xx_code_used_is_registered():
+    import perfxl.forms.workbook  # noqa: F401
+    from perfxl.findings import RULES
+
+    src = "".join(p.read_text(encoding="utf-8") for p in
+                  (Path(__file__).resolve().parent.parent / "perfxl" / "forms").glob("*.py"))
+    used = set(re.findall(r'"(W7\d\d)"', src))
+    assert used and used <= set(RULES), used - set(RULES)

@@ -21,6 +21,7 @@ from openpyxl import Workbook, load_workbook
 
 from perfxl.adapters.file import apply_patch, save
 from perfxl.findings import Finding, Severity
+from perfxl.forms import catalog as _catalog  # noqa: F401  registers W7xx
 from perfxl.forms import declaration as decl_form
 from perfxl.forms import self_evaluation as se_form
 from perfxl.forms import settings_sheet
