@@ -42,9 +42,9 @@ LEVEL2 = [
 LIST_NAMES = {"levels": "perfxl_levels", "level1": "perfxl_level1", "level2": "perfxl_level2"}
 
 # --- lookup tables the parsing formulas use (mirror perfxl.rules.targets) ---------------------
-# Comparator spellings → normalised comparator (targets._COMPARATOR_SPELLINGS).
+# Comparator spellings → normalised comparator (targets.COMPARATOR_SPELLINGS).
 CMP_NAMES = ("perfxl_cmp_text", "perfxl_cmp_norm")
-# Trailing comparator words (targets._SUFFIX_COMPARATORS): 12次以上 → ≥.
+# Trailing comparator words (targets.SUFFIX_COMPARATORS): 12次以上 → ≥.
 SUFFIX_NAMES = ("perfxl_suffix_text", "perfxl_suffix_norm")
 # Every spelling of the three achievement levels → 1 达成 / 2 部分达成 / 3 未达成
 # (targets._LEVEL_PATTERNS, enumerated; tests/test_forms_formulas.py checks the patterns).
@@ -59,15 +59,15 @@ LEVEL_PARTS = {
 
 
 def comparator_spellings() -> list[tuple[str, str]]:
-    from perfxl.rules.targets import _COMPARATOR_SPELLINGS
+    from perfxl.rules.targets import COMPARATOR_SPELLINGS
 
-    return list(_COMPARATOR_SPELLINGS)
+    return list(COMPARATOR_SPELLINGS)
 
 
 def suffix_spellings() -> list[tuple[str, str]]:
-    from perfxl.rules.targets import _SUFFIX_COMPARATORS
+    from perfxl.rules.targets import SUFFIX_COMPARATORS
 
-    return list(_SUFFIX_COMPARATORS)
+    return list(SUFFIX_COMPARATORS)
 
 
 def level_phrases() -> list[tuple[str, int]]:

@@ -48,7 +48,7 @@ HIGHER_IS_BETTER = frozenset({"≥", ">", "="})
 LOWER_IS_BETTER = frozenset({"≤", "<"})
 
 # Longest spellings first so that ">=" is not read as ">" followed by "=".
-_COMPARATOR_SPELLINGS: tuple[tuple[str, str], ...] = (
+COMPARATOR_SPELLINGS: tuple[tuple[str, str], ...] = (
     ("大于或等于", "≥"),
     ("小于或等于", "≤"),
     ("大于等于", "≥"),
@@ -85,7 +85,7 @@ _COMPARATOR_SPELLINGS: tuple[tuple[str, str], ...] = (
     ("=", "="),
 )
 
-_SUFFIX_COMPARATORS = (
+SUFFIX_COMPARATORS = (
     ("及以上", "≥"),
     ("以上", "≥"),
     ("及以下", "≤"),
@@ -170,7 +170,7 @@ def percent_spelling(text: str | None) -> str | None:
 
 
 def _take_comparator(s: str) -> tuple[str | None, str]:
-    for spelling, comp in _COMPARATOR_SPELLINGS:
+    for spelling, comp in COMPARATOR_SPELLINGS:
         if s.startswith(spelling):
             return comp, s[len(spelling) :]
     return None, s
@@ -276,7 +276,7 @@ def parse_target(text: str) -> Target:
         )
     if comp is None:
         # "12次以上" / "5天以内": a trailing word instead of a leading comparator
-        for suffix, word_comp in _SUFFIX_COMPARATORS:
+        for suffix, word_comp in SUFFIX_COMPARATORS:
             if s.endswith(suffix) and len(s) > len(suffix):
                 comp, rest = word_comp, s[: -len(suffix)]
                 break
@@ -297,7 +297,7 @@ def has_comparator(text: str) -> bool:
     s = _strip_ws(_nfkc(text or ""))
     comp, _ = _take_comparator(s)
     return comp is not None or any(
-        s.endswith(suffix) and len(s) > len(suffix) for suffix, _ in _SUFFIX_COMPARATORS
+        s.endswith(suffix) and len(s) > len(suffix) for suffix, _ in SUFFIX_COMPARATORS
     )
 
 
