@@ -27,7 +27,6 @@ SEVERITY_FILL = {
     Severity.WARNING: "#FFEB9C",
     Severity.INFO: "#DDEBF7",
 }
-NOT_AVAILABLE = "此功能尚未提供"
 _CELL = re.compile(r"^\$?([A-Z]{1,3})\$?(\d{1,7})$")
 
 
@@ -125,7 +124,7 @@ def _forms():
     except ModuleNotFoundError as exc:
         if exc.name != "perfxl.forms.workbook":
             raise
-        raise UserError(NOT_AVAILABLE + "（模板工作簿的读写模块尚未安装）。") from exc
+        raise UserError("perfxl 的模板读写模块未安装完整，请联系维护人员重新安装 perfxl。") from exc
     return workbook
 
 
@@ -283,14 +282,72 @@ def check() -> str:
 # --- 新建项目, 生成自评表, 汇总, 定稿 ----------------------------------------------------------------
 
 
+def _new_project_form(pf):
+    """The form of a new project sheet: a self-evaluation in a workbook of self-evaluations,
+    otherwise a declaration (the budget cycle starts with one); the year of the workbook's
+    projects, or the coming budget year."""
+    import datetime as dt
+
+    from perfxl.model import Form
+
+    forms_in_book = [Form(p.form) for p in pf.projects]
+    if forms_in_book and all(f is Form.SELF_EVALUATION for f in forms_in_book):
+        form = Form.SELF_EVALUATION
+        default_year = dt.date.today().year - 1
+    else:
+        form = Form.DECLARATION
+        default_year = dt.date.today().year + 1
+    years = [p.year for p in pf.projects if Form(p.form) is form and p.year]
+    return form, (max(years) if years else default_year)
+
+
 def new_project_work(book, ui: UI) -> str:
+    """Lay out a blank form with the template (forms code, file adapter) in a temporary
+    workbook and copy its sheet in with Excel's own ``Worksheet.Copy`` — merges, validations,
+    conditional formats, print setup and formulas come along, which the live adapter cannot
+    build. The settings sheet (perfxl设置, with the names the formulas use) is copied first when
+    the workbook has none. Desktop Excel only: the remote engine cannot copy between books."""
+    import tempfile
+
+    from perfxl.forms import settings_sheet
+    from perfxl.forms.layout import sheet_title
+
     forms = _forms()
-    if not hasattr(forms, "new_project_patch"):
-        raise UserError(NOT_AVAILABLE + "（模板的新建项目接口尚未完成）。")
+    if live.engine_name(book) == "remote":
+        raise UserError(
+            "新建项目需要桌面版 Excel（要从模板复制带格式、下拉列表和公式的工作表）。"
+            "请在 Windows 或 macOS 的桌面版 Excel 中使用，或用命令行 perfxl new 生成空白表后复制进来。"
+        )
     wb = live.snapshot(book, ui.counter)
-    patch, title = forms.new_project_patch(wb)
-    live.apply_patch(book, patch, ui.counter)
-    return f"已新建项目工作表“{title}”。请填写项目名称、资金与绩效指标。"
+    pf, _findings, _maps = forms.read_workbook(wb)
+    form, year = _new_project_form(pf)
+    names = [s.name for s in book.sheets]
+    title = sheet_title(form.title, set(names) | {settings_sheet.SHEET})
+    ui.status(f"{TITLE}：正在从模板新建{form.title}……")
+    app = book.app
+    with tempfile.TemporaryDirectory(prefix="perfxl-new-") as tmp:
+        path = forms.new_workbook(form, year, Path(tmp) / "perfxl_template.xlsx", pf.settings)
+        alerts = app.display_alerts
+        app.display_alerts = False  # name conflicts: keep this workbook's names, no dialog
+        template = app.books.open(str(path))
+        ui.counter.add("open")
+        try:
+            if settings_sheet.SHEET not in names:
+                template.sheets[settings_sheet.SHEET].api.Copy(After=book.sheets[-1].api)
+                ui.counter.add("copy")
+            template.sheets[form.title].api.Copy(After=book.sheets[-1].api)
+            ui.counter.add("copy")
+        finally:
+            template.close()
+            app.display_alerts = alerts
+    new = book.sheets[-1]
+    if new.name != title:
+        new.name = title
+    new.activate()
+    return (
+        f"已新建{form.title}工作表“{title}”（{year} 年度）。\n"
+        "请填写项目名称、资金与绩效指标，然后点击“校验”。"
+    )
 
 
 def new_project() -> str:

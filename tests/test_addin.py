@@ -7,6 +7,7 @@ on ``xw.Book.caller()``, and the actions it returns are replayed on the file wit
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -408,3 +409,127 @@ def test_self_evaluation_button_writes_what_perfxl_carry_writes(remote, tmp_path
     diff = {k: (ours.get(k), theirs.get(k)) for k in set(ours) | set(theirs) if ours.get(k) != theirs.get(k)}
     assert not diff, sorted(diff.items())[:10]
     assert len(ours) > 500
+
+
+# --- 新建项目 ---------------------------------------------------------------------------------------
+
+
+def test_new_project_needs_desktop_excel_on_the_remote_engine(remote, tmp_path, self_evaluations):
+    from perfxl.forms.workbook import write_projects
+
+    src = write_projects(self_evaluations, tmp_path / "seed.xlsx")
+    book = remote_book(src)
+    message = addin.new_project()
+    assert message.startswith("新建项目未完成：新建项目需要桌面版 Excel") and "perfxl new" in message
+    extra = apply_actions(openpyxl.load_workbook(src), book.json()["actions"])
+    assert [a["title"] for a in extra["alerts"]] == ["绩效 · 新建项目未完成"]
+    assert extra["counts"]["addSheet"] == 0  # nothing half-built
+
+
+class _FakeSheet:
+    def __init__(self, book, name):
+        import types
+
+        self.book, self.name = book, name
+        self.api = types.SimpleNamespace(Copy=self._copy, sheet=self)
+        self.activated = False
+
+    def _copy(self, After):
+        dest = After.sheet.book
+        dest.calls.append(("Copy", self.book.path, self.name))
+        new = _FakeSheet(dest, self.name if self.name not in dest.sheet_names() else self.name + " (2)")
+        dest.sheets.insert(dest.sheets.index(After.sheet) + 1, new)
+
+    def activate(self):
+        self.activated = True
+
+
+class _FakeBooks:
+    def __init__(self, app):
+        self.app = app
+
+    def open(self, path):
+        template = _FakeDesktopBook(Path(path).name)
+        template.path, template.app = path, self.app
+        template.sheets = _SheetList(_FakeSheet(template, t) for t in openpyxl.load_workbook(path).sheetnames)
+        template.close = lambda: self.app.closed.append(path)
+        self.app.opened.append((path, openpyxl.load_workbook(path)))
+        return template
+
+
+class _SheetList(list):
+    def __getitem__(self, key):
+        if isinstance(key, str):
+            return next(s for s in self if s.name == key)
+        return list.__getitem__(self, key)
+
+
+def _fake_desktop_with_sheets(src):
+    book = _FakeDesktopBook(Path(src).name, source=src)
+    book.path, book.calls = str(src), []
+    book.sheets = _SheetList(_FakeSheet(book, t) for t in openpyxl.load_workbook(src).sheetnames)
+    book.sheet_names = lambda: [s.name for s in book.sheets]
+    app = book.app
+    app.display_alerts, app.opened, app.closed = True, [], []
+    app.books = _FakeBooks(app)
+    return book
+
+
+def _patch_sheets(book):
+    # _FakeDesktopBook builds plain lists; the handler indexes sheets by name as xlwings does
+    book.sheets = _SheetList(book.sheets)
+    return book
+
+
+
+@pytest.mark.parametrize("seed, form_title, year", [
+    ("self_evaluations", "绩效自评表", 2023), ("declarations", "绩效目标申报表", 2026)])
+def test_new_project_copies_a_template_sheet_in_one_call(tmp_path, monkeypatch, request, seed, form_title, year):
+    """Desktop: the blank form is laid out by the forms code in a temporary workbook, opened in
+    the same Excel, and its sheet copied in with one Worksheet.Copy (the workbook already has
+    perfxl设置); dialogs are off during the copy and back on after; the template is closed."""
+    from perfxl.forms.workbook import read_projects, write_projects
+
+    monkeypatch.setenv("PERFXL_HOME", str(tmp_path / "home"))
+    pf = request.getfixturevalue(seed)
+    src = write_projects(pf, tmp_path / "seed.xlsx")
+    book = _patch_sheets(_fake_desktop_with_sheets(src))
+    monkeypatch.setattr(addin, "_caller", lambda: book)
+    before = book.sheet_names()
+    message = addin.new_project()
+    assert message.startswith(f"已新建{form_title}工作表“{form_title}”（{year} 年度）"), message
+    assert book.sheet_names() == before + [form_title]
+    assert book.calls == [("Copy", book.app.opened[0][0], form_title)]  # one Excel copy
+    assert book.sheets[-1].activated and book.app.display_alerts is True
+    assert book.app.closed == [book.app.opened[0][0]]
+    # the template that was copied is a blank form of that year the reader recognises
+    template_path, template = book.app.opened[0]
+    assert template.sheetnames[0] == form_title
+    template.save(tmp_path / "copied.xlsx")
+    blank, _ = read_projects(tmp_path / "copied.xlsx")
+    assert [p.year for p in blank.projects] == [year] and blank.projects[0].name == ""
+    assert template[form_title].merged_cells.ranges and template[form_title].data_validations.dataValidation
+    assert not Path(template_path).exists()  # the temporary workbook is gone
+
+    # again: the title is taken, so the copy is renamed to a unique one
+    book.calls.clear()
+    message = addin.new_project()
+    assert f"工作表“{form_title}(2)”" in message, message
+    assert book.sheet_names() == before + [form_title, f"{form_title}(2)"]  # Excel's "… (2)" renamed
+    assert book.calls == [("Copy", book.app.opened[1][0], form_title)]
+
+
+def test_new_project_in_an_empty_workbook_copies_the_settings_sheet_too(tmp_path, monkeypatch):
+    from perfxl.forms import settings_sheet
+
+    monkeypatch.setenv("PERFXL_HOME", str(tmp_path / "home"))
+    wb = openpyxl.Workbook()
+    wb.active.title = "Sheet1"
+    src = tmp_path / "empty.xlsx"
+    wb.save(src)
+    book = _patch_sheets(_fake_desktop_with_sheets(src))
+    monkeypatch.setattr(addin, "_caller", lambda: book)
+    message = addin.new_project()
+    assert "绩效目标申报表" in message, message
+    assert [c[2] for c in book.calls] == [settings_sheet.SHEET, "绩效目标申报表"]
+    assert book.sheet_names() == ["Sheet1", settings_sheet.SHEET, "绩效目标申报表"]
