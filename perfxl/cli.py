@@ -80,10 +80,15 @@ def cmd_score(args: argparse.Namespace) -> int:
     _, scores, findings = _load_checked(args.input)
     if Path(args.input).suffix.lower() in WORKBOOK_SUFFIXES:
         from perfxl.forms.workbook import score_workbook
+        from perfxl.safety import check_rewrite, output_path
 
-        written = score_workbook(args.input, args.output)
+        out = output_path(args.input, args.output)  # .xlsm in, .xlsx out: macros never rewritten
+        losses = check_rewrite(args.input, out)
+        written = score_workbook(args.input, out)
         if not args.json:
             print(f"已写入评分：{written}")
+        if losses:
+            print(f"注意：{written} 中不含原工作簿的{'、'.join(losses)}。", file=sys.stderr)
     elif args.output:
         raise InputError("-o 只用于工作簿（.xlsx）输入；JSON 输入请用 --json 输出结果")
     if args.json:

@@ -747,7 +747,7 @@ def findings_patch(m: SheetMap, project: SelfEvaluation, ps, ws, settings: Setti
     """Styles that show the Python check's result: a missing deviation reason (R7) gets the
     ``needs_reason`` role, an explained one ``reason`` — only on cells styled by perfxl (or not
     styled at all), so a user's own formatting is kept."""
-    from perfxl.forms.styles import role_of
+    from perfxl.forms.styles import cell_role, cell_style_name
 
     p = Patch()
     c = m.cols.get("reason")
@@ -755,8 +755,8 @@ def findings_patch(m: SheetMap, project: SelfEvaluation, ps, ws, settings: Setti
         return p
     for s, r in zip(ps.indicators, m.rows):
         cell = ws.cell(row=r, column=c)
-        current = role_of(getattr(cell, "style", None))
-        if current is None and (getattr(cell, "style", "Normal") != "Normal" or cell.has_style):
+        current = cell_role(cell)
+        if current is None and (cell_style_name(cell) not in (None, "Normal") or cell.has_style):
             continue  # the user's formatting
         role = "needs_reason" if reason_missing(s, settings) else "reason"
         if role != current:

@@ -111,6 +111,23 @@ def role_of(style_name_: str | None) -> str | None:
     return None
 
 
+def cell_style_name(cell) -> str | None:
+    """The named style of ``cell``, None when it has none or the file's style table is off.
+
+    Files saved by LibreOffice or WPS can point cells at style records openpyxl does not list
+    (``IndexError`` inside openpyxl); such a cell simply has no perfxl role.
+    """
+    try:
+        return getattr(cell, "style", None)
+    except IndexError:
+        return None
+
+
+def cell_role(cell) -> str | None:
+    """The perfxl role of ``cell``'s named style, None for foreign or unreadable styles."""
+    return role_of(cell_style_name(cell))
+
+
 def named_style(role: str) -> NamedStyle:
     spec = ROLES[role]
     ns = NamedStyle(name=style_name(role))

@@ -238,7 +238,7 @@ def snapshot(path: str | Path) -> dict:
     """A structural description of a workbook for comparing files: per sheet its state, every
     non-empty cell (value or formula, style role, number format), merges, defined names,
     validations, conditional formats, column widths and print setup. Not zip bytes."""
-    from perfxl.forms.styles import role_of
+    from perfxl.forms.styles import cell_role
 
     wb = load_workbook(path)
     out: dict[str, Any] = {"sheets": [], "names": {}}
@@ -248,7 +248,7 @@ def snapshot(path: str | Path) -> dict:
         cells = {}
         for row in ws.iter_rows():
             for c in row:
-                role = role_of(c.style) if hasattr(c, "style") else None
+                role = cell_role(c)
                 if c.value is None and role is None:
                     continue
                 v = c.value
