@@ -524,8 +524,6 @@ def test_file_adapter_writes_text_as_text(tmp_path):
     assert got == [(t, "s") for t in ADAPTER_TEXTS] + [("控制 字符", "s")]
 
 
-@pytest.mark.xfail(strict=True, reason="adapters/live.excel_value quotes only '=' and \"'\": it should return "
-                   "perfxl.safety.as_text_cell(value) so +, -, @ text isn't parsed by Excel as a formula")
 def test_live_adapter_quotes_formula_like_text():
     live = pytest.importorskip("perfxl.adapters.live")
     for text in ["=1+1", "+1+1", "-2+3", "@SUM(A1)"]:

@@ -29,6 +29,7 @@ from openpyxl.utils.cell import coordinate_from_string
 from openpyxl.workbook.defined_name import DefinedName
 
 from perfxl.patch import AddSheet, DefineName, Formula, Patch, Style, Write
+from perfxl.safety import as_text_cell
 
 Cell = tuple[int, int]  # (row, column), 1-based
 
@@ -290,7 +291,7 @@ def _copy_name(wb: Workbook, name: str, refers: str, scope: str | None) -> None:
 
 
 def excel_value(value: Any) -> Any:
-    """A patch value as xlwings sends it to Excel (text starting with '=' stays text)."""
+    """A patch value as xlwings sends it to Excel (formula-like text stays text)."""
     if value is None:
         return None
     if isinstance(value, Formula):
@@ -300,7 +301,7 @@ def excel_value(value: Any) -> Any:
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() and abs(value) < 10**15 else float(value)
     if isinstance(value, str):
-        return "'" + value if value.startswith(("=", "'")) else value
+        return as_text_cell(value)  # never a formula (=, +, -, @), never a control character
     if isinstance(value, dt.datetime):
         return value
     if isinstance(value, dt.date):
