@@ -2,7 +2,7 @@
 
 Every workbook is written by perfxl's own writer (``perfxl.forms.workbook.write_projects``), so
 the files are exactly what users get from the templates. Projects are built from the seed
-projects (``tests/fixtures/seeds``): names, units and amounts vary; each project has 5–40
+projects (``perfxl/data/seeds``): names, units and amounts vary; each project has 5–40
 indicators sampled (and, past the seed's size, duplicated under varied names) from the seed
 indicators of its form, with varied actual values and consistent scores; some projects carry
 the problems real returns have (a score below its weight with no reason, a score above its
@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from perfxl.demo import seed_dir  # noqa: E402
 from perfxl.model import (  # noqa: E402
     Declaration,
     DeclarationFunds,
@@ -44,7 +45,7 @@ from perfxl.model import (  # noqa: E402
 )
 
 GENERATOR_VERSION = 2
-SEED_DIR = ROOT / "tests" / "fixtures" / "seeds"
+SEED_DIR = seed_dir()
 SEED_FILES = {
     "self_evaluation": SEED_DIR / "self_evaluation_2023.json",
     "declaration": SEED_DIR / "declaration_2026.json",

@@ -17,10 +17,15 @@ SEED_FILES = {
 }
 
 
+def seed_dir() -> Path:
+    """The bundled seed data: the real 2023 self-evaluations and 2026 declarations of four
+    projects as project JSON (hand-transcribed from the published forms; also the tests' fixtures)."""
+    return Path(str(resources.files("perfxl.data.seeds")))
+
+
 def seed_projects(name: str) -> ProjectFile:
-    """One of the bundled seed files (real 2023 self-evaluations, 2026 declarations)."""
-    text = resources.files("perfxl.data.seeds").joinpath(name).read_text(encoding="utf-8")
-    return ProjectFile.model_validate_json(text)
+    """One of the bundled seed files, e.g. ``self_evaluation_2023.json``."""
+    return ProjectFile.model_validate_json((seed_dir() / name).read_text(encoding="utf-8"))
 
 
 def run_demo(outdir: Path) -> int:

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from perfxl.model import ProjectFile
+from perfxl.demo import seed_dir
 
-SEEDS = Path(__file__).parent / "fixtures" / "seeds"
+SEEDS = seed_dir()
 
 
 def load_seed(name: str) -> ProjectFile:

@@ -22,8 +22,9 @@ from perfxl.model import (
 )
 from perfxl.rules import CHECKS, check_file, check_project, check_years, score_project
 from perfxl.rules.checks import check_scored
+from perfxl.demo import seed_dir
 
-SEEDS = Path(__file__).parent / "fixtures" / "seeds"
+SEEDS = seed_dir()
 D = Decimal
 
 热线, 督查, 应急, 行政 = (

@@ -29,7 +29,7 @@ from perfxl.finalize import (
     verify_macro_free,
 )
 from perfxl.model import ProjectFile
-from tests.conftest import load_seed
+from tests.conftest import SEEDS, load_seed
 
 D = Decimal
 HAVE_SOFFICE = shutil.which("soffice") is not None
@@ -302,7 +302,7 @@ def test_cli_carry_and_refusing_finalize(tmp_path, capsys):
     pytest.importorskip("perfxl.forms.workbook")
     from perfxl.cli import main
 
-    seeds = Path(__file__).parent / "fixtures" / "seeds"
+    seeds = SEEDS
     self_xlsx, next_xlsx = tmp_path / "self.xlsx", tmp_path / "next.xlsx"
     assert main(["carry", str(seeds / "declaration_2026.json"), "-o", str(self_xlsx)]) == 0
     assert main(["carry", str(self_xlsx), "--next-year", "-o", str(next_xlsx)]) == 0

@@ -35,8 +35,9 @@ from perfxl.rules.scoring import (
     target_met,
 )
 from perfxl.rules.targets import Achievement, Target, parse_actual, parse_target
+from perfxl.demo import seed_dir
 
-SEEDS = Path(__file__).parent / "fixtures" / "seeds"
+SEEDS = seed_dir()
 D = Decimal
 TRUNC = Settings()
 HALF_UP = Settings(rounding=Rounding.HALF_UP)

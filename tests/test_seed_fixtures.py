@@ -1,4 +1,4 @@
-"""Guards for the hand-transcribed seed fixtures (tests/fixtures/seeds/*.json).
+"""Guards for the hand-transcribed seed fixtures (perfxl/data/seeds/*.json).
 
 The arithmetic checks are the transcription's own self-check: domain.md R1 (weights sum to 100)
 and the published totals of the 2023 seed (indicator scores + execution score = 总分, R6r).
@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from perfxl.model import Declaration, Form, ProjectFile, Rounding, SelfEvaluation
+from perfxl.demo import seed_dir
 
-SEEDS = Path(__file__).parent / "fixtures" / "seeds"
+SEEDS = seed_dir()
 
 
 def _load(name: str) -> ProjectFile:

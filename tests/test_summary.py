@@ -15,8 +15,9 @@ from perfxl.summary import build_summary, build_summary_sheets
 from perfxl.summary.matching import match_projects, name_similarity, read_mapping
 from perfxl.summary.sheets import SHEETS
 from perfxl.summary.tables import BELOW_LAST_ACTUAL, NO_REASON
+from perfxl.demo import seed_dir
 
-SEEDS = Path(__file__).parent / "fixtures" / "seeds"
+SEEDS = seed_dir()
 SE = SEEDS / "self_evaluation_2023.json"
 DE = SEEDS / "declaration_2026.json"
 PUBLISHED = json.loads((SEEDS / "published_2023.json").read_text(encoding="utf-8"))

@@ -25,8 +25,9 @@ from perfxl.rules.targets import (
 )
 
 from pathlib import Path
+from perfxl.demo import seed_dir
 
-SEEDS = Path(__file__).parent / "fixtures" / "seeds"
+SEEDS = seed_dir()
 D = Decimal
 
 

@@ -14,9 +14,10 @@ from hypothesis import strategies as st
 from perfxl.findings import RULES, Severity
 from perfxl.model import Declaration, ProjectFile, SelfEvaluation
 from perfxl.textimport import read_text, read_text_full
+from perfxl.demo import seed_dir
 
 REPO = Path(__file__).resolve().parents[1]
-FIXTURES = REPO / "tests" / "fixtures" / "seeds"
+FIXTURES = seed_dir()
 SELF_TXT = "000_c5fddddb41e6eafd.txt"
 DECL_TXT = "001_f69fa939a5c47c23.txt"
 
