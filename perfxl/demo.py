@@ -49,7 +49,7 @@ def run_demo(outdir: Path) -> int:
                 f"{sev.label} {n}" for sev in Severity if (n := sum(f.severity is sev for f in mine))
             )
             print(f"  {project.name}：{counts or '未发现问题'}")
-    print(f"\n完成。运行 `perfxl check 文件` 查看每个问题的位置与原因。")
+    print("\n完成。运行 `perfxl check 文件` 查看每个问题的位置与原因。")
     return 0
 
 

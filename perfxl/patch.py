@@ -166,6 +166,15 @@ class Patch:
               number_format: str | None = None) -> None:
         self.ops.append(Write(sheet, ref, value, role, number_format))
 
+    def merged(self, sheet: str, first: str, last: str, value, role: str,
+               number_format: str | None = None) -> None:
+        """``value`` in ``first``, the whole ``first:last`` box styled ``role`` and merged (a
+        single-cell box is just a write)."""
+        self.write(sheet, first, value, role, number_format)
+        if first != last:
+            self.ops.append(Style(sheet, f"{first}:{last}", role))
+            self.ops.append(Merge(sheet, f"{first}:{last}"))
+
     def __iter__(self) -> Iterator[Op]:
         return iter(self.ops)
 

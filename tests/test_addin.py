@@ -14,9 +14,8 @@ import pytest
 
 from perfxl import addin
 from perfxl.adapters import live
-from perfxl.findings import Finding, Severity
-from perfxl.model import ProjectFile, SelfEvaluation, set_location, set_sheet
-from perfxl.patch import Formula, Patch, Write
+from perfxl.model import ProjectFile, set_location, set_sheet
+from perfxl.patch import Formula
 from tests.test_addin_support import apply_actions, remote, remote_book  # noqa: F401
 
 

@@ -19,14 +19,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import Counter
-from copy import copy
 from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
 import pytest
 from openpyxl.styles import PatternFill
-from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.formula import ArrayFormula
 
 XLWINGS_VERSION = "0.37.8"

@@ -217,7 +217,7 @@ def test_carry_workbook_declaration_to_self_evaluation(workbook_api, tmp_path):
 
 def test_carry_workbook_next_year_with_hint_column(workbook_api, tmp_path):
     from openpyxl import load_workbook
-    from openpyxl.utils import column_index_from_string, range_boundaries
+    from openpyxl.utils import range_boundaries
 
     from perfxl.carry import carry_workbook
     from perfxl.model import locate

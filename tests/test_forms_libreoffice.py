@@ -18,7 +18,6 @@ from perfxl.model import (
     FundRow, Indicator, OverrunFormula, ProjectFile, Rounding, SelfEvaluation, SelfEvaluationFunds,
     Settings,
 )
-from perfxl.rules.scoring import score_project
 from tests.forms_helpers import compare_self_evaluation, error_cells, needs_soffice, user_edits
 
 pytestmark = [pytest.mark.libreoffice, needs_soffice]

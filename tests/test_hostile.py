@@ -3,7 +3,6 @@ injection, path tricks, Excel lock files, and a kill in the middle of a save."""
 
 from __future__ import annotations
 
-import io
 import os
 import signal
 import struct
@@ -29,7 +28,6 @@ from perfxl.safety import (
     safe_filename,
     set_text_cell,
 )
-from perfxl.sources import InputError, load
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -12,7 +12,6 @@ import html
 import io
 import re
 import zipfile
-from decimal import Decimal
 from xml.sax.saxutils import escape
 from pathlib import Path
 

@@ -24,7 +24,6 @@ from perfxl.rules.targets import (
     same_unit,
 )
 
-from pathlib import Path
 from perfxl.demo import seed_dir
 
 SEEDS = seed_dir()

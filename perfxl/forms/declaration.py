@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from openpyxl.utils import get_column_letter as L
 from openpyxl.worksheet.worksheet import Worksheet
@@ -33,13 +32,13 @@ from openpyxl.worksheet.worksheet import Worksheet
 from perfxl.findings import Finding, Severity
 from perfxl.forms import formulas as F
 from perfxl.forms.grid import (
-    CellError, Grid, decimal_format, norm_label, quantize_to_format, ref, to_date, to_decimal,
+    CellError, Grid, decimal_format, quantize_to_format, ref, to_date, to_decimal,
     to_text,
 )
 from perfxl.forms.layout import abs_ref, groups, row_height
 from perfxl.forms.settings_sheet import LIST_NAMES
 from perfxl.model import Declaration, DeclarationFunds, Indicator, Settings, set_location, set_sheet
-from perfxl.patch import ConditionalFormat, DefineName, Merge, Patch, SheetSetup, Style, Validation, Write
+from perfxl.patch import ConditionalFormat, DefineName, Formula, Patch, SheetSetup, Validation, Write
 
 TITLE = "财政项目支出绩效目标申报表"
 FORM = "declaration"
@@ -123,13 +122,10 @@ def layout(project: Declaration, sheet: str, settings: Settings) -> tuple[Patch,
     S = sheet
 
     def put(r: int, c: int, value, role: str, fmt: str | None = None) -> None:
-        p.add(Write(S, ref(r, c), value, role, fmt))
+        p.write(S, ref(r, c), value, role, fmt)
 
     def box(r1: int, c1: int, r2: int, c2: int, value, role: str, fmt: str | None = None) -> None:
-        put(r1, c1, value, role, fmt)
-        if (r1, c1) != (r2, c2):
-            p.add(Style(S, f"{ref(r1, c1)}:{ref(r2, c2)}", role))
-            p.add(Merge(S, f"{ref(r1, c1)}:{ref(r2, c2)}"))
+        p.merged(S, ref(r1, c1), ref(r2, c2), value, role, fmt)
 
     LP = LAST_PRINT_COL
     box(1, 1, 1, LP, TITLE, "title")
@@ -231,7 +227,7 @@ def formulas_patch(m: SheetMap, project: Declaration | None = None) -> Patch:
     letters = m.letters()
     for r in m.rows:
         for key, _label, tpl in HELPERS:
-            p.add(Write(S, ref(r, m.cols[key]), F.Formula(F.render(tpl, letters, r)), "helper"))
+            p.add(Write(S, ref(r, m.cols[key]), Formula(F.render(tpl, letters, r)), "helper"))
     f = {k: ref(*rc) for k, rc in m.fields.items()}
     for key, (r, c) in m.checks.items():
         p.add(Write(S, ref(r, C_CHECK_LABEL if c == C_CHECK else c - 1), CHECK_LABELS[key], "flag"))
@@ -270,7 +266,7 @@ def formulas_patch(m: SheetMap, project: Declaration | None = None) -> Patch:
                 f'&"申请资金："&TEXT({ct},"0.00")&" 万元 对 "&TEXT(N({t})/10000,"0.00")&" 万元"))')
     for key, formula in out.items():
         role = "formula" if key == "cost_total" else "flag"
-        p.add(Write(S, ref(*m.checks[key]), F.Formula(formula), role))
+        p.add(Write(S, ref(*m.checks[key]), Formula(formula), role))
     return p
 
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 import re
 
 from perfxl.forms.settings_sheet import CMP_NAMES, LEVEL_NAMES, NAME, SUFFIX_NAMES
-from perfxl.patch import Formula  # re-exported for the form modules
 
 ROUNDING = NAME["rounding"]
 OVER_FLAG = NAME["over_achievement_flag"]

@@ -38,7 +38,7 @@ from perfxl.forms.layout import abs_ref, groups, row_height
 from perfxl.forms.settings_sheet import LIST_NAMES
 from perfxl.model import FundRow, Indicator, SelfEvaluation, SelfEvaluationFunds, Settings, set_location, set_sheet
 from perfxl.patch import (
-    ConditionalFormat, DefineName, Merge, Patch, SheetSetup, Style, Validation, Write,
+    ConditionalFormat, DefineName, Formula, Merge, Patch, SheetSetup, Style, Validation, Write,
 )
 
 TITLE = "财政项目支出绩效自评表"
@@ -148,13 +148,10 @@ def layout(project: SelfEvaluation, sheet: str, settings: Settings) -> tuple[Pat
     last = L(LAST_PRINT_COL)
 
     def put(r: int, c: int, value, role: str, fmt: str | None = None) -> None:
-        p.add(Write(S, ref(r, c), value, role, fmt))
+        p.write(S, ref(r, c), value, role, fmt)
 
     def box(r1: int, c1: int, r2: int, c2: int, value, role: str, fmt: str | None = None) -> None:
-        put(r1, c1, value, role, fmt)
-        if (r1, c1) != (r2, c2):
-            p.add(Style(S, f"{ref(r1, c1)}:{ref(r2, c2)}", role))
-            p.add(Merge(S, f"{ref(r1, c1)}:{ref(r2, c2)}"))
+        p.merged(S, ref(r1, c1), ref(r2, c2), value, role, fmt)
 
     box(ROW_TITLE, 1, ROW_TITLE, LAST_PRINT_COL, TITLE, "title")
     box(ROW_YEAR, 1, ROW_YEAR, LAST_PRINT_COL, f"（{project.year}年度）", "subtitle")
@@ -282,11 +279,11 @@ def formulas_patch(m: SheetMap, project: SelfEvaluation | None = None) -> Patch:
         b, e = ref(r, fc["budget"]), ref(r, fc["executed"])
         rate = (f'=IF(OR(NOT(ISNUMBER({b})),NOT(ISNUMBER({e}))),"",'
                 f'IF({b}=0,0,{F.cut2(f"{e}/{b}*100")}))')
-        p.add(Write(S, ref(r, fc["rate"]), F.Formula(rate), "formula"))
+        p.add(Write(S, ref(r, fc["rate"]), Formula(rate), "formula"))
     tr = m.funds_rows["total"]
     rate_cell, weight_cell = ref(tr, fc["rate"]), ref(tr, fc["weight"])
     score = f'=IF(NOT(ISNUMBER({rate_cell})),"",{F.cut2(f"MIN({rate_cell},100)*N({weight_cell})/100")})'
-    p.add(Write(S, ref(tr, fc["score"]), F.Formula(score), "formula"))
+    p.add(Write(S, ref(tr, fc["score"]), Formula(score), "formula"))
 
     if "flag" in m.cols:
         p.extend(_funds_flags(m))
@@ -297,27 +294,27 @@ def formulas_patch(m: SheetMap, project: SelfEvaluation | None = None) -> Patch:
         typed |= {r for ind, r in zip(project.indicators, m.rows) if ind.score is not None}
     for r in m.rows:
         for key, _label, tpl in HELPERS:
-            p.add(Write(S, ref(r, m.cols[key]), F.Formula(F.render(tpl, letters, r)), "helper"))
+            p.add(Write(S, ref(r, m.cols[key]), Formula(F.render(tpl, letters, r)), "helper"))
         p.add(Write(S, ref(r, m.cols["suggested"]),
-                    F.Formula(F.render(F.SUGGESTED[2], letters, r)), "suggested"))
-        p.add(Write(S, ref(r, m.cols["flag"]), F.Formula(F.render(F.FLAG[2], letters, r)), "flag"))
+                    Formula(F.render(F.SUGGESTED[2], letters, r)), "suggested"))
+        p.add(Write(S, ref(r, m.cols["flag"]), Formula(F.render(F.FLAG[2], letters, r)), "flag"))
         if r not in typed:
             p.add(Write(S, ref(r, m.cols["score"]),
-                        F.Formula(F.render(F.SCORE_DEFAULT, letters, r)), "score"))
+                        Formula(F.render(F.SCORE_DEFAULT, letters, r)), "score"))
     # totals (R6r: plain sum of the displayed scores) and grade (R8); the ranges run from the
     # header row to the row above, so rows inserted anywhere in the table are summed
     if m.total_row and m.header_row:
         t = m.total_row
         wl, sl = letters["weight"], letters["score"]
         hr = m.header_row
-        p.add(Write(S, ref(t, m.cols["weight"]), F.Formula(
+        p.add(Write(S, ref(t, m.cols["weight"]), Formula(
             f"=ROUND(N({weight_cell})+SUM({wl}{hr}:INDEX({wl}:{wl},ROW()-1)),9)"), "total"))
-        p.add(Write(S, ref(t, m.cols["score"]), F.Formula(
+        p.add(Write(S, ref(t, m.cols["score"]), Formula(
             f"=ROUND(N({ref(tr, fc['score'])})+SUM({sl}{hr}:INDEX({sl}:{sl},ROW()-1)),9)"),
             "total"))
         if m.grade:
             tot = ref(t, m.cols["score"])
-            p.add(Write(S, ref(*m.grade), F.Formula(
+            p.add(Write(S, ref(*m.grade), Formula(
                 f'=IF(NOT(ISNUMBER({tot})),"",IF({tot}>=90,"优",IF({tot}>=80,"良",'
                 f'IF({tot}>=60,"中","差"))))'), "grade"))
     return p
@@ -356,7 +353,7 @@ def _funds_flags(m: SheetMap) -> Patch:
             parts.append(f'IF(AND(ISNUMBER({rate}),{rate}<ROUND({F.EXEC_REASON}*100,9),{",".join(texts) or "TRUE"}),'
                          f'"执行率低于"&{F.EXEC_REASON}*100&"%须说明原因 ","")')
         formula = f'=SUBSTITUTE(TRIM({"&".join(parts)})," ","；")'
-        p.add(Write(m.sheet, ref(r, flag_col), F.Formula(formula), "flag"))
+        p.add(Write(m.sheet, ref(r, flag_col), Formula(formula), "flag"))
     return p
 
 

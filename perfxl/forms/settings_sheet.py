@@ -14,7 +14,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from perfxl.findings import Finding, Severity
 from perfxl.model import OverrunFormula, Rounding, Settings
-from perfxl.patch import AddSheet, DefineName, Patch, SheetSetup, Write
+from perfxl.patch import AddSheet, DefineName, Patch, SheetSetup
 
 SHEET = "perfxl设置"
 

@@ -18,7 +18,7 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 import pandas as pd
 
 from perfxl.findings import Finding, Severity
-from perfxl.model import Declaration, ProjectFile, SelfEvaluation, Settings, locate
+from perfxl.model import Declaration, SelfEvaluation, Settings, locate
 from perfxl.summary.compat import completion_ratio, parse_actual, parse_target, target_met
 from perfxl.summary.matching import ProjectLink, match_indicators
 
