@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -156,3 +157,22 @@ def test_atomic_save_keeps_mode_and_backup(tmp_path):
     atomic_write_text(target, "2", backup=True)
     assert target.read_text() == "2" and backup_path(target).read_text() == "1"
     assert stat.S_IMODE(target.stat().st_mode) == 0o640
+
+
+@pytest.mark.parametrize(
+    "seed_text, fixture",
+    [
+        ("000_c5fddddb41e6eafd.txt", "self_evaluation_2023.json"),
+        ("001_f69fa939a5c47c23.txt", "declaration_2026.json"),
+    ],
+)
+def test_import_published_text_to_workbook_and_export_back(capsys, tmp_path, seed_text, fixture):
+    """Issue 9: seed text → workbook → JSON equals the hand-transcribed projects exactly."""
+    text = Path(__file__).resolve().parents[2] / "shared" / "seeds" / seed_text
+    if not text.exists():
+        pytest.skip("../shared/seeds is not beside the project")
+    book, exported = tmp_path / "imported.xlsx", tmp_path / "exported.json"
+    assert main(["import", str(text), "-o", str(book)]) == 0
+    assert "已导入 4 个项目" in capsys.readouterr().out
+    assert main(["export", str(book), "-o", str(exported)]) == 0
+    assert json.loads(exported.read_text("utf-8")) == json.loads((SEEDS / fixture).read_text("utf-8"))
