@@ -62,41 +62,106 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _check_one(path: Path) -> tuple[list[Finding] | None, str | None]:
+    """A pool worker's job for ``check`` with several inputs: (findings, None) or (None, why
+    the input could not be read)."""
+    try:
+        _, _, findings = _load_checked(str(path))
+    except InputError as exc:
+        return None, str(exc)
+    except Exception as exc:  # noqa: BLE001 — one bad file never stops a batch
+        return None, f"无法读取 {path}（{type(exc).__name__}：{exc}）"
+    return findings, None
+
+
+def _check_inputs(inputs: list[str]) -> list[Path]:
+    """Files as given; a folder gives its *.xlsx/*.xlsm/*.json (as ``summary`` does)."""
+    if not any(Path(p).is_dir() for p in inputs):
+        return [Path(p) for p in inputs]
+    from perfxl.summary.build import expand_paths
+
+    return expand_paths(inputs)
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from perfxl.report import findings_json, findings_text
 
-    _, _, findings = _load_checked(args.input)
+    inputs = args.input
+    if len(inputs) == 1 and not Path(inputs[0]).is_dir():
+        _, _, findings = _load_checked(inputs[0])
+        if args.json:
+            _print_json(findings_json(findings))
+        else:
+            print(findings_text(findings))
+        return _status(findings)
+    from perfxl.batch import map_files
+
+    files = _check_inputs(inputs)
+    if not files:
+        raise InputError(f"{'、'.join(inputs)} 中没有可校验的文件（.xlsx、.xlsm、.json）")
+    status = EXIT_OK
+    rows: list[dict] = []
+    for path, (findings, error) in zip(files, map_files(_check_one, files, args.jobs)):
+        if error is not None:
+            print(f"错误：{error}", file=sys.stderr)
+            status = EXIT_UNREADABLE
+            continue
+        if _status(findings) == EXIT_FINDINGS and status == EXIT_OK:
+            status = EXIT_FINDINGS
+        if args.json:
+            rows += findings_json(findings, file=str(path))["findings"]
+        else:
+            print(f"== {path} ==\n{findings_text(findings)}")
     if args.json:
-        _print_json(findings_json(findings))
-    else:
-        print(findings_text(findings))
-    return _status(findings)
+        _print_json({"findings": rows})
+    return status
 
 
 def cmd_score(args: argparse.Namespace) -> int:
     from perfxl.report import findings_text, score_json, score_table
     from perfxl.sources import WORKBOOK_SUFFIXES
 
-    _, scores, findings = _load_checked(args.input)
     if Path(args.input).suffix.lower() in WORKBOOK_SUFFIXES:
-        from perfxl.forms.workbook import score_workbook
-        from perfxl.safety import check_rewrite, output_path
-
-        out = output_path(args.input, args.output)  # .xlsm in, .xlsx out: macros never rewritten
-        losses = check_rewrite(args.input, out)
-        written = score_workbook(args.input, out)
+        scores, findings, written, losses = _score_workbook_file(args.input, args.output)
         if not args.json:
             print(f"已写入评分：{written}")
         if losses:
             print(f"注意：{written} 中不含原工作簿的{'、'.join(losses)}。", file=sys.stderr)
     elif args.output:
+        _load_checked(args.input)  # an unreadable input is reported first, as before
         raise InputError("-o 只用于工作簿（.xlsx）输入；JSON 输入请用 --json 输出结果")
+    else:
+        _, scores, findings = _load_checked(args.input)
     if args.json:
         _print_json(score_json(scores, findings))
     else:
         print(score_table(scores))
         print(findings_text(findings))
     return _status(findings)
+
+
+def _score_workbook_file(path_arg: str, output: str | None):
+    """``perfxl score`` of a workbook, loaded once: the gate, one openpyxl load, the read, the
+    checks and the patch on that loaded workbook, one save. (scores, findings, written, losses)"""
+    from perfxl.adapters.file import apply_patch, save
+    from perfxl.forms.workbook import open_workbook, score_patch
+    from perfxl.report import score_all
+    from perfxl.rules.checks import check_file
+    from perfxl.safety import check_rewrite, check_workbook, guard_xml, output_path
+
+    path = Path(path_arg)
+    if not path.exists():
+        raise InputError(f"找不到文件：{path}")
+    gate = check_workbook(path)  # refuses hostile files before openpyxl opens them
+    with guard_xml(path):
+        wb = open_workbook(path)
+    patch, pf, read_findings, scores = score_patch(wb, with_scores=True)
+    findings = [*gate, *read_findings, *check_file(pf, scores)]
+    out = output_path(path, output)  # .xlsm in, .xlsx out: macros never rewritten
+    losses = check_rewrite(path, out)
+    apply_patch(wb, patch)
+    written = save(wb, out, backup=True)
+    return scores, findings, written, losses
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -137,7 +202,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
     if not args.output and not args.json:
         raise InputError("请用 -o 指定汇总工作簿，或用 --json 输出")
     result = build_summary(
-        args.inputs, args.output, progress=stderr_progress, png_dir=args.png
+        args.inputs, args.output, progress=stderr_progress, png_dir=args.png, jobs=args.jobs
     )
     if args.json:
         _print_json(result.as_json())
@@ -247,9 +312,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("code", nargs="?", help="规则代码，如 D301；省略则列出全部")
     p.set_defaults(func=cmd_explain)
 
-    p = sub.add_parser("check", help="校验项目（JSON、工作簿或文本），列出全部问题")
-    p.add_argument("input")
-    p.add_argument("--json", action="store_true", help="以 JSON 输出")
+    p = sub.add_parser("check", help="校验项目（JSON、工作簿或文本；可多个文件或文件夹），列出全部问题")
+    p.add_argument("input", nargs="+", metavar="FILES",
+                   help="一个或多个文件；文件夹取其中 *.xlsx/*.xlsm/*.json")
+    p.add_argument("--json", action="store_true",
+                   help="以 JSON 输出（多个文件时每个问题另有 file 字段）")
+    p.add_argument("--jobs", type=int, default=None,
+                   help="校验大批文件（≥50 个）时使用的进程数（默认 2）")
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("score", help="计算执行率、得分、总分与等级")
@@ -273,6 +342,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", help="汇总工作簿（.xlsx）；已存在时沿用其“项目对照”表")
     p.add_argument("--json", action="store_true", help="以 JSON 输出汇总行、未读取文件与问题")
     p.add_argument("--png", metavar="DIR", help="同时把图表导出为 PNG 到此文件夹")
+    p.add_argument("--jobs", type=int, default=None,
+                   help="汇总大批文件（≥50 个）时使用的进程数（默认 2）")
     p.set_defaults(func=cmd_summary)
 
     p = sub.add_parser("new", help="生成空白的绩效目标申报表或绩效自评表工作簿")

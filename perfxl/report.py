@@ -7,6 +7,11 @@ JSON shape (a contract other tools rely on — extend, never rename)::
      "findings": [{"code", "severity", "sheet", "cell", "message"}]}
 
 Numbers are decimal strings; a number that does not apply (a declaration has no total) is null.
+
+``perfxl check --json`` prints ``{"findings": [...]}`` in the same finding shape. Given several
+files (or a folder), it prints one such document with every file's findings in input order, and
+each finding then also carries ``"file"`` (the input path as given); with one file there is no
+``file`` key, exactly as before.
 """
 
 from __future__ import annotations
@@ -55,8 +60,12 @@ def score_json(scores: list[ProjectScore], findings: list[Finding]) -> dict:
     }
 
 
-def findings_json(findings: list[Finding]) -> dict:
-    return {"findings": [f.as_json() for f in findings]}
+def findings_json(findings: list[Finding], file: str | None = None) -> dict:
+    """``{"findings": [...]}``; with ``file`` (a batch of several inputs) each finding also
+    names its file."""
+    if file is None:
+        return {"findings": [f.as_json() for f in findings]}
+    return {"findings": [{**f.as_json(), "file": file} for f in findings]}
 
 
 def score_table(scores: list[ProjectScore]) -> str:

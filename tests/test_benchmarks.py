@@ -103,16 +103,30 @@ def check_is_per_file(res) -> bool:
     return res["check_mode"] == "per-file"
 
 
+def _same_read(path) -> None:
+    """read_projects through perfxl.fastread and through openpyxl give the same ProjectFile
+    JSON, the same cell locations and the same findings — and the same check findings."""
+    import perfxl.forms.workbook as W
+    from perfxl.rules.checks import check_file
+    from perfxl.sources import dump_json
+
+    slow = W.read_projects(path, fast=False)
+    fast = W.read_projects(path)
+    assert dump_json(fast[0]) == dump_json(slow[0]), path
+    assert [str(f) for f in fast[1]] == [str(f) for f in slow[1]], path
+    cells = lambda pf: [(o._cells) for p in pf.projects for o in (p, *p.indicators)]  # noqa: E731
+    assert cells(fast[0]) == cells(slow[0])
+    assert [str(f) for f in check_file(fast[0])] == [str(f) for f in check_file(slow[0])]
+
+
 def test_fastread_gives_the_grid_and_projects_openpyxl_gives(tmp_path):
-    """perfxl.fastread (calamine + one pass over the sheet XML) must read exactly what the
-    openpyxl path reads: same Grid contents, same projects, same findings."""
+    """perfxl.fastread (one regex pass over the sheet XML) must read exactly what the openpyxl
+    path reads: same Grid contents, same projects, same findings."""
     pytest.importorskip("perfxl.forms.workbook")
     import openpyxl
 
-    import perfxl.forms.workbook as W
     from perfxl import fastread
     from perfxl.forms.grid import Grid
-    from perfxl.sources import dump_json
 
     path = generate.seed_workbook(tmp_path, "self_evaluation")
     decl = generate.seed_workbook(tmp_path, "declaration")
@@ -126,13 +140,50 @@ def test_fastread_gives_the_grid_and_projects_openpyxl_gives(tmp_path):
             assert {k: (v, type(v)) for k, v in a._values.items()} == {k: (v, type(v)) for k, v in b._values.items()}
             assert {k: v.attr_text for k, v in ws.defined_names.items()} == {
                 k: v.attr_text for k, v in fb[ws.title].defined_names.items()}
-        slow = W.read_projects(p)
-        orig = W._open
-        try:
-            W._open = fastread.read_book  # the proposed hook, applied for this test only
-            fast = W.read_projects(p)
-        finally:
-            W._open = orig
-        assert dump_json(fast[0]) == dump_json(slow[0])
-        assert [str(f) for f in fast[1]] == [str(f) for f in slow[1]]
-        assert len(fast[0].projects) == 4
+        _same_read(p)
+        import perfxl.forms.workbook as W
+
+        assert len(W.read_projects(p)[0].projects) == 4
+
+
+def test_fastread_parity_on_generated_and_broken_workbooks(tmp_path):
+    """The generated benchmark set and damaged workbooks (tests/test_robustness_workbooks.py's
+    injections: garbage, text numbers, error values, dates, deleted rows, unmerged cells,
+    renamed/deleted/copied sheets) read the same through both paths."""
+    pytest.importorskip("perfxl.forms.workbook")
+    from tests import test_robustness_workbooks as R
+
+    generate.generate(6, tmp_path / "set", seed=7, verbose=False, unique=3)
+    for i in range(6):
+        _same_read(tmp_path / "set" / generate.workbook_name(i))
+    from perfxl.forms.workbook import read_projects, write_projects
+    from perfxl.model import ProjectFile
+    from tests.conftest import load_seed
+
+    seed = load_seed("self_evaluation_2023.json")
+    src = tmp_path / "seed.xlsx"
+    write_projects(ProjectFile(settings=seed.settings, projects=seed.projects[:2]), src)
+    data = src.read_bytes()
+    locs = R._locations(read_projects(src, fast=False)[0])
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(src) as z:
+        titles = re.findall(r'<sheet [^>]*name="([^"]+)"', z.read("xl/workbook.xml").decode())
+    values = [*R.GARBAGE, *R.NUMBER_TEXTS, *R.DATE_TEXTS, 3.5, True, 0, -1, "", "≥", 42]
+    pool = [*locs["number"], *locs["text"], *locs["date"]]
+    for k in range(0, len(values), 3):
+        edits = {(sheet, cell): values[(k + j) % len(values)]
+                 for j, (_f, sheet, cell) in enumerate(pool[k % len(pool)::7][:3])}
+        edits = {key: v for key, v in edits.items() if v != "\x01"}
+        broken, _ = R._inject_cells(data, titles, edits)
+        p = tmp_path / f"cells{k}.xlsx"
+        p.write_bytes(broken)
+        _same_read(p)
+    structural = [("delete_row", 12), ("unmerge", 5), ("rename_sheet", "项目"), ("delete_sheet", 1),
+                  ("copy_sheet", 0), ("number_garbage", "#DIV/0!"), ("date", "2026年1月1日")]
+    for k, d in enumerate(structural):
+        broken, _ = R._inject(data, locs, titles, [d, ("target", "大约九个")], [k, k + 1])
+        p = tmp_path / f"struct{k}.xlsx"
+        p.write_bytes(broken)
+        _same_read(p)

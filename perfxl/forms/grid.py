@@ -59,6 +59,47 @@ class Grid:
                         self._formulas.add(key)  # a formula (or an array/data-table formula)
                     self._values[key] = cell.value
                     self._formats[key] = cell.number_format
+        self._index: dict[str, list[tuple[int, int]]] | None = None
+
+    @classmethod
+    def from_parts(cls, ws: Any, max_row: int, max_col: int, merged_ranges: Iterable[Any],
+                   values: dict[tuple[int, int], Any], formulas: set[tuple[int, int]],
+                   formats: dict[tuple[int, int], str], max_rows: int = 5000,
+                   max_cols: int = 80) -> "Grid":
+        """The Grid of a sheet already read as plain dicts (:mod:`perfxl.fastread`): the same
+        contents ``Grid(ws)`` gives for the openpyxl worksheet of that sheet."""
+        g = cls.__new__(cls)
+        g.ws = ws
+        g.title = ws.title
+        g.max_row = mr = min(max_row, max_rows)
+        g.max_col = mc = min(max_col, max_cols)
+        g._merged = {}
+        for rng in merged_ranges:
+            r1, c1, r2, c2 = rng.min_row, rng.min_col, rng.max_row, rng.max_col
+            span = (r1, c1, r2, c2)
+            for r in range(r1, min(r2, mr) + 1):
+                for c in range(c1, min(c2, mc) + 1):
+                    g._merged[(r, c)] = span
+        if max_row <= max_rows and max_col <= max_cols:
+            g._values, g._formulas, g._formats = dict(values), set(formulas), dict(formats)
+        else:
+            g._values = {k: v for k, v in values.items() if k[0] <= mr and k[1] <= mc}
+            g._formulas = {k for k in formulas if k in g._values}
+            g._formats = {k: formats[k] for k in g._values if k in formats}
+        g._index = None
+        return g
+
+    def _label_index(self) -> dict[str, list[tuple[int, int]]]:
+        """norm_label(text) -> cells holding it (text cells only, not formulas), built once."""
+        index = self.__dict__.get("_index")
+        if index is None:
+            index = {}
+            formulas = self._formulas
+            for key, v in self._values.items():
+                if isinstance(v, str) and key not in formulas:
+                    index.setdefault(norm_label(v), []).append(key)
+            self._index = index
+        return index
 
     # --- cells ---
     def raw(self, row: int, col: int) -> Any:
@@ -100,29 +141,99 @@ class Grid:
     # --- search ---
     def find(self, *labels: str, rows: Iterable[int] | None = None, cols: Iterable[int] | None = None,
              exact: bool = True) -> tuple[int, int] | None:
-        """First cell (row-major) whose normalised text equals (or contains) one of ``labels``."""
+        """First cell (row-major, in the order of ``rows`` and ``cols`` when given) whose
+        normalised text equals (or contains) one of ``labels``."""
         wanted = [norm_label(x) for x in labels]
-        rows = list(rows) if rows is not None else range(1, self.max_row + 1)
-        cols = list(cols) if cols is not None else range(1, self.max_col + 1)
-        for r in rows:
-            for c in cols:
-                v = self._values.get((r, c))
-                if v is None or not isinstance(v, str) or (r, c) in self._formulas:
+        if rows is not None:
+            return self._find_in_rows(wanted, rows, cols, exact)
+        index = self._label_index()
+        if exact:
+            hits = [key for w in wanted for key in index.get(w, ())]
+        else:
+            hits = [key for t, keys in index.items() if any(w in t for w in wanted) for key in keys]
+        if not hits:
+            return None
+        if rows is None:
+            rpos = None
+        else:
+            rpos = {}
+            for i, r in enumerate(rows):
+                rpos.setdefault(r, i)
+        if cols is None:
+            cpos = None
+        else:
+            cpos = {}
+            for i, c in enumerate(cols):
+                cpos.setdefault(c, i)
+        best = None
+        best_key = None
+        for r, c in hits:
+            if rpos is None:
+                if not 1 <= r <= self.max_row:
                     continue
-                t = norm_label(v)
-                if any(t == w if exact else w in t for w in wanted):
-                    return r, c
+                rk = r
+            else:
+                rk = rpos.get(r)
+                if rk is None:
+                    continue
+            if cpos is None:
+                if not 1 <= c <= self.max_col:
+                    continue
+                ck = c
+            else:
+                ck = cpos.get(c)
+                if ck is None:
+                    continue
+            if best_key is None or (rk, ck) < best_key:
+                best_key, best = (rk, ck), (r, c)
+        return best
+
+    def _find_in_rows(self, wanted: list[str], rows: Iterable[int], cols: Iterable[int] | None,
+                      exact: bool) -> tuple[int, int] | None:
+        by_row = self._row_index()
+        cpos = None
+        if cols is not None:
+            cpos = {}
+            for i, c in enumerate(cols):
+                cpos.setdefault(c, i)
+        for r in rows:
+            best = best_key = None
+            for c, t in by_row.get(r, ()):  # in column order
+                if cpos is None:
+                    if c > self.max_col:
+                        break
+                    ck = c
+                else:
+                    ck = cpos.get(c)
+                    if ck is None:
+                        continue
+                if any(t == w for w in wanted) if exact else any(w in t for w in wanted):
+                    if cpos is None:
+                        return r, c
+                    if best_key is None or ck < best_key:
+                        best_key, best = ck, (r, c)
+            if best is not None:
+                return best
         return None
+
+    def _row_index(self) -> dict[int, list[tuple[int, str]]]:
+        """row -> [(column, norm_label(text))] of its text cells, in column order, built once."""
+        by_row = self.__dict__.get("_rows")
+        if by_row is None:
+            by_row = {}
+            for t, keys in self._label_index().items():
+                for r, c in keys:
+                    by_row.setdefault(r, []).append((c, t))
+            for cells in by_row.values():
+                cells.sort()
+            self._rows = by_row
+        return by_row
 
     def find_all(self, *labels: str, exact: bool = True) -> list[tuple[int, int]]:
         wanted = [norm_label(x) for x in labels]
-        out = []
-        for (r, c), v in sorted(self._values.items()):
-            if isinstance(v, str) and (r, c) not in self._formulas:
-                t = norm_label(v)
-                if any(t == w if exact else w in t for w in wanted):
-                    out.append((r, c))
-        return out
+        index = self._label_index()
+        return sorted(key for t, keys in index.items()
+                      if any(t == w if exact else w in t for w in wanted) for key in keys)
 
     def value_right_of(self, row: int, col: int) -> tuple[int, int]:
         """The cell just right of the label at (row, col), past the label's merged range."""

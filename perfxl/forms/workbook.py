@@ -19,6 +19,7 @@ from typing import Any
 
 from openpyxl import Workbook, load_workbook
 
+from perfxl import fastread
 from perfxl.adapters.file import apply_patch, save
 from perfxl.findings import Finding, Severity
 from perfxl.forms import catalog as _catalog  # noqa: F401  registers W7xx
@@ -127,6 +128,12 @@ def _open(path: str | Path) -> Workbook:
         raise WorkbookReadError(f"无法作为 Excel 工作簿打开 {path.name}：{exc}") from exc
 
 
+def open_workbook(path: str | Path) -> Workbook:
+    """The workbook at ``path`` loaded with openpyxl, for writing (:class:`WorkbookReadError`
+    when it is not a workbook)."""
+    return _open(path)
+
+
 def _form_of(ws, grid: Grid) -> Form | None:
     dn = ws.defined_names.get("pxl_form") if hasattr(ws, "defined_names") else None
     if dn is not None:
@@ -140,8 +147,9 @@ def _form_of(ws, grid: Grid) -> Form | None:
     return None
 
 
-def read_workbook(wb: Workbook) -> tuple[ProjectFile, list[Finding], list[tuple[Any, Any]]]:
-    """Read an open workbook: the project file, findings, and (project, sheet map) pairs."""
+def read_workbook(wb: Workbook | fastread.FastBook) -> tuple[ProjectFile, list[Finding], list[tuple[Any, Any]]]:
+    """Read an open workbook (openpyxl, or :mod:`perfxl.fastread`'s values-only view): the
+    project file, findings, and (project, sheet map) pairs."""
     findings: list[Finding] = []
     settings_ws = wb[settings_sheet.SHEET] if settings_sheet.SHEET in wb.sheetnames else None
     settings, fnd = settings_sheet.read(settings_ws)
@@ -151,7 +159,7 @@ def read_workbook(wb: Workbook) -> tuple[ProjectFile, list[Finding], list[tuple[
     for ws in wb.worksheets:
         if ws.title == settings_sheet.SHEET:
             continue
-        grid = Grid(ws)
+        grid = fastread.grid(ws) if isinstance(ws, fastread.FastSheet) else Grid(ws)
         form = _form_of(ws, grid)
         if form is None:
             continue  # a sheet of the user's own: left alone
@@ -172,13 +180,25 @@ def read_workbook(wb: Workbook) -> tuple[ProjectFile, list[Finding], list[tuple[
     return pf, findings, maps
 
 
-def read_projects(path: str | Path) -> tuple[ProjectFile, list[Finding]]:
+def read_projects(path: str | Path, *, fast: bool = True) -> tuple[ProjectFile, list[Finding]]:
     """Read every form sheet of the workbook at ``path``.
+
+    Values only: by default through :mod:`perfxl.fastread` (a regex pass over the sheets' XML,
+    ~50× cheaper than a full openpyxl load); whatever that reader does not model is read with
+    openpyxl instead, as is everything with ``fast=False``. Both give the same ProjectFile and
+    findings (tests/test_benchmarks.py).
 
     Raises :class:`WorkbookReadError` when the file is not a workbook; anything unreadable inside
     it is a W7xx finding with sheet and cell.
     """
-    wb = _open(path)
+    wb: Any = None
+    if fast:
+        try:
+            wb = fastread.read_book(path)
+        except fastread.FastReadError:
+            wb = None
+    if wb is None:
+        wb = _open(path)
     pf, findings, _ = read_workbook(wb)
     return pf, findings
 
@@ -186,17 +206,22 @@ def read_projects(path: str | Path) -> tuple[ProjectFile, list[Finding]]:
 # --- scoring -------------------------------------------------------------------------------------
 
 
-def score_patch(wb: Workbook) -> tuple[Patch, ProjectFile, list[Finding]]:
+def score_patch(wb: Workbook, *, with_scores: bool = False):
     """What scoring writes into ``wb``: every computed cell perfxl owns, defined names,
     validations and conditional formats laid out again for the rows as they are now, and the
-    reason cells' style where a reason is missing (domain.md R7)."""
+    reason cells' style where a reason is missing (domain.md R7).
+
+    Returns ``(patch, pf, findings)``; with ``with_scores`` also each project's score (in
+    ``pf.projects`` order), so a caller checks the same read without scoring again."""
     from perfxl.rules.scoring import score_project
 
     pf, findings, maps = read_workbook(wb)
     p = Patch()
+    scores = []
     for project, smap in maps:
         module = _MODULES[Form(project.form)]
         ps = score_project(project, pf.settings)
+        scores.append(ps)
         p.add(ClearRules(smap.sheet, prompt_titles=module.PROMPT_TITLES))
         p.extend(module.formulas_patch(smap, project))
         p.extend(module.names_patch(smap))
@@ -205,6 +230,8 @@ def score_patch(wb: Workbook) -> tuple[Patch, ProjectFile, list[Finding]]:
         p.extend(module.findings_patch(smap, project, ps, wb[smap.sheet], pf.settings))
     if settings_sheet.SHEET not in wb.sheetnames:
         p.extend(settings_sheet.layout(pf.settings))
+    if with_scores:
+        return p, pf, findings, scores
     return p, pf, findings
 
 

@@ -10,6 +10,7 @@ indicator and the numbers; the rule code (see :mod:`perfxl.rules.catalog`) is on
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections import Counter, defaultdict
@@ -84,20 +85,27 @@ def _q2(x: Decimal) -> Decimal:
     return x.quantize(_CENT, rounding=ROUND_HALF_UP)
 
 
+_WS = re.compile(r"\s+")
+_POINTS = re.compile(r"\(\d+(?:\.\d+)?分\)")
+
+
+@functools.lru_cache(maxsize=4096)
 def _nfkc_ws(text: str | None) -> str:
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text or ""))
+    return _WS.sub("", unicodedata.normalize("NFKC", text or ""))
 
 
+@functools.lru_cache(maxsize=4096)
 def _level_key(name: str | None) -> str:
     """产出指标 / 经济成本 指标 / 服务对象 满意度指 标 → 产出 / 经济成本 / 服务对象满意度."""
     s = _nfkc_ws(name)
-    s = re.sub(r"\(\d+(?:\.\d+)?分\)", "", s)  # "产出指标(50分)"
+    s = _POINTS.sub("", s)  # "产出指标(50分)"
     return s[:-2] if s.endswith("指标") else s
 
 
 _PUNCT = re.compile(r"[\s、，,；;：:。.“”\"'‘’()（）【】\[\]《》<>\-—·!！?？]+")
 
 
+@functools.lru_cache(maxsize=8192)
 def _name_key(name: str | None) -> str:
     return _PUNCT.sub("", unicodedata.normalize("NFKC", name or ""))
 

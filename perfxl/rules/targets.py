@@ -19,6 +19,7 @@ Anything else raises :class:`ValueError` with a Chinese message that says what w
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -104,14 +105,19 @@ _NUMBER = re.compile(r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?")
 _UNIT_CHARS = re.compile(r"^[\u4e00-\u9fffA-Za-z%‰°℃²³·/()\-][\u4e00-\u9fffA-Za-z0-9%‰°℃²³·/()\-]*$")
 _CJK_OR_LETTER = re.compile(r"[\u4e00-\u9fffA-Za-z]")
 _DIGIT = re.compile(r"\d")
+_TWO_DIGITS = re.compile(r"\d\d")
+_LEVEL_NOISE = re.compile(r"[\s。.,，;；!！、]+")
 
 
 def _nfkc(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
 
 
+_WS = re.compile(r"\s+")
+
+
 def _strip_ws(text: str) -> str:
-    return re.sub(r"\s+", "", text)
+    return _WS.sub("", text)
 
 
 def _outer_brackets(text: str) -> str | None:
@@ -139,6 +145,7 @@ def _balanced(text: str) -> bool:
     return depth == 0
 
 
+@functools.lru_cache(maxsize=4096)
 def normalize_unit(unit: str | None) -> str | None:
     """Canonical spelling of a unit: NFKC, no whitespace, outer brackets dropped, ``%`` for
     ``%``/``％``/``百分比``/``百分率``; ``None`` for no unit."""
@@ -201,7 +208,7 @@ def _parse_quantity(s: str) -> tuple[Decimal, str | None]:
         raise _Unreadable(f"数值后的“{rest}”不是单位")
     if any(word in unit for word in _APPROXIMATE):
         raise _Unreadable(f"数值后的“{rest}”不是单位（含“左右/约/以上”等近似写法）")
-    if re.search(r"\d\d", unit):
+    if _TWO_DIGITS.search(unit):
         raise _Unreadable(f"数值后的“{rest}”不是单位")  # "1e999", "9人10"
     if len(unit) > 12:
         raise _Unreadable(f"数值后的“{rest}”过长，不像单位")
@@ -244,6 +251,25 @@ class Target:
 
 
 def parse_target(text: str) -> Target:
+    """Parse a 年度指标值 (cached: a Target is immutable, and batches repeat the same texts);
+    see :func:`_parse_target`."""
+    if not isinstance(text, str):
+        return _parse_target(text)
+    target, error = _parse_target_cached(text)
+    if error is not None:
+        raise ValueError(error)
+    return target
+
+
+@functools.lru_cache(maxsize=8192)
+def _parse_target_cached(text: str) -> tuple[Target | None, str | None]:
+    try:
+        return _parse_target(text), None
+    except ValueError as exc:
+        return None, str(exc)
+
+
+def _parse_target(text: str) -> Target:
     """Parse a 年度指标值 (domain.md §1); raise ``ValueError`` (Chinese) when unreadable.
 
     >>> parse_target("≥9.00(人)").value
@@ -291,6 +317,7 @@ def parse_target(text: str) -> Target:
     return Target(original, comp or "=", value, unit, None)
 
 
+@functools.lru_cache(maxsize=4096)
 def has_comparator(text: str) -> bool:
     """Whether a quantitative target text writes its comparator (``≥9``, ``12次以上``) rather
     than leaving it to be read as ``=`` (``100(%)``)."""
@@ -359,6 +386,7 @@ _LEVEL_PATTERNS: tuple[tuple[Achievement, re.Pattern[str]], ...] = (
 )
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_level(text: str | None) -> Achievement | None:
     """The achievement level a phrase names (R5), or ``None`` if it names none.
 
@@ -367,7 +395,7 @@ def parse_level(text: str | None) -> Achievement | None:
     """
     if not text:
         return None
-    s = re.sub(r"[\s。.,，;；!！、]+", "", _nfkc(text))
+    s = _LEVEL_NOISE.sub("", _nfkc(text))
     for level, pattern in _LEVEL_PATTERNS:
         if pattern.match(s):
             return level
@@ -392,6 +420,24 @@ class Actual:
 
 
 def parse_actual(text: str) -> Actual:
+    """Parse a 实际完成值 (cached, like :func:`parse_target`); see :func:`_parse_actual`."""
+    if not isinstance(text, str):
+        return _parse_actual(text)
+    actual, error = _parse_actual_cached(text)
+    if error is not None:
+        raise ValueError(error)
+    return actual
+
+
+@functools.lru_cache(maxsize=8192)
+def _parse_actual_cached(text: str) -> tuple[Actual | None, str | None]:
+    try:
+        return _parse_actual(text), None
+    except ValueError as exc:
+        return None, str(exc)
+
+
+def _parse_actual(text: str) -> Actual:
     """Parse a 实际完成值; raise ``ValueError`` (Chinese) when unreadable.
 
     >>> parse_actual("88.38(%)").value

@@ -1,8 +1,8 @@
 """``build_summary(paths, out)``: the summary of many files (``perfxl summary``), and
 ``build_summary_sheets(workbook, pf)``: the same sheets inside one open workbook (汇总 button).
 
-Files are read one at a time and reduced to per-project rows at once (the workbook is not
-kept); only the indicator lists of self-evaluations and declarations are kept for the
+Files are read one at a time (by two worker processes for a large batch) and reduced to
+per-project rows at once (the workbook is not kept); only the indicator lists of self-evaluations and declarations are kept for the
 cross-year view. A file that cannot be read, or that holds no project of the two forms, is
 skipped and reported with why — it never stops the others.
 """
@@ -126,6 +126,37 @@ class _Collector:
                 d["_path"] = str(path) if path else None
             self.tables.add(rows)
 
+    def read_file(self, path: Path) -> None:
+        """Read one file and add its rows, or record why it was skipped."""
+        from perfxl.sources import load
+
+        try:
+            pf, findings = load(path)
+        except Exception as exc:  # noqa: BLE001 — any unreadable file is reported, not fatal
+            self.skip(path, _reason(exc))
+            return
+        if not pf.projects:
+            why = [f.message for f in findings if f.code != "W709"][:3]
+            self.skip(
+                path,
+                "没有找到绩效目标申报表或绩效自评表（可能是其他模板的文件）"
+                + (f"：{'；'.join(why)}" if why else ""),
+            )
+            return
+        try:
+            self.add_file(pf, findings, path.name, path)
+        except Exception as exc:  # noqa: BLE001
+            self.skip(path, f"汇总时出错：{_reason(exc)}")
+
+    def merge(self, part: tuple[SummaryTables, dict, dict]) -> None:
+        """Add what :func:`_file_part` returned for one file (in file order)."""
+        tables, prev, cur = part
+        for name in ("self_evaluations", "deviations", "declarations", "indicator_mix",
+                     "cross_year", "mapping", "findings", "skipped"):
+            getattr(self.tables, name).extend(getattr(tables, name))
+        self.prev.update(prev)
+        self.cur.update(cur)
+
     def skip(self, path: Path, reason: str) -> None:
         self.tables.skipped.append({"file": str(path), "reason": reason})
 
@@ -163,40 +194,28 @@ def build_summary(
     progress: Progress | None = None,
     mapping: Mapping | None = None,
     png_dir: str | Path | None = None,
+    jobs: int | None = None,
 ) -> SummaryResult:
     """Summarise every readable file of ``paths`` (files or folders) into ``out`` (.xlsx).
 
     ``mapping`` overrides the project matching; by default the 项目对照 sheet of an existing
     ``out`` is read back and honoured. ``out=None`` builds the tables only (for ``--json``).
+    ``jobs``: worker processes for a large batch (default 2; see :mod:`perfxl.batch`) — each
+    reads its files and returns only their rows, findings and the projects kept for the
+    cross-year view, so memory stays flat; results are merged in file order.
     """
-    from perfxl.sources import load
-
     out_path = Path(out) if out is not None else None
     files = expand_paths(paths, exclude=[out_path] if out_path else [])
     if mapping is None:
         mapping = read_mapping(out_path) if out_path is not None else {}
     collector = _Collector()
     n = len(files)
-    for i, path in enumerate(files, start=1):
+    from perfxl.batch import map_files
+
+    for i, (path, part) in enumerate(zip(files, map_files(_file_part, files, jobs)), start=1):
         if progress is not None:
             progress(i, n, path)
-        try:
-            pf, findings = load(path)
-        except Exception as exc:  # noqa: BLE001 — any unreadable file is reported, not fatal
-            collector.skip(path, _reason(exc))
-            continue
-        if not pf.projects:
-            why = [f.message for f in findings if f.code != "W709"][:3]
-            collector.skip(
-                path,
-                "没有找到绩效目标申报表或绩效自评表（可能是其他模板的文件）"
-                + (f"：{'；'.join(why)}" if why else ""),
-            )
-            continue
-        try:
-            collector.add_file(pf, findings, path.name, path)
-        except Exception as exc:  # noqa: BLE001
-            collector.skip(path, f"汇总时出错：{_reason(exc)}")
+        collector.merge(part)
     links = collector.finish(mapping)
     result = SummaryResult(collector.tables, links)
     if out_path is not None:
@@ -218,6 +237,14 @@ def build_summary(
 
         result.pngs = export_pngs(collector.tables, Path(png_dir))
     return result
+
+
+def _file_part(path: Path) -> tuple[SummaryTables, dict, dict]:
+    """One file reduced to its rows (a pool worker's whole job; runs in-process for small
+    batches): the tables it adds and the projects it contributes to the cross-year view."""
+    c = _Collector()
+    c.read_file(path)
+    return c.tables, c.prev, c.cur
 
 
 def _reason(exc: BaseException) -> str:
