@@ -48,7 +48,7 @@ class OverrunFormula(str, Enum):
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
     # Where fields of this object live in a workbook: field name -> (sheet, cell).
-    _cells: dict[str, tuple[str, str]] = PrivateAttr(default_factory=dict)
+    _cells: dict[str, tuple[str, str]] = PrivateAttr(default={})  # copied per instance
 
 
 def _decimal_str(value: Decimal | None) -> str | None:
