@@ -15,6 +15,8 @@ from openpyxl.cell.cell import MergedCell
 from openpyxl.utils import get_column_letter, range_boundaries
 from openpyxl.worksheet.worksheet import Worksheet
 
+from perfxl.cellvalues import CellValueError, parse_date_cell, parse_optional_number
+
 _WS = re.compile(r"[\s\u3000]+")
 _PUNCT = str.maketrans({"：": "", ":": "", "（": "(", "）": ")", "　": ""})
 _FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９．，－", "0123456789.,-")
@@ -252,41 +254,11 @@ def col_letter(col: int) -> str:
     return get_column_letter(col)
 
 
-class CellError(ValueError):
-    """A cell could not be read as the expected type (message in Chinese)."""
-
-
-def to_decimal(value: Any) -> Decimal | None:
-    """A number cell as Decimal; text such as '1,234.50' or full-width digits is accepted.
-
-    None/blank → None; anything else unreadable raises :class:`CellError`.
-    """
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        raise CellError(f"应为数字，实为逻辑值 {value}")
-    if isinstance(value, Decimal):
-        return value
-    if isinstance(value, int):
-        return Decimal(value)
-    if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):
-            raise CellError("应为数字")
-        return Decimal(repr(value))
-    if isinstance(value, (dt.date, dt.datetime, dt.time)):
-        raise CellError(f"应为数字，实为日期 {value}")
-    text = str(value).strip().translate(_FULLWIDTH_DIGITS).replace(",", "").replace(" ", "")
-    if text in ("", "-", "—", "/"):
-        return None
-    if is_error(text):
-        raise CellError(f"单元格为错误值 {text}")
-    try:
-        d = Decimal(text)
-    except InvalidOperation:
-        raise CellError(f"应为数字，实为“{value}”") from None
-    if not d.is_finite():
-        raise CellError(f"应为数字，实为“{value}”")
-    return d
+# One way to read what people type into number and date cells (perfxl.cellvalues): text with
+# thousands separators, full-width digits, dashes for "none", error values, dates as text.
+CellError = CellValueError
+to_decimal = parse_optional_number
+to_date = parse_date_cell
 
 
 def quantize_to_format(d: Decimal, number_format: str | None) -> Decimal:
@@ -312,23 +284,6 @@ def decimal_format(d: Decimal, money: bool = False) -> str:
     places = -exp if isinstance(exp, int) and exp < 0 else 0
     base = "#,##0" if money else "0"
     return base + ("." + "0" * places if places else "")
-
-
-def to_date(value: Any) -> dt.date | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    text = str(value).strip()
-    m = re.fullmatch(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?", text)
-    if m:
-        try:
-            return dt.date(int(m[1]), int(m[2]), int(m[3]))
-        except ValueError:
-            pass
-    raise CellError(f"应为日期（如 2026-01-01），实为“{value}”")
 
 
 def to_text(value: Any) -> str | None:
