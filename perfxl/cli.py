@@ -145,7 +145,6 @@ def _score_workbook_file(path_arg: str, output: str | None):
     checks and the patch on that loaded workbook, one save. (scores, findings, written, losses)"""
     from perfxl.adapters.file import apply_patch, save
     from perfxl.forms.workbook import open_workbook, score_patch
-    from perfxl.report import score_all
     from perfxl.rules.checks import check_file
     from perfxl.safety import check_rewrite, check_workbook, guard_xml, output_path
 

@@ -31,7 +31,7 @@ from perfxl.forms.layout import sheet_title
 from perfxl.model import (
     Declaration, Form, Indicator, Project, ProjectFile, SelfEvaluation, Settings,
 )
-from perfxl.patch import ClearRules, Patch, Write
+from perfxl.patch import ClearRules, Patch
 from perfxl.sources import InputError
 
 TEMPLATE_FILES = {Form.DECLARATION: "绩效目标申报表.xlsx", Form.SELF_EVALUATION: "绩效自评表.xlsx"}

@@ -310,9 +310,8 @@ def _parse_target(text: str) -> Target:
         raise ValueError(f"无法识别指标值“{original}”：比较符“{comp}”后缺少数值；{_EXAMPLE}")
     try:
         value, unit = _parse_quantity(rest)
-    except _Unreadable as why:
-        if comp is not None and not _NUMBER.match(rest):
-            why = _Unreadable(f"比较符“{comp}”后缺少数值")
+    except _Unreadable as exc:
+        why = f"比较符“{comp}”后缺少数值" if comp is not None and not _NUMBER.match(rest) else exc
         raise ValueError(f"无法识别指标值“{original}”：{why}；{_EXAMPLE}") from None
     return Target(original, comp or "=", value, unit, None)
 
