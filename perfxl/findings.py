@@ -71,11 +71,7 @@ def load_all_rules() -> dict[str, Rule]:
     import importlib
 
     for name in RULE_MODULES:
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as exc:  # TODO(lead): strict once all modules exist
-            if exc.name != name:
-                raise
+        importlib.import_module(name)
     return RULES
 
 
