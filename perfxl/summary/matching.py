@@ -96,8 +96,9 @@ def match_projects(
     free_prev = list(prev)
     free_cur = list(cur)
     cur_by_name = {normalize_name(n): (y, n) for y, n in cur}
+    index = _mapping_index(mapping) if mapping else {}
     for py, pn in list(free_prev):
-        key = _mapping_key(mapping, py, pn)
+        key = _mapping_key(mapping, py, pn, index) if mapping else None
         if key is None:
             continue
         target = mapping[key]
@@ -110,32 +111,70 @@ def match_projects(
             links.append(ProjectLink(py, pn, hit[0], hit[1], MANUAL, None))
             free_prev.remove((py, pn))
             free_cur.remove(hit)
-    candidates = []
-    for py, pn in free_prev:
-        for cy, cn in free_cur:
-            sim, method = name_similarity(pn, cn)
-            if sim >= threshold:
-                candidates.append((sim, (py, pn), (cy, cn), method))
-    candidates.sort(key=lambda c: -c[0])
+    candidates = _candidates(free_prev, free_cur, threshold)
+    taken_prev: set = set()
+    taken_cur: set = set()
     for sim, p, c, method in candidates:
-        if p in free_prev and c in free_cur:
+        if p not in taken_prev and c not in taken_cur:
             links.append(ProjectLink(p[0], p[1], c[0], c[1], method, round(sim, 2)))
-            free_prev.remove(p)
-            free_cur.remove(c)
+            taken_prev.add(p)
+            taken_cur.add(c)
+    free_prev = [p for p in free_prev if p not in taken_prev]
+    free_cur = [c for c in free_cur if c not in taken_cur]
     links += [ProjectLink(y, n, None, None, NONE_CUR) for y, n in free_prev]
     links += [ProjectLink(None, None, y, n, NONE_PREV) for y, n in free_cur]
     return links
 
 
-def _mapping_key(mapping: Mapping, year: int, name: str):
+def _candidates(prev: list[tuple[int, str]], cur: list[tuple[int, str]], threshold: float):
+    """Every (similarity, prev, cur, method) with similarity ≥ ``threshold``, best first (ties
+    in prev-then-cur order): exactly :func:`name_similarity` on each pair, but each name is
+    normalised once, each current name's difflib index is built once, and a pair whose
+    difflib upper bounds (length, character counts) are below the threshold is not compared."""
+    norm_p = [normalize_name(n) for _, n in prev]
+    stem_p = [_stem(n) for _, n in prev]
+    found = []
+    for ci, (cy, cn) in enumerate(cur):
+        nb, sb = normalize_name(cn), _stem(cn)
+        sm = SequenceMatcher(None, "", nb)
+        for pi, na in enumerate(norm_p):
+            if na == nb:
+                sim, method = 1.0, SAME
+            elif stem_p[pi] == sb:
+                sim, method = 0.95, SIMILAR
+            else:
+                short, long_ = (na, nb) if len(na) <= len(nb) else (nb, na)
+                if len(short) >= 4 and short in long_:
+                    sim, method = 0.9, SIMILAR
+                else:
+                    sm.set_seq1(na)
+                    if sm.real_quick_ratio() < threshold or sm.quick_ratio() < threshold:
+                        continue  # ratio() ≤ quick_ratio() ≤ real_quick_ratio()
+                    sim, method = sm.ratio(), SIMILAR
+            if sim >= threshold:
+                found.append((sim, pi, ci, method))
+    found.sort(key=lambda c: (-c[0], c[1], c[2]))
+    return [(sim, prev[pi], cur[ci], method) for sim, pi, ci, method in found]
+
+
+def _mapping_key(mapping: Mapping, year: int, name: str, index: dict | None = None):
     for key in ((year, name), (None, name)):
         if key in mapping:
             return key
     norm = normalize_name(name)
-    for (y, n) in mapping:
-        if normalize_name(n) == norm and (y is None or y == year):
+    keys = index.get(norm, ()) if index is not None else [k for k in mapping if normalize_name(k[1]) == norm]
+    for (y, n) in keys:
+        if y is None or y == year:
             return (y, n)
     return None
+
+
+def _mapping_index(mapping: Mapping) -> dict[str, list]:
+    """Normalised previous name -> the mapping's keys with that name, in mapping order."""
+    index: dict[str, list] = {}
+    for key in mapping:
+        index.setdefault(normalize_name(key[1]), []).append(key)
+    return index
 
 
 def read_mapping(path: str | Path) -> Mapping:
@@ -221,12 +260,29 @@ def match_indicators(prev: list, cur: list, threshold: float = INDICATOR_THRESHO
     units_p = [_unit(i.target) for i in prev]
     units_c = [_unit(i.target) for i in cur]
     candidates = []
-    for a, ip in enumerate(prev):
-        for b, ic in enumerate(cur):
-            (qp, up), (qc, uc) = units_p[a], units_c[b]
+    norm_p = [normalize_name(i.name) for i in prev]
+    for b, ic in enumerate(cur):
+        qc, uc = units_c[b]
+        nb = normalize_name(ic.name)
+        sm = None
+        for a, na in enumerate(norm_p):
+            qp, up = units_p[a]
             if qp != qc or (qp and not same_unit(up, uc)):
                 continue
-            sim = indicator_similarity(ip.name, ic.name)
+            # exactly indicator_similarity(ip.name, ic.name), difflib index built once per name
+            if na == nb:
+                sim = 1.0
+            else:
+                short, long_ = (na, nb) if len(na) <= len(nb) else (nb, na)
+                if len(short) >= 4 and short in long_:
+                    sim = 0.9
+                else:
+                    if sm is None:
+                        sm = SequenceMatcher(None, "", nb)
+                    sm.set_seq1(na)
+                    if sm.real_quick_ratio() < threshold or sm.quick_ratio() < threshold:
+                        continue
+                    sim = sm.ratio()
             if sim >= threshold:
                 candidates.append((sim, a, b))
     candidates.sort(key=lambda c: (-c[0], c[1], c[2]))
