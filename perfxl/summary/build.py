@@ -219,16 +219,11 @@ def build_summary(
     links = collector.finish(mapping)
     result = SummaryResult(collector.tables, links)
     if out_path is not None:
-        from openpyxl import Workbook
-
         from perfxl.atomic import atomic_save
-        from perfxl.summary.sheets import write_summary
+        from perfxl.summary.sheets import save_summary
 
         def write(tmp: Path) -> None:
-            wb = Workbook()
-            wb.remove(wb.active)
-            write_summary(wb, collector.tables, out_dir=out_path.parent)
-            wb.save(tmp)
+            save_summary(tmp, collector.tables, out_dir=out_path.parent)
 
         atomic_save(out_path, write)
         result.output = out_path

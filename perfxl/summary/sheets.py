@@ -9,6 +9,8 @@ figures (:mod:`perfxl.summary.tables`) and the tests compare them after a LibreO
 
 from __future__ import annotations
 
+import warnings
+from decimal import Decimal
 from pathlib import Path
 
 from openpyxl.chart import BarChart, Reference
@@ -44,6 +46,7 @@ HEADER_FONT = Font(name="黑体", bold=True)
 FLAG_FONT = Font(color="C00000", bold=True)
 LINK_FONT = Font(color="0563C1", underline="single")
 WRAP = Alignment(wrap_text=True, vertical="top")
+TITLE_FONT = Font(name="黑体", size=14, bold=True)
 
 
 def _esc(header: str) -> str:
@@ -214,9 +217,8 @@ def _hyperlink(cell, row: dict, same_workbook: bool, out_dir: Path | None) -> No
     cell.font = LINK_FONT
 
 
-def write_stats(wb: Workbook, tables: SummaryTables) -> Worksheet:
-    """统计: totals and the grade distribution, all native formulas over the tables."""
-    ws = _fresh_sheet(wb, SHEETS["stats"][0])
+def _stats_cells() -> dict[tuple[int, int], tuple]:
+    """(row, column) -> (value, font, number format) of the 统计 sheet."""
     se = SHEETS["self_evaluations"][1]
     de = SHEETS["declarations"][1]
     cy = SHEETS["cross_year"][1]
@@ -228,8 +230,7 @@ def write_stats(wb: Workbook, tables: SummaryTables) -> Worksheet:
     def dc(col):
         return column(de, _h("declarations", col))
 
-    ws["A1"] = "绩效汇总统计"
-    ws["A1"].font = Font(name="黑体", size=14, bold=True)
+    cells: dict[tuple[int, int], tuple] = {(1, 1): ("绩效汇总统计", TITLE_FONT, None)}
     lines = [
         ("自评项目数", f"=COUNTA({sc('name')})", "self_evaluations", "0"),
         ("全年预算数合计（万元）", f"=SUM({sc('budget')})", "budget", "#,##0.00"),
@@ -247,15 +248,25 @@ def write_stats(wb: Workbook, tables: SummaryTables) -> Worksheet:
         ("本年取消的上年指标", f'=COUNTIF({column(cy, "状态")},"本年取消")', "gone", "0"),
     ]
     for i, (label, formula, _key, fmt) in enumerate(lines, start=3):
-        ws.cell(row=i, column=1, value=label)
-        c = ws.cell(row=i, column=2, value=formula)
-        c.number_format = fmt
-    ws["D2"] = "等级"
-    ws["E2"] = "项目数"
-    ws["D2"].font = ws["E2"].font = HEADER_FONT
+        cells[(i, 1)] = (label, None, None)
+        cells[(i, 2)] = (formula, None, fmt)
+    cells[(2, 4)] = ("等级", HEADER_FONT, None)
+    cells[(2, 5)] = ("项目数", HEADER_FONT, None)
     for i, g in enumerate(("优", "良", "中", "差"), start=3):
-        ws.cell(row=i, column=4, value=g)
-        ws.cell(row=i, column=5, value=f'=COUNTIF({sc("grade")},"{g}")')
+        cells[(i, 4)] = (g, None, None)
+        cells[(i, 5)] = (f'=COUNTIF({sc("grade")},"{g}")', None, None)
+    return dict(sorted(cells.items()))
+
+
+def write_stats(wb: Workbook, tables: SummaryTables) -> Worksheet:
+    """统计: totals and the grade distribution, all native formulas over the tables."""
+    ws = _fresh_sheet(wb, SHEETS["stats"][0])
+    for (r, c), (value, font, fmt) in _stats_cells().items():
+        cell = ws.cell(row=r, column=c, value=value)
+        if font is not None:
+            cell.font = font
+        if fmt is not None:
+            cell.number_format = fmt
     ws.column_dimensions["A"].width = 30
     ws.column_dimensions["B"].width = 18
     _print_setup(ws, landscape=False)
@@ -299,7 +310,12 @@ def write_charts(wb: Workbook, tables: SummaryTables) -> Worksheet | None:
             del wb[SHEETS["charts"][0]]
         return None
     ws = _fresh_sheet(wb, SHEETS["charts"][0])
-    src = wb[SHEETS["self_evaluations"][0]]
+    _add_charts(ws, wb[SHEETS["self_evaluations"][0]], wb[SHEETS["stats"][0]], n)
+    return ws
+
+
+def _add_charts(ws, src, stats, n: int) -> None:
+    """The three charts on ``ws``: from the self-evaluation table ``src`` and the 统计 sheet."""
     keys = list(COLUMNS["self_evaluations"])
     name_col = keys.index("name") + 1
     cats = Reference(src, min_col=name_col, min_row=2, max_row=n + 1)
@@ -319,7 +335,6 @@ def write_charts(wb: Workbook, tables: SummaryTables) -> Worksheet | None:
         chart.y_axis.scaling.max = 100 if key == "total" else 110
         ws.add_chart(chart, f"A{anchor_row}")
         anchor_row += int(chart.height / 0.53) + 2
-    stats = wb[SHEETS["stats"][0]]
     chart = _bar("评分等级分布", "项目数", 4)
     chart.add_data(Reference(stats, min_col=5, min_row=2, max_row=6), titles_from_data=True)
     chart.set_categories(Reference(stats, min_col=4, min_row=3, max_row=6))
@@ -327,12 +342,12 @@ def write_charts(wb: Workbook, tables: SummaryTables) -> Worksheet | None:
     chart.y_axis.majorUnit = 1
     ws.add_chart(chart, f"A{anchor_row}")
     _print_setup(ws, landscape=False, fit_height=True)
-    return ws
+
 
 
 def _print_setup(ws: Worksheet, landscape: bool = True, fit_height: bool = False) -> None:
     """Print on A4, as wide as one page (tables) or one page (charts)."""
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
     ws.page_setup.orientation = "landscape" if landscape else "portrait"
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.page_setup.fitToWidth = 1
@@ -363,3 +378,233 @@ def write_summary(
         "可修改“本年项目名称”来纠正对照（清空表示不对照）；下次运行 perfxl summary 输出到本文件时按此表对照。"
     )).alignment = WRAP
     ws.column_dimensions[get_column_letter(len(COLUMNS["mapping"]) + 2)].width = 50
+
+
+# --- streaming writer (perfxl summary: a new workbook of many rows) ---------------------------
+#
+# The same sheets as :func:`write_summary`, written with openpyxl's write-only workbook: the
+# table rows go straight to the sheet XML (one string per row, the same cells openpyxl would
+# write: inline strings, numbers, formulas, styles, hyperlinks), so no cell object is built and
+# the workbook is never held in memory. Sheet set-up (columns, panes, tables, print titles,
+# charts) is openpyxl's own.
+
+
+def _xml_text(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+class _Styles:
+    """Style ids of the cells the tables use, registered in the write-only workbook."""
+
+    def __init__(self, ws) -> None:
+        from openpyxl.cell import WriteOnlyCell
+
+        self._ws = ws
+        self._cell = WriteOnlyCell
+        self._ids: dict[tuple, int] = {}
+
+    def get(self, fmt: str, font=None, quote: bool = False, alignment=None) -> int:
+        key = (fmt, id(font), quote, id(alignment))
+        sid = self._ids.get(key)
+        if sid is None:
+            c = self._cell(self._ws)
+            c.number_format = fmt
+            if font is not None:
+                c.font = font
+            if quote:
+                c.quotePrefix = True
+            if alignment is not None:
+                c.alignment = alignment
+            sid = self._ids[key] = c.style_id
+        return sid
+
+
+def _col_letters(n: int) -> list[str]:
+    return [get_column_letter(j) for j in range(1, n + 1)]
+
+
+def _table_rows_xml(ws, key: str, rows: list[dict], out_dir: Path | None, styles: _Styles,
+                    extra_header=None):
+    """Yield the ``<row>`` XML of a table sheet, header first; hyperlinks go to ws._hyperlinks."""
+    from openpyxl.compat import safe_string
+
+    from perfxl.safety import clean_text, is_formula_like
+
+    title, table_name, cols_key = SHEETS[key]
+    cols = COLUMNS[cols_key]
+    keys = list(cols)
+    letters = _col_letters(len(keys) + 2)
+    formulas = FORMULAS.get(key, lambda t: {})(table_name)
+    header_align = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    hs = styles.get("General", HEADER_FONT, alignment=header_align)
+    parts = [f'<row r="1" ht="32" customHeight="1">']
+    for j, k in enumerate(keys):
+        parts.append(f'<c r="{letters[j]}1" s="{hs}" t="inlineStr"><is><t>{_xml_text(cols[k][0])}</t></is></c>')
+    if extra_header is not None:
+        col, text, align = extra_header
+        s = styles.get("General", alignment=align)
+        parts.append(f'<c r="{letters[col - 1]}1" s="{s}" t="inlineStr"><is><t>{_xml_text(text)}</t></is></c>')
+    parts.append("</row>")
+    yield "".join(parts)
+    plain = {k: styles.get(FORMATS[cols[k][1]]) for k in keys}
+    quoted = {k: styles.get(FORMATS[cols[k][1]], quote=True) for k in keys}
+    flagged = styles.get(FORMATS["text"], FLAG_FONT)
+    flagged_q = styles.get(FORMATS["text"], FLAG_FONT, quote=True)
+    linked = styles.get(FORMATS["link"], LINK_FONT)
+    linked_q = styles.get(FORMATS["link"], LINK_FONT, quote=True)
+    numeric = (int, float, Decimal)
+    for i, row in enumerate(rows, start=2):
+        parts = [f'<row r="{i}">']
+        for j, k in enumerate(keys):
+            ref = f"{letters[j]}{i}"
+            quote = False
+            if k in formulas:
+                value = formulas[k](row)
+                body = f"<f>{_xml_text(value[1:])}</f><v></v>"
+                t = ""
+            else:
+                v = row.get(k)
+                if isinstance(v, str) and v:
+                    text = clean_text(v)
+                    quote = is_formula_like(text) or text.startswith("#")
+                    space = ' xml:space="preserve"' if text.strip() and text != text.strip() else ""
+                    body = f"<is><t{space}>{_xml_text(text)}</t></is>"
+                    t = ' t="inlineStr"'
+                elif v is None or v == "":
+                    body, t = "", ""
+                elif isinstance(v, bool):
+                    body, t = f"<v>{safe_string(v)}</v>", ' t="b"'
+                elif isinstance(v, numeric):
+                    body, t = f"<v>{safe_string(v)}</v>", ' t="n"'
+                else:
+                    text = clean_text(str(v))
+                    body, t = f"<is><t>{_xml_text(text)}</t></is>", ' t="inlineStr"'
+            s = quoted[k] if quote else plain[k]
+            if cols[k][1] == "link" and _add_hyperlink(ws, ref, row, out_dir):
+                s = linked_q if quote else linked
+            elif k == "reason" and row.get("_has_reason") is False:
+                s = flagged_q if quote else flagged
+            parts.append(f'<c r="{ref}" s="{s}"{t}>{body}</c>' if body else f'<c r="{ref}" s="{s}"{t}/>')
+        parts.append("</row>")
+        yield "".join(parts)
+
+
+def _add_hyperlink(ws, ref: str, row: dict, out_dir: Path | None) -> bool:
+    """The external hyperlink of :func:`_hyperlink` (source workbook, reason cell)."""
+    link = row.get("_link")
+    if not link or not row.get("_path") or out_dir is None:
+        return False
+    sheet, addr = link.rsplit("!", 1)
+    location = f"'{sheet}'!{addr}"
+    try:
+        target = Path(row["_path"]).resolve().relative_to(out_dir.resolve()).as_posix()
+    except ValueError:
+        target = Path(row["_path"]).resolve().as_uri()
+    ws._hyperlinks.append(Hyperlink(ref=ref, target=target, location=location))
+    return True
+
+
+class _RowsWriter:
+    """A write-only sheet's writer whose rows are pre-rendered XML strings."""
+
+    @staticmethod
+    def attach(ws, rows_xml) -> None:
+        from openpyxl.worksheet._writer import WorksheetWriter
+
+        class Writer(WorksheetWriter):
+            def write_rows(self) -> None:
+                xf = self.xf.send(True)
+                raw = getattr(xf, "_file", None)
+                if raw is not None and callable(raw):  # et_xmlfile: write the strings as they are
+                    with xf.element("sheetData"):
+                        for chunk in rows_xml:
+                            raw(chunk)
+                else:  # lxml's xmlfile escapes strings: parse the rows into elements
+                    from lxml import etree
+
+                    from openpyxl.xml.constants import SHEET_MAIN_NS
+
+                    with xf.element("sheetData"):
+                        for chunk in rows_xml:
+                            xf.write(etree.fromstring(f'<row xmlns="{SHEET_MAIN_NS}"' + chunk[4:]))
+                self.xf.send(None)
+
+        ws._writer = Writer(ws)
+        ws._writer.write_top()
+
+
+def _table_setup(ws, key: str, rows: list[dict], extra_width: int | None = None) -> None:
+    """Column widths, frozen header, the Excel Table, print set-up (as :func:`write_table`)."""
+    title, table_name, cols_key = SHEETS[key]
+    cols = COLUMNS[cols_key]
+    keys = list(cols)
+    for j, k in enumerate(keys, start=1):
+        header, kind = cols[k]
+        longest = max([len(str(r.get(k) or "")) for r in rows[:200]] + [len(header) + 2])
+        width = {"text": min(max(longest, 8), 40), "link": 28}.get(kind, max(len(header) * 2, 10))
+        ws.column_dimensions[get_column_letter(j)].width = width * (1.6 if kind == "text" else 1)
+    if extra_width is not None:
+        ws.column_dimensions[get_column_letter(len(keys) + 2)].width = extra_width
+    last_row = max(2, len(rows) + 1)
+    table = Table(displayName=table_name, ref=f"A1:{get_column_letter(len(keys))}{last_row}")
+    table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
+    # write-only: the column names are given here (openpyxl reads them from the header cells)
+    table._initialise_columns()
+    for col, k in zip(table.tableColumns, keys):
+        col.name = cols[k][0]
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "In write-only mode you must add table columns")
+        ws.add_table(table)
+    ws.freeze_panes = "A2"
+    ws.print_title_rows = "1:1"
+    _print_setup(ws)
+
+
+MAPPING_NOTE = "可修改“本年项目名称”来纠正对照（清空表示不对照）；下次运行 perfxl summary 输出到本文件时按此表对照。"
+
+
+def save_summary(path: Path, tables: SummaryTables, *, out_dir: Path | None = None) -> None:
+    """Write the summary workbook of :func:`write_summary` to ``path``, streaming (write-only)."""
+    wb = Workbook(write_only=True)
+    stats = wb.create_sheet(SHEETS["stats"][0])
+    sheets = {}
+    for key in SHEETS:
+        if key in ("stats", "charts") or (key == "skipped" and not tables.skipped):
+            continue
+        sheets[key] = wb.create_sheet(SHEETS[key][0])
+    charts = wb.create_sheet(SHEETS["charts"][0]) if tables.self_evaluations else None
+    stats.column_dimensions["A"].width = 30
+    stats.column_dimensions["B"].width = 18
+    _print_setup(stats, landscape=False)
+    styles = _Styles(stats)
+    _stream_stats(stats, styles)
+    for key, ws in sheets.items():
+        rows = getattr(tables, key)
+        extra = None
+        if key == "mapping":
+            extra = (len(COLUMNS["mapping"]) + 2, MAPPING_NOTE, WRAP)
+        _table_setup(ws, key, rows, extra_width=50 if extra else None)
+        _RowsWriter.attach(ws, _table_rows_xml(ws, key, rows, out_dir, styles, extra_header=extra))
+    if charts is not None:
+        _add_charts(charts, sheets["self_evaluations"], stats, len(tables.self_evaluations))
+    wb.save(path)
+
+
+def _stream_stats(ws, styles: _Styles) -> None:
+    """统计 in a write-only workbook: the cells of :func:`_stats_cells`, row by row."""
+    from openpyxl.cell import WriteOnlyCell
+
+    by_row: dict[int, dict[int, tuple]] = {}
+    for (r, c), spec in _stats_cells().items():
+        by_row.setdefault(r, {})[c] = spec
+    for r in range(1, max(by_row) + 1):
+        cells = by_row.get(r, {})
+        row = [None] * (max(cells) if cells else 0)
+        for c, (value, font, fmt) in cells.items():
+            cell = WriteOnlyCell(ws, value=value)
+            if font is not None:
+                cell.font = font
+            if fmt is not None:
+                cell.number_format = fmt
+            row[c - 1] = cell
+        ws.append(row)
