@@ -177,8 +177,8 @@ class _Collector:
             for link in year_links:
                 if not link.matched:
                     continue
-                p = self.prev[(link.prev_year, link.prev_name)]
-                c = self.cur[(link.cur_year, link.cur_name)]
+                p = _project(self.prev[(link.prev_year, link.prev_name)])
+                c = _project(self.cur[(link.cur_year, link.cur_name)])
                 self.tables.cross_year += cross_year_rows(link, p, c)
                 year_findings = compat.check_years(p, c)
                 self.tables.findings += finding_rows(f"{py}→{cy}", year_findings)
@@ -237,9 +237,24 @@ def build_summary(
 def _file_part(path: Path) -> tuple[SummaryTables, dict, dict]:
     """One file reduced to its rows (a pool worker's whole job; runs in-process for small
     batches): the tables it adds and the projects it contributes to the cross-year view."""
+    import pickle
+
     c = _Collector()
     c.read_file(path)
-    return c.tables, c.prev, c.cur
+    # the kept projects travel and wait for the cross-year view as pickles: a few KB each
+    # instead of a tree of models, and only the matched ones are ever unpacked
+    prev = {k: pickle.dumps(v, pickle.HIGHEST_PROTOCOL) for k, v in c.prev.items()}
+    cur = {k: pickle.dumps(v, pickle.HIGHEST_PROTOCOL) for k, v in c.cur.items()}
+    return c.tables, prev, cur
+
+
+def _project(kept):
+    """A project kept for the cross-year view (pickled by :func:`_file_part`)."""
+    if isinstance(kept, bytes):
+        import pickle
+
+        return pickle.loads(kept)
+    return kept
 
 
 def _reason(exc: BaseException) -> str:

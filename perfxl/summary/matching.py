@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from pathlib import Path
@@ -133,9 +134,11 @@ def _candidates(prev: list[tuple[int, str]], cur: list[tuple[int, str]], thresho
     difflib upper bounds (length, character counts) are below the threshold is not compared."""
     norm_p = [normalize_name(n) for _, n in prev]
     stem_p = [_stem(n) for _, n in prev]
+    count_p = [Counter(n) for n in norm_p]
     found = []
     for ci, (cy, cn) in enumerate(cur):
         nb, sb = normalize_name(cn), _stem(cn)
+        chars_b = set(nb)
         sm = SequenceMatcher(None, "", nb)
         for pi, na in enumerate(norm_p):
             if na == nb:
@@ -147,6 +150,11 @@ def _candidates(prev: list[tuple[int, str]], cur: list[tuple[int, str]], thresho
                 if len(short) >= 4 and short in long_:
                     sim, method = 0.9, SIMILAR
                 else:
+                    # a's characters that occur in b at all bound the matches from above
+                    ca = count_p[pi]
+                    shared = sum(ca[ch] for ch in chars_b.intersection(ca))
+                    if 2.0 * shared / (len(na) + len(nb)) < threshold:
+                        continue
                     sm.set_seq1(na)
                     if sm.real_quick_ratio() < threshold or sm.quick_ratio() < threshold:
                         continue  # ratio() ≤ quick_ratio() ≤ real_quick_ratio()
