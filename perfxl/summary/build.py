@@ -21,7 +21,6 @@ from perfxl.summary import compat
 from perfxl.summary.matching import Mapping, ProjectLink, match_projects, read_mapping
 from perfxl.summary.tables import (
     COLUMNS,
-    ProjectRows,
     SummaryTables,
     cross_year_rows,
     declaration_rows,

@@ -437,7 +437,7 @@ def _table_rows_xml(ws, key: str, rows: list[dict], out_dir: Path | None, styles
     formulas = FORMULAS.get(key, lambda t: {})(table_name)
     header_align = Alignment(horizontal="center", vertical="center", wrap_text=True)
     hs = styles.get("General", HEADER_FONT, alignment=header_align)
-    parts = [f'<row r="1" ht="32" customHeight="1">']
+    parts = ['<row r="1" ht="32" customHeight="1">']
     for j, k in enumerate(keys):
         parts.append(f'<c r="{letters[j]}1" s="{hs}" t="inlineStr"><is><t>{_xml_text(cols[k][0])}</t></is></c>')
     if extra_header is not None:
