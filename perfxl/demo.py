@@ -31,6 +31,7 @@ def seed_projects(name: str) -> ProjectFile:
 def run_demo(outdir: Path) -> int:
     from perfxl.findings import Severity
     from perfxl.forms.workbook import read_projects, score_workbook, write_projects
+    from perfxl.model import locate
     from perfxl.report import score_all, score_table
     from perfxl.rules.checks import check_file
 
@@ -40,19 +41,16 @@ def run_demo(outdir: Path) -> int:
         write_projects(seed_projects(seed), path)
         score_workbook(path)
         pf, read_findings = read_projects(path)
-        findings = [*read_findings, *check_file(pf)]
+        scores = score_all(pf)
+        findings = [*read_findings, *check_file(pf, scores)]
         print(f"\n{path}")
-        print(score_table(score_all(pf)))
+        print(score_table(scores))
         for project in pf.projects:
-            mine = [f for f in findings if f.sheet in {project.name, *_sheets(project)}]
+            sheet = locate(project, project, "name")[0]
+            mine = [f for f in findings if f.sheet == sheet]
             counts = "，".join(
                 f"{sev.label} {n}" for sev in Severity if (n := sum(f.severity is sev for f in mine))
             )
             print(f"  {project.name}：{counts or '未发现问题'}")
     print("\n完成。运行 `perfxl check 文件` 查看每个问题的位置与原因。")
     return 0
-
-
-def _sheets(project) -> set[str]:
-    sheet = project._cells.get("__sheet__")
-    return {sheet[0]} if sheet else set()

@@ -40,20 +40,21 @@ def _num(value: Decimal | None, places: str = "0.01") -> str:
 
 def summary_text(pf: ProjectFile, findings: Sequence[Finding] = ()) -> str:
     """The Chinese body: one line per project, the totals and the open warnings."""
-    from perfxl.rules.scoring import score_project
+    from perfxl.report import score_all
+    from perfxl.rules.scoring import cut2
 
     unit = pf.settings.money_unit
+    scores = score_all(pf)
     lines = ["您好：", "", "附件为定稿的项目支出绩效表格（Excel 工作簿及 PDF），概要如下。", ""]
     budget = executed = Decimal(0)
     has_funds = False
-    for i, project in enumerate(pf.projects, 1):
+    for i, (project, scored) in enumerate(zip(pf.projects, scores), 1):
         head = f"{i}. {project.name}（{project.year}年度{project.form.title}"
         if project.unit:
             head += f"，{project.unit}"
         head += "）"
         lines.append(head)
         if isinstance(project, SelfEvaluation):
-            scored = score_project(project, pf.settings)
             total = project.funds.total
             lines.append(
                 f"   总分 {_num(scored.total)}，评分等级 {scored.grade or '—'}；"
@@ -74,11 +75,11 @@ def summary_text(pf: ProjectFile, findings: Sequence[Finding] = ()) -> str:
     n = len(pf.projects)
     line = f"合计：{n} 个项目"
     if has_funds:
-        rate = f"，总体执行率 {_num(executed / budget * 100)}%" if budget else ""
+        rate = (  # R6 / R6r: executed over budget, cut like every execution rate
+            f"，总体执行率 {_num(cut2(executed / budget * 100, pf.settings.rounding))}%" if budget else ""
+        )
         line += f"，全年预算数 {_num(budget)} {unit}，全年执行数 {_num(executed)} {unit}{rate}"
-    grades = [
-        score_project(p, pf.settings).grade for p in pf.projects if isinstance(p, SelfEvaluation)
-    ]
+    grades = [s.grade for s in scores if isinstance(s.project, SelfEvaluation)]
     if grades:
         counts = "、".join(f"{g} {grades.count(g)} 个" for g in ("优", "良", "中", "差") if g in grades)
         line += f"；评分等级：{counts}"

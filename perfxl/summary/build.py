@@ -17,7 +17,8 @@ from pathlib import Path
 
 from perfxl.findings import Finding
 from perfxl.model import Declaration, ProjectFile, SelfEvaluation
-from perfxl.summary import compat
+from perfxl.rules.checks import check_file, check_years
+from perfxl.rules.scoring import score_project
 from perfxl.summary.matching import Mapping, ProjectLink, match_projects, read_mapping
 from perfxl.summary.tables import (
     COLUMNS,
@@ -110,8 +111,8 @@ class _Collector:
     def add_file(
         self, pf: ProjectFile, findings: list[Finding], label: str, path: Path | None = None
     ) -> None:
-        scores = [compat.score_project(p, pf.settings) for p in pf.projects]  # score once
-        findings = [*findings, *compat.check_file(pf, scores)]
+        scores = [score_project(p, pf.settings) for p in pf.projects]  # score once
+        findings = [*findings, *check_file(pf, scores)]
         self.tables.findings += finding_rows(label, findings)
         for project, scored in zip(pf.projects, scores):
             own = project_findings(project, findings)
@@ -119,7 +120,7 @@ class _Collector:
                 rows = self_evaluation_rows(project, scored, pf.settings, own, label)
                 self.prev[(project.year, project.name)] = project
             else:
-                rows = declaration_rows(project, own, label)
+                rows = declaration_rows(project, scored, own, label)
                 self.cur[(project.year, project.name)] = project
             for d in rows.deviations:
                 d["_path"] = str(path) if path else None
@@ -179,7 +180,7 @@ class _Collector:
                 p = _project(self.prev[(link.prev_year, link.prev_name)])
                 c = _project(self.cur[(link.cur_year, link.cur_name)])
                 self.tables.cross_year += cross_year_rows(link, p, c)
-                year_findings = compat.check_years(p, c)
+                year_findings = check_years(p, c)
                 self.tables.findings += finding_rows(f"{py}→{cy}", year_findings)
             links += year_links
         self.tables.mapping = mapping_rows(links)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from pathlib import Path
 
-from perfxl.summary.compat import parse_target, same_unit
+from perfxl.rules.targets import parse_target, same_unit
 
 MAPPING_SHEET = "项目对照"
 MAPPING_HEADERS = ("上年年度", "上年项目名称", "本年年度", "本年项目名称", "对照方式", "相似度")

@@ -19,7 +19,8 @@ import pandas as pd
 
 from perfxl.findings import Finding, Severity
 from perfxl.model import Declaration, SelfEvaluation, Settings, locate
-from perfxl.summary.compat import completion_ratio, parse_actual, parse_target, target_met
+from perfxl.rules.scoring import target_met
+from perfxl.rules.targets import parse_actual, parse_target
 from perfxl.summary.matching import ProjectLink, match_indicators
 
 WAN = Decimal(10000)
@@ -204,7 +205,7 @@ def indicator_deviation(si, settings: Settings) -> list[str]:
         else:
             kinds.append(MISSED if t.higher_is_better else OVERRUN)
     elif met and t.quantitative and t.higher_is_better:
-        ratio = completion_ratio(t, a)
+        ratio = si.ratio
         if ratio is not None and ratio >= settings.over_achievement_flag:
             kinds.append(f"超额完成（{ratio * 100:.0f}%）")
     return kinds
@@ -283,17 +284,17 @@ def self_evaluation_rows(
     return ProjectRows(self_evaluation=row, deviations=deviations)
 
 
-def cost_ceiling(project: Declaration) -> tuple[Decimal | None, int]:
+def cost_ceiling(scored) -> tuple[Decimal | None, int]:
     """Σ of the total-cost ceilings (≤ … 万元/元) in 万元, and the number of unit-cost targets.
 
     Cost indicators are those under 成本指标 (2021+) or a second level named 成本指标 (old layout).
     """
     total: Decimal | None = None
     unit_costs = 0
-    for ind in project.indicators:
+    for si in scored.indicators:
+        ind, t = si.indicator, si.target
         if ind.level1 != "成本指标" and "成本" not in ind.level2:
             continue
-        t = _target(ind.target)
         if t is None or not t.quantitative or t.higher_is_better:
             continue
         if t.unit == "万元":
@@ -317,14 +318,14 @@ def cost_check(requested: Decimal | None, ceiling: Decimal | None) -> str:
 
 
 def declaration_rows(
-    project: Declaration, findings: list[Finding], source: str
+    project: Declaration, scored, findings: list[Finding], source: str
 ) -> ProjectRows:
     f = project.funds
     quant = qual = 0
     counts = {k: 0 for k in LEVEL1.values()}
     mix: dict[tuple[str, str], dict] = {}
-    for ind in project.indicators:
-        t = _target(ind.target)
+    for si in scored.indicators:
+        ind, t = si.indicator, si.target
         is_quant = bool(t and t.quantitative)
         quant += is_quant
         qual += not is_quant
@@ -338,7 +339,7 @@ def declaration_rows(
         m["count"] += 1
         m["quantitative" if is_quant else "qualitative"] += 1
     parts = [f.annual_fiscal, f.annual_carryover, f.annual_other]
-    ceiling, unit_costs = cost_ceiling(project)
+    ceiling, unit_costs = cost_ceiling(scored)
     n = len(project.indicators)
     row = {
         "year": project.year,
