@@ -31,7 +31,7 @@ def seed_projects(name: str) -> ProjectFile:
 def run_demo(outdir: Path) -> int:
     from perfxl.findings import Severity
     from perfxl.forms.workbook import read_projects, score_workbook, write_projects
-    from perfxl.model import locate
+    from perfxl.model import sheet_of
     from perfxl.report import score_all, score_table
     from perfxl.rules.checks import check_file
 
@@ -46,8 +46,7 @@ def run_demo(outdir: Path) -> int:
         print(f"\n{path}")
         print(score_table(scores))
         for project in pf.projects:
-            sheet = locate(project, project, "name")[0]
-            mine = [f for f in findings if f.sheet == sheet]
+            mine = [f for f in findings if f.sheet == sheet_of(project)]
             counts = "，".join(
                 f"{sev.label} {n}" for sev in Severity if (n := sum(f.severity is sev for f in mine))
             )

@@ -25,8 +25,10 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pydantic import BaseModel
+
 from perfxl.findings import Finding, Severity, has_errors
-from perfxl.model import ProjectFile
+from perfxl.model import ProjectFile, locations
 
 __all__ = [
     "FinalizeRefused",
@@ -129,14 +131,14 @@ def _located_cells(pf: ProjectFile) -> set[tuple[str, str]]:
     seen: set[tuple[str, str]] = set()
 
     def visit(obj) -> None:
-        for key, where in obj._cells.items():
-            if key != "__sheet__" and where[1]:
+        for where in locations(obj).values():
+            if where[1]:
                 seen.add((where[0], where[1].replace("$", "").upper()))
         for name in type(obj).model_fields:
             child = getattr(obj, name)
             items = child if isinstance(child, list) else [child]
             for item in items:
-                if hasattr(item, "_cells"):
+                if isinstance(item, BaseModel):
                     visit(item)
 
     for project in pf.projects:

@@ -195,6 +195,8 @@ class ProjectFile(_Model):
 
 # --- where a field lives ---------------------------------------------------------------------
 
+_SHEET = "__sheet__"  # key of a project's own sheet among its recorded locations
+
 
 def set_location(obj: _Model, field: str, sheet: str, cell: str) -> None:
     """Remember that ``obj.field`` was read from (or is written to) ``sheet!cell``."""
@@ -209,9 +211,18 @@ def locate(project: _ProjectBase, obj: _Model, field: str) -> tuple[str, str]:
     """
     if field in obj._cells:
         return obj._cells[field]
-    sheet_cell = project._cells.get("__sheet__")
-    sheet = sheet_cell[0] if sheet_cell else project.name
-    return sheet, _json_path(project, obj, field)
+    return sheet_of(project), _json_path(project, obj, field)
+
+
+def sheet_of(project: _ProjectBase) -> str:
+    """The sheet a project was read from; its name when it came from JSON or text."""
+    sheet_cell = project._cells.get(_SHEET)
+    return sheet_cell[0] if sheet_cell else project.name
+
+
+def locations(obj: _Model) -> dict[str, tuple[str, str]]:
+    """Every workbook cell recorded for ``obj``'s fields: field name -> (sheet, cell)."""
+    return {field: where for field, where in obj._cells.items() if field != _SHEET}
 
 
 def _json_path(project: _ProjectBase, obj: _Model, field: str) -> str:
@@ -231,4 +242,4 @@ def _json_path(project: _ProjectBase, obj: _Model, field: str) -> str:
 
 def set_sheet(project: _ProjectBase, sheet: str) -> None:
     """Remember the sheet a project was read from."""
-    project._cells["__sheet__"] = (sheet, "")
+    project._cells[_SHEET] = (sheet, "")

@@ -18,7 +18,7 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 import pandas as pd
 
 from perfxl.findings import Finding, Severity
-from perfxl.model import Declaration, SelfEvaluation, Settings, locate
+from perfxl.model import Declaration, SelfEvaluation, Settings, locate, sheet_of
 from perfxl.rules.scoring import target_met
 from perfxl.rules.targets import parse_actual, parse_target
 from perfxl.summary.matching import ProjectLink, match_indicators
@@ -157,10 +157,7 @@ def severity_counts(findings: list[Finding]) -> dict[str, int]:
 
 def project_findings(project, findings: list[Finding]) -> list[Finding]:
     """The findings whose sheet is the project's sheet (or its name, for JSON input)."""
-    sheet_cell = project._cells.get("__sheet__")
-    sheets = {project.name}
-    if sheet_cell:
-        sheets.add(sheet_cell[0])
+    sheets = {project.name, sheet_of(project)}
     return [f for f in findings if f.sheet in sheets]
 
 
