@@ -46,16 +46,9 @@ LIST_NAMES = {"levels": "perfxl_levels", "level1": "perfxl_level1", "level2": "p
 CMP_NAMES = ("perfxl_cmp_text", "perfxl_cmp_norm")
 # Trailing comparator words (targets.SUFFIX_COMPARATORS): 12次以上 → ≥.
 SUFFIX_NAMES = ("perfxl_suffix_text", "perfxl_suffix_norm")
-# Every spelling of the three achievement levels → 1 达成 / 2 部分达成 / 3 未达成
-# (targets._LEVEL_PATTERNS, enumerated; tests/test_forms_formulas.py checks the patterns).
+# Every spelling of the three achievement levels → 1 达成 / 2 部分达成 / 3 未达成, enumerated from
+# perfxl.rules.targets.LEVEL_SPELLINGS (the patterns parse_level uses).
 LEVEL_NAMES = ("perfxl_level_text", "perfxl_level_code")
-LEVEL_OBJECTS = ("", "年度指标", "年度指标值", "年度目标", "预期指标", "预期目标", "绩效指标",
-                 "指标", "指标值", "目标", "预期")
-LEVEL_PARTS = {
-    3: (("未达成", "未达到", "未完成"), ("", "且效果较差", "效果较差")),
-    2: (("部分达成", "部分达到", "部分完成"), ("", "并具有一定效果", "并有一定效果", "具有一定效果")),
-    1: (("达成", "已达成", "已经达成", "全部达成", "完全达成"), ("",)),
-}
 
 
 def comparator_spellings() -> list[tuple[str, str]]:
@@ -71,13 +64,16 @@ def suffix_spellings() -> list[tuple[str, str]]:
 
 
 def level_phrases() -> list[tuple[str, int]]:
-    out: list[tuple[str, int]] = []
-    for code, (heads, tails) in LEVEL_PARTS.items():
-        for head in heads:
-            for obj in LEVEL_OBJECTS:
-                for tail in tails:
-                    out.append((head + obj + tail, code))
-    return out
+    from perfxl.rules.targets import LEVEL_OBJECTS, LEVEL_SPELLINGS, Achievement
+
+    codes = {Achievement.MET: 1, Achievement.PARTIAL: 2, Achievement.NOT_MET: 3}
+    return [
+        (head + obj + tail, codes[level])
+        for level, (heads, tails) in LEVEL_SPELLINGS.items()
+        for head in heads
+        for obj in LEVEL_OBJECTS
+        for tail in tails
+    ]
 
 
 def _value(settings: Settings, key: str):

@@ -374,14 +374,27 @@ class Achievement(Enum):
 
 # National (年度指标), Shanghai (指标) and Anhui (预期指标) wordings; the tail is optional.
 # The negative forms are tried first so that 未达成/部分达成 are never read as 达成.
-_OBJECT = r"(?:年度指标值?|年度目标|预期指标|预期目标|绩效指标|指标值?|目标|预期)?"
-_LEVEL_PATTERNS: tuple[tuple[Achievement, re.Pattern[str]], ...] = (
-    (Achievement.NOT_MET, re.compile(rf"^(?:未达成|未达到|未完成){_OBJECT}(?:且效果较差|效果较差)?$")),
-    (
-        Achievement.PARTIAL,
-        re.compile(rf"^(?:部分达成|部分达到|部分完成){_OBJECT}(?:并具有一定效果|并有一定效果|具有一定效果)?$"),
-    ),
-    (Achievement.MET, re.compile(rf"^(?:已|已经|全部|完全)?达成{_OBJECT}$")),
+LEVEL_OBJECTS = ("", "年度指标", "年度指标值", "年度目标", "预期指标", "预期目标", "绩效指标",
+                 "指标", "指标值", "目标", "预期")
+# Each level: (heads, tails); a phrase is head + object + tail. The template's lookup table on
+# its settings sheet enumerates exactly these (perfxl.forms.settings_sheet.level_phrases).
+LEVEL_SPELLINGS: dict[Achievement, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    Achievement.NOT_MET: (("未达成", "未达到", "未完成"), ("", "且效果较差", "效果较差")),
+    Achievement.PARTIAL: (("部分达成", "部分达到", "部分完成"),
+                          ("", "并具有一定效果", "并有一定效果", "具有一定效果")),
+    Achievement.MET: (("达成", "已达成", "已经达成", "全部达成", "完全达成"), ("",)),
+}
+
+
+def _alternatives(words: tuple[str, ...]) -> str:
+    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True) if w)
+
+
+_LEVEL_PATTERNS: tuple[tuple[Achievement, re.Pattern[str]], ...] = tuple(
+    (level, re.compile(
+        rf"^(?:{_alternatives(heads)})(?:{_alternatives(LEVEL_OBJECTS)})?"
+        + (rf"(?:{_alternatives(tails)})?" if any(tails) else "") + "$"))
+    for level, (heads, tails) in LEVEL_SPELLINGS.items()  # negative forms first
 )
 
 
