@@ -35,8 +35,7 @@ from perfxl.forms.grid import (
     CellError, Grid, decimal_format, quantize_to_format, ref, to_date, to_decimal,
     to_text,
 )
-from perfxl.forms.layout import abs_ref, groups, row_height
-from perfxl.forms.settings_sheet import LIST_NAMES
+from perfxl.forms.layout import CF_MARK, abs_ref, category_validations, groups, row_height
 from perfxl.model import Declaration, DeclarationFunds, Indicator, Settings, set_location, set_sheet
 from perfxl.patch import ConditionalFormat, DefineName, Formula, Patch, SheetSetup, Validation, Write
 
@@ -285,29 +284,18 @@ def names_patch(m: SheetMap) -> Patch:
 
 
 def validations_patch(m: SheetMap) -> Patch:
-    p = Patch()
-    S = m.sheet
-    rows = m.rows or [m.header_row + 1]
-
-    def rng(key: str) -> str:
-        c = m.cols[key]
-        return f"{ref(rows[0], c)}:{ref(rows[-1], c)}"
-
-    p.add(Validation(S, rng("level1"), "list", LIST_NAMES["level1"], prompt_title="一级指标",
-                     prompt="成本指标、产出指标、效益指标或满意度指标（可下拉选择）"))
-    p.add(Validation(S, rng("level2"), "list", LIST_NAMES["level2"], prompt_title="二级指标",
-                     prompt="如 经济成本指标、数量指标、质量指标、时效指标、社会效益指标…（可下拉选择）"))
-    p.add(Validation(S, rng("target"), "textLength", "0", "200", "between", prompt_title="年度指标值",
-                     prompt="定量：比较符+数值+单位，如 ≥9.00(人)、≤72.00(万元)、=24.00(小时)；定性：如 及时、健全、有效保障"))
+    p = category_validations(
+        m.sheet, m.rows or [m.header_row + 1], m.cols,
+        level1="成本指标、产出指标、效益指标或满意度指标（可下拉选择）",
+        level2="如 经济成本指标、数量指标、质量指标、时效指标、社会效益指标…（可下拉选择）",
+        target="定量：比较符+数值+单位，如 ≥9.00(人)、≤72.00(万元)、=24.00(小时)；定性：如 及时、健全、有效保障",
+    )
     money_cells = [ref(*m.fields[k]) for k in FUND_LABELS if k in m.fields]
     if money_cells:
-        p.add(Validation(S, " ".join(money_cells), "decimal", "0", None, "greaterThanOrEqual",
+        p.add(Validation(m.sheet, " ".join(money_cells), "decimal", "0", None, "greaterThanOrEqual",
                          strict=True, prompt_title="项目资金", prompt="金额（元），不小于 0",
                          error_title="项目资金", error="金额应为不小于 0 的数字"))
     return p
-
-
-MARK = 'N("perfxl")=0'
 
 
 def conditional_patch(m: SheetMap) -> Patch:
@@ -316,7 +304,7 @@ def conditional_patch(m: SheetMap) -> Patch:
         if key == "cost_total":
             continue
         c = ref(*rc)
-        p.add(ConditionalFormat(m.sheet, c, f'AND({MARK},{c}<>"",{c}<>"一致")', "check_failed"))
+        p.add(ConditionalFormat(m.sheet, c, f'AND({CF_MARK},{c}<>"",{c}<>"一致")', "check_failed"))
     return p
 
 

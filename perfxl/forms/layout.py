@@ -6,7 +6,13 @@ import math
 import re
 import unicodedata
 
+from perfxl.forms.grid import ref
+from perfxl.forms.settings_sheet import LIST_NAMES
 from perfxl.model import Indicator
+from perfxl.patch import Patch, Validation
+
+# Marks a conditional format as perfxl's own, so scoring replaces only its own rules.
+CF_MARK = 'N("perfxl")=0'
 
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 MAX_SHEET = 31
@@ -74,3 +80,22 @@ def abs_ref(sheet: str, ref: str) -> str:
         m = re.fullmatch(r"([A-Z]+)(\d+)", part)
         parts.append(f"${m[1]}${m[2]}" if m else part)
     return f"{quote_sheet(sheet)}!{':'.join(parts)}"
+
+
+def column_range(rows: list[int], col: int) -> str:
+    """The indicator rows' cells of one column, e.g. ``C13:C25``."""
+    return f"{ref(rows[0], col)}:{ref(rows[-1], col)}"
+
+
+def category_validations(sheet: str, rows: list[int], cols: dict[str, int],
+                         level1: str, level2: str, target: str) -> Patch:
+    """Drop-downs for 一级/二级指标 and the length check of 年度指标值, with input messages
+    (the text of each message is the form's own)."""
+    p = Patch()
+    p.add(Validation(sheet, column_range(rows, cols["level1"]), "list", LIST_NAMES["level1"],
+                     prompt_title="一级指标", prompt=level1))
+    p.add(Validation(sheet, column_range(rows, cols["level2"]), "list", LIST_NAMES["level2"],
+                     prompt_title="二级指标", prompt=level2))
+    p.add(Validation(sheet, column_range(rows, cols["target"]), "textLength", "0", "200", "between",
+                     prompt_title="年度指标值", prompt=target))
+    return p

@@ -34,7 +34,7 @@ from perfxl.forms import formulas as F
 from perfxl.forms.grid import (
     CellError, Grid, decimal_format, norm_label, quantize_to_format, ref, to_decimal, to_text,
 )
-from perfxl.forms.layout import abs_ref, groups, row_height
+from perfxl.forms.layout import CF_MARK, abs_ref, category_validations, column_range, groups, row_height
 from perfxl.forms.settings_sheet import LIST_NAMES
 from perfxl.model import FundRow, Indicator, SelfEvaluation, SelfEvaluationFunds, Settings, set_location, set_sheet
 from perfxl.patch import (
@@ -395,21 +395,18 @@ def _table_range(m: SheetMap, key: str) -> str | None:
 
 
 def validations_patch(m: SheetMap) -> Patch:
-    p = Patch()
     S = m.sheet
     rows = m.rows or [m.header_row + 1]
 
     def rng(key: str) -> str:
-        c = m.cols[key]
-        return f"{ref(rows[0], c)}:{ref(max(rows[-1], rows[0]), c)}"
+        return column_range(rows, m.cols[key])
 
-    p.add(Validation(S, rng("level1"), "list", LIST_NAMES["level1"],
-                     prompt_title="一级指标", prompt="产出指标、效益指标、满意度指标或成本指标（可下拉选择）"))
-    p.add(Validation(S, rng("level2"), "list", LIST_NAMES["level2"],
-                     prompt_title="二级指标", prompt="如 数量指标、质量指标、时效指标、社会效益指标…（可下拉选择）"))
-    p.add(Validation(S, rng("target"), "textLength", "0", "200", "between",
-                     prompt_title="年度指标值",
-                     prompt="定量：比较符+数值+单位，如 ≥9.00(人)、≤187.92(万元)、=24.00(小时)；定性：如 及时、健全、有效保障"))
+    p = category_validations(
+        S, rows, m.cols,
+        level1="产出指标、效益指标、满意度指标或成本指标（可下拉选择）",
+        level2="如 数量指标、质量指标、时效指标、社会效益指标…（可下拉选择）",
+        target="定量：比较符+数值+单位，如 ≥9.00(人)、≤187.92(万元)、=24.00(小时)；定性：如 及时、健全、有效保障",
+    )
     p.add(Validation(S, rng("actual"), "list", LIST_NAMES["levels"],
                      prompt_title="实际完成值",
                      prompt="定量：数值+单位，如 8.00(人)；定性：从下拉列表选择完成档次。修改后建议得分、得分、总分随之更新"))
@@ -432,9 +429,6 @@ def validations_patch(m: SheetMap) -> Patch:
     return p
 
 
-MARK = 'N("perfxl")=0'
-
-
 def conditional_patch(m: SheetMap) -> Patch:
     """Missing deviation reason, score outside its band, weights total ≠ 100."""
     p = Patch()
@@ -445,13 +439,13 @@ def conditional_patch(m: SheetMap) -> Patch:
     lt = m.letters()
     reason_rng = f"{ref(r0, m.cols['reason'])}:{ref(m.rows[-1], m.cols['reason'])}"
     p.add(ConditionalFormat(S, reason_rng,
-                            f"AND({MARK},${lt['need']}{r0}=TRUE,LEN(TRIM(${lt['reason']}{r0}))=0)",
+                            f"AND({CF_MARK},${lt['need']}{r0}=TRUE,LEN(TRIM(${lt['reason']}{r0}))=0)",
                             "missing_reason"))
     score_rng = _table_range(m, "score")
-    p.add(ConditionalFormat(S, score_rng, f"AND({MARK},${lt['ok']}{r0}=FALSE)", "out_of_band"))
+    p.add(ConditionalFormat(S, score_rng, f"AND({CF_MARK},${lt['ok']}{r0}=FALSE)", "out_of_band"))
     if m.total_weight:
         tw = ref(*m.total_weight)
-        p.add(ConditionalFormat(S, tw, f"AND({MARK},ISNUMBER({tw}),ROUND({tw},2)<>100)", "bad_total"))
+        p.add(ConditionalFormat(S, tw, f"AND({CF_MARK},ISNUMBER({tw}),ROUND({tw},2)<>100)", "bad_total"))
     return p
 
 
