@@ -3,8 +3,8 @@ workbook's XML bytes, instead of a full openpyxl load (which builds cells, style
 objects and borders, ≈ 0.45 s for a template workbook).
 
 What ``check`` and ``summary`` need from a workbook is what :class:`perfxl.forms.grid.Grid`
-holds: cell values (a formula cell holds its ``"=…"`` text, as openpyxl gives it), which cells
-hold formulas, each value cell's number format (to give a read number the decimals its cell
+holds: cell values, which cells hold formulas (a formula cell's value is the marker
+:data:`perfxl.forms.grid.FORMULA` on both paths: readers never use a formula's text), each value cell's number format (to give a read number the decimals its cell
 shows), merged ranges, sheet titles and states, and the sheets' defined names. This module gets
 exactly what ``openpyxl.load_workbook(path)`` (full mode, not ``data_only``) gives for those,
 with openpyxl's own typing rules:
@@ -15,13 +15,12 @@ with openpyxl's own typing rules:
 - numbers are ``int`` unless the text has ``.``/``E`` (openpyxl's ``_cast_number``), cells with
   a date style become ``datetime`` (``from_excel``, 1900/1904 epochs), ``t="s"`` is looked up in
   the shared strings (``x005F_`` dropped, as openpyxl does), ``b``/``e``/``str``/``d`` as openpyxl;
-  shared formulas are translated with openpyxl's ``Translator``;
 - ``xl/styles.xml`` gives the number format of each style index (cached by content: a batch of
   returns from one template shares it); ``xl/workbook.xml`` the sheets, states and names.
 
 Anything this reader does not model — cells whose XML is not in the plain layout every producer
 we know writes (extra attributes, rich inline text, prefixed namespaces, cells without ``r``),
-array or data-table formulas, comments (openpyxl creates their cells), duplicate sheet titles,
+comments (openpyxl creates their cells), duplicate sheet titles,
 unreadable numbers or style indexes — raises :class:`FastReadError`, and the caller reads the file
 with openpyxl instead (which also produces the same errors for broken files). Writing (``score``,
 ``import``) always goes through openpyxl.
@@ -40,24 +39,26 @@ from typing import Any, Iterator
 
 from defusedxml import ElementTree as SafeET
 
+from perfxl.forms.grid import FORMULA
+
 _NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _NS_PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 
 # One cell in the layout openpyxl, Excel and LibreOffice write: attributes r, s, t in this order,
-# then an optional formula, an optional value, an optional plain inline string.
-#   groups: 1 column letters, 2 row, 3 style, 4 type, 5 "<f" marker, 6 formula attributes,
-#           7 formula text, 8 value text, 9 "<is>" marker, 10 inline text
+# then an optional formula (its text is not captured: a Grid only marks formula cells), an optional
+# value, an optional plain inline string.
+#   groups: 1 column letters, 2 row, 3 style, 4 type, 5 "<f" marker, 6 value text, 7 "<is>" marker,
+#           8 inline text
 _CELL = re.compile(
     rb'<c r="([A-Z]{1,3})([0-9]{1,7})"(?: s="([0-9]+)")?(?: t="([a-zA-Z]+)")?\s*'
     rb"(?:/>|>"
-    rb"(?:(<f)((?:\s+[a-zA-Z]+=\"[^\"]*\")*)\s*(?:/>|>([^<]*)</f>))?"
+    rb"(?:(<f)(?:\s[^>]*)?(?:/>|>[^<]*</f>))?"
     rb"(?:<v>([^<]*)</v>|<v\s*/>)?"
     rb"(?:(<is>)<t(?:\s[^>]*)?(?:/>|>([^<]*)</t>)</is>)?"
     rb"</c>)"
 )
 _MERGE = re.compile(rb'<mergeCell ref="([A-Z]{1,3})([0-9]+)(?::([A-Z]{1,3})([0-9]+))?"\s*/>')
-_FATTR = re.compile(rb'([a-zA-Z]+)="([^"]*)"')
 _ENTITY = re.compile(r"&(#[0-9]+|#x[0-9a-fA-F]+|amp|lt|gt|quot|apos);")
 _ENTITIES = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
 _SI = re.compile(rb"<si>(.*?)</si>|<si\s*/>", re.S)
@@ -292,10 +293,9 @@ def _scan(sheet: FastSheet, xml: bytes, styles, shared: list[str], date1904: boo
     values, formulas, formats = sheet.values, sheet.formulas, sheet.formats
     nstyles = len(formats_by_style)
     max_r = max_c = 1
-    shared_f: dict[bytes, Any] = {}
     cols = _COLS
     text = _text
-    for letters, row, s, t, fmark, fattrs, ftext, v, ismark, itext in cells:
+    for letters, row, s, t, fmark, v, ismark, itext in cells:
         c = cols.get(letters) or _col(letters)
         r = int(row)
         if r > max_r:
@@ -310,22 +310,8 @@ def _scan(sheet: FastSheet, xml: bytes, styles, shared: list[str], date1904: boo
         if si >= nstyles:
             raise FastReadError("style index out of range")  # openpyxl raises IndexError
         key = (r, c)
-        if fmark:
-            value: Any = "=" + text(ftext) if ftext else "="
-            if fattrs:
-                attrs = dict(_FATTR.findall(fattrs))
-                ft = attrs.get(b"t")
-                if ft == b"shared":
-                    idx = attrs.get(b"si")
-                    if idx in shared_f:
-                        value = shared_f[idx].translate_formula(f"{letters.decode()}{r}")
-                    elif value != "=":
-                        from openpyxl.formula.translate import Translator
-
-                        shared_f[idx] = Translator(value, f"{letters.decode()}{r}")
-                elif ft is not None and ft != b"normal":
-                    raise FastReadError("array or data-table formula")
-            values[key] = value
+        if fmark:  # any formula — plain, shared, array or data table — is only marked
+            values[key] = FORMULA
             formulas.add(key)
             formats[key] = formats_by_style[si]
             continue

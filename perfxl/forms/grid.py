@@ -20,6 +20,9 @@ from perfxl.cellvalues import CellValueError, parse_date_cell, parse_optional_nu
 _WS = re.compile(r"[\s\u3000]+")
 _PUNCT = str.maketrans({"：": "", ":": "", "（": "(", "）": ")", "　": ""})
 _FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９．，－", "0123456789.,-")
+# What a Grid holds for a formula cell, whichever reader built it: readers only ask whether a cell
+# holds a formula (a formula is never an input), never for its text.
+FORMULA = "="
 _ERRORS = {"#NAME?", "#DIV/0!", "#VALUE!", "#REF!", "#N/A", "#NUM!", "#NULL!", "#SPILL!", "#CALC!"}
 
 
@@ -59,7 +62,9 @@ class Grid:
                     key = (cell.row, cell.column)
                     if cell.data_type == "f" or not isinstance(cell.value, (str, int, float, Decimal, bool, dt.date, dt.datetime, dt.time)):
                         self._formulas.add(key)  # a formula (or an array/data-table formula)
-                    self._values[key] = cell.value
+                        self._values[key] = FORMULA
+                    else:
+                        self._values[key] = cell.value
                     self._formats[key] = cell.number_format
         self._index: dict[str, list[tuple[int, int]]] | None = None
 
