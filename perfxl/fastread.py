@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+from itertools import compress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
@@ -177,6 +178,19 @@ def _entity(m: re.Match) -> str:
     return _ENTITIES[e]
 
 
+_TEXTS: dict[bytes, str] = {}
+
+
+def _text_cached(raw: bytes) -> str:
+    """:func:`_text` of an inline string, remembered: the labels of a form repeat in every sheet."""
+    value = _TEXTS.get(raw)
+    if value is None:
+        if len(_TEXTS) > 20000:
+            _TEXTS.clear()
+        value = _TEXTS[raw] = _text(raw) if raw else ""
+    return value
+
+
 def _text(raw: bytes) -> str:
     """XML character data as an XML parser gives it: line ends normalised, references resolved."""
     if b"\r" in raw:
@@ -191,15 +205,15 @@ def _text(raw: bytes) -> str:
 
 # --- workbook parts -----------------------------------------------------------------------------
 
-_STYLES_CACHE: dict[bytes, tuple[list[str], frozenset[int], frozenset[int]]] = {}
+_STYLES_CACHE: dict[bytes, tuple[tuple[str, ...], frozenset[int], frozenset[int]]] = {}
 
 
-def _styles(zf: zipfile.ZipFile) -> tuple[list[str], frozenset[int], frozenset[int]]:
+def _styles(zf: zipfile.ZipFile) -> tuple[tuple[str, ...], frozenset[int], frozenset[int]]:
     """Per cell style index (``cellXfs``): number format code; the date and timedelta styles."""
     try:
         data = zf.read("xl/styles.xml")
     except KeyError:
-        return ["General"], frozenset(), frozenset()
+        return ("General",), frozenset(), frozenset()
     cached = _STYLES_CACHE.get(data)
     if cached is not None:
         return cached
@@ -218,6 +232,7 @@ def _styles(zf: zipfile.ZipFile) -> tuple[list[str], frozenset[int], frozenset[i
         formats.append(custom[fid] if fid in custom else BUILTIN_FORMATS.get(fid, "General"))
     if not formats:
         formats = ["General"]
+    formats = tuple(formats)
     dates = frozenset(i for i, f in enumerate(formats) if is_date_format(f))
     deltas = frozenset(i for i, f in enumerate(formats) if is_timedelta_format(f))
     if len(_STYLES_CACHE) > 32:
@@ -276,6 +291,53 @@ def _workbook(zf: zipfile.ZipFile):
 # --- one sheet ----------------------------------------------------------------------------------
 
 
+def _style_formats(used: set[bytes], formats_by_style: tuple[str, ...]) -> dict[bytes, str]:
+    """Number format per style attribute used in a sheet (``b""``: no style, index 0)."""
+    fmt = {b"": formats_by_style[0]}
+    for si in used:
+        if si:
+            i = int(si)
+            if i >= len(formats_by_style):
+                raise FastReadError("style index out of range")  # openpyxl raises IndexError
+            fmt[si] = formats_by_style[i]
+    return fmt
+
+
+def _value(t: bytes, v: bytes, si: bytes, date_styles, delta_styles, date1904: bool, shared: list[str]):
+    """The value of a ``<v>`` cell of type ``t``, typed as openpyxl types it."""
+    if not t or t == b"n":
+        try:
+            value = float(v) if (b"." in v or b"E" in v or b"e" in v) else int(v)
+        except ValueError:
+            raise FastReadError("unreadable number") from None
+        if si and int(si) in date_styles:
+            from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, from_excel
+
+            try:
+                return from_excel(value, CALENDAR_MAC_1904 if date1904 else CALENDAR_WINDOWS_1900,
+                                  timedelta=int(si) in delta_styles)
+            except (OverflowError, ValueError):
+                return "#VALUE!"  # openpyxl warns and treats it as an error cell
+        return value
+    if t == b"s":
+        try:
+            return shared[int(v)]
+        except (ValueError, IndexError):
+            raise FastReadError("shared string index") from None
+    if t == b"str" or t == b"e":
+        return _text(v)
+    if t == b"b":
+        try:
+            return bool(int(v))
+        except ValueError:
+            raise FastReadError("unreadable boolean") from None
+    if t == b"d":
+        from openpyxl.utils.datetime import from_ISO8601
+
+        return from_ISO8601(_text(v))
+    raise FastReadError(f"cell type {t!r}")
+
+
 def _scan(sheet: FastSheet, xml: bytes, styles, shared: list[str], date1904: bool) -> None:
     formats_by_style, date_styles, delta_styles = styles
     a, b = xml.find(b"<sheetData"), xml.find(b"</sheetData>")
@@ -291,76 +353,43 @@ def _scan(sheet: FastSheet, xml: bytes, styles, shared: list[str], date1904: boo
     if len(cells) != data.count(b"<c ") or b"<c>" in data or b"<c\n" in data or b"<c\t" in data:
         raise FastReadError("cells outside the plain layout")
     values, formulas, formats = sheet.values, sheet.formulas, sheet.formats
-    nstyles = len(formats_by_style)
     max_r = max_c = 1
-    cols = _COLS
-    text = _text
-    for letters, row, s, t, fmark, v, ismark, itext in cells:
-        c = cols.get(letters) or _col(letters)
-        r = int(row)
-        if r > max_r:
-            max_r = r
-        if c > max_c:
-            max_c = c
-        if not (fmark or v or ismark):
-            if s and int(s) >= nstyles:
-                raise FastReadError("style index out of range")
-            continue  # an empty (styled) cell
-        si = int(s) if s else 0
-        if si >= nstyles:
-            raise FastReadError("style index out of range")  # openpyxl raises IndexError
-        key = (r, c)
-        if fmark:  # any formula — plain, shared, array or data table — is only marked
-            values[key] = FORMULA
-            formulas.add(key)
-            formats[key] = formats_by_style[si]
-            continue
-        if t == b"inlineStr":
-            if not ismark:
+    if cells:
+        # column-wise: each step is one C-level pass over all cells of the sheet
+        letters, rows, styles_at, types, fmarks, vals, ismarks, itexts = zip(*cells)
+        fmt = _style_formats(set(styles_at), formats_by_style)
+        cols = _COLS
+        for missing in set(letters).difference(cols):
+            _col(missing)
+        rs = list(map(int, rows))
+        cs = list(map(cols.__getitem__, letters))
+        max_r, max_c = max(max_r, *rs), max(max_c, *cs)
+        keys = list(zip(rs, cs))
+        cell_formats = list(map(fmt.__getitem__, styles_at))
+        formula_keys = list(compress(keys, fmarks))
+        formulas.update(formula_keys)  # any formula — plain, shared, array or data table — is only marked
+        values.update(dict.fromkeys(formula_keys, FORMULA))
+        formats.update(zip(formula_keys, compress(cell_formats, fmarks)))
+        text = _text_cached
+        for i in compress(range(len(keys)), ismarks):
+            if fmarks[i] or types[i] != b"inlineStr":
+                continue  # a formula, or an inline string under another type: not read (openpyxl)
+            key = keys[i]
+            values[key] = text(itexts[i])
+            formats[key] = cell_formats[i]
+        for i in compress(range(len(keys)), vals):
+            if fmarks[i] or types[i] == b"inlineStr":
                 continue
-            value = text(itext) if itext else ""
-        elif not v:
-            continue  # no value
-        elif not t or t == b"n":
-            try:
-                value = float(v) if (b"." in v or b"E" in v or b"e" in v) else int(v)
-            except ValueError:
-                raise FastReadError("unreadable number") from None
-            if si in date_styles:
-                from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, from_excel
-
-                try:
-                    value = from_excel(value, CALENDAR_MAC_1904 if date1904 else CALENDAR_WINDOWS_1900,
-                                       timedelta=si in delta_styles)
-                except (OverflowError, ValueError):
-                    value = "#VALUE!"  # openpyxl warns and treats it as an error cell
-        elif t == b"s":
-            try:
-                value = shared[int(v)]
-            except (ValueError, IndexError):
-                raise FastReadError("shared string index") from None
-        elif t == b"str" or t == b"e":
-            value = text(v)
-        elif t == b"b":
-            try:
-                value = bool(int(v))
-            except ValueError:
-                raise FastReadError("unreadable boolean") from None
-        elif t == b"d":
-            from openpyxl.utils.datetime import from_ISO8601
-
-            value = from_ISO8601(text(v))
-        else:
-            raise FastReadError(f"cell type {t!r}")
-        values[key] = value
-        formats[key] = formats_by_style[si]
+            key = keys[i]
+            values[key] = _value(types[i], vals[i], styles_at[i], date_styles, delta_styles, date1904, shared)
+            formats[key] = cell_formats[i]
     if b"<mergeCell " in tail:
         merges = _MERGE.findall(tail)
         if len(merges) != tail.count(b"<mergeCell "):
             raise FastReadError("merged ranges outside the plain layout")
         for l1, r1, l2, r2 in merges:
-            c1, r1 = _col(l1), int(r1)
-            c2, r2 = (_col(l2), int(r2)) if l2 else (c1, r1)
+            c1, r1 = _COLS.get(l1) or _col(l1), int(r1)
+            c2, r2 = (_COLS.get(l2) or _col(l2), int(r2)) if l2 else (c1, r1)
             if c2 < c1 or r2 < r1:
                 raise FastReadError("reversed merged range")
             sheet.merged_cells.ranges.append(FastRange(r1, c1, r2, c2))
@@ -376,6 +405,37 @@ def _scan(sheet: FastSheet, xml: bytes, styles, shared: list[str], date1904: boo
                         formulas.discard((rr, cc))
                         formats.pop((rr, cc), None)
     sheet.max_row, sheet.max_column = max_r, max_c
+
+
+_SHEETS_CACHE: dict[tuple, tuple] = {}
+_SHEETS_SEEN: set[int] = set()
+
+
+def _scan_cached(sheet: FastSheet, xml: bytes, styles, shared: list[str], date1904: bool) -> None:
+    """:func:`_scan`, remembered for a sheet that is byte for byte the same in many workbooks
+    (the hidden settings sheet of every return from one template): parsed the first two times,
+    then shared. Sheets with shared-string cells depend on their workbook's string table and are
+    not kept. The cached dicts are shared between the books that read them: read, don't change."""
+    if b't="s"' in xml:
+        _scan(sheet, xml, styles, shared, date1904)
+        return
+    key = (xml, styles[0], date1904)
+    hit = _SHEETS_CACHE.get(key)
+    if hit is not None:
+        (sheet.values, sheet.formulas, sheet.formats, sheet.merged_cells,
+         sheet.max_row, sheet.max_column) = hit
+        return
+    _scan(sheet, xml, styles, shared, date1904)
+    digest = hash(key)
+    if digest not in _SHEETS_SEEN:  # seen once: remember only that
+        if len(_SHEETS_SEEN) > 10000:
+            _SHEETS_SEEN.clear()
+        _SHEETS_SEEN.add(digest)
+        return
+    if len(_SHEETS_CACHE) >= 8:
+        _SHEETS_CACHE.clear()
+    _SHEETS_CACHE[key] = (sheet.values, sheet.formulas, sheet.formats, sheet.merged_cells,
+                          sheet.max_row, sheet.max_column)
 
 
 # --- the workbook -------------------------------------------------------------------------------
@@ -416,7 +476,7 @@ def read_book(path: str | Path) -> FastBook:
                 if rels in names and b"comments" in zf.read(rels):
                     raise FastReadError("comments")  # openpyxl creates the commented cells
                 sheet = FastSheet(title, state)
-                _scan(sheet, zf.read(part), styles, shared, date1904)
+                _scan_cached(sheet, zf.read(part), styles, shared, date1904)
                 sheets.append(sheet)
                 by_index[loaded - 1] = sheet
     except FastReadError:

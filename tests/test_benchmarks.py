@@ -187,3 +187,38 @@ def test_fastread_parity_on_generated_and_broken_workbooks(tmp_path):
         p = tmp_path / f"struct{k}.xlsx"
         p.write_bytes(broken)
         _same_read(p)
+
+
+def test_fastread_parses_a_repeated_sheet_once_and_reads_it_the_same(tmp_path):
+    """The settings sheet is the same in every return of one template: from its third sighting
+    it comes from perfxl.fastread's cache, still read exactly as openpyxl reads it, and a
+    changed settings value is read from its own file, not from the cache."""
+    import openpyxl
+
+    from perfxl import fastread
+    from perfxl.forms import settings_sheet
+    from perfxl.forms.grid import Grid
+    from perfxl.forms.workbook import read_projects
+
+    fastread._SHEETS_CACHE.clear()
+    fastread._SHEETS_SEEN.clear()
+    generate.generate(3, tmp_path / "set", seed=7, verbose=False, unique=1)  # 1 and 2 derived from 0
+    paths = [tmp_path / "set" / generate.workbook_name(i) for i in range(3)]
+    books = [fastread.read_book(p) for p in paths]
+    assert len(fastread._SHEETS_CACHE) == 1  # only the sheet seen again: the settings sheet
+    cached = books[2][settings_sheet.SHEET]
+    assert cached.values is books[1][settings_sheet.SHEET].values  # shared, not parsed again
+    path = paths[2]
+    expected = Grid(openpyxl.load_workbook(path)[settings_sheet.SHEET])
+    got = fastread.grid(cached)
+    for attr in ("max_row", "max_col", "_merged", "_values", "_formulas", "_formats"):
+        assert getattr(got, attr) == getattr(expected, attr), attr
+
+    changed = tmp_path / "half_up.xlsx"
+    wb = openpyxl.load_workbook(path)
+    ws = wb[settings_sheet.SHEET]
+    row = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "rounding")
+    ws.cell(row, 2).value = "half_up"
+    wb.save(changed)
+    assert read_projects(changed)[0].settings.rounding == "half_up"
+    assert read_projects(path)[0].settings.rounding == "truncate"
