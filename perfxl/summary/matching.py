@@ -11,12 +11,15 @@ Indicators of matched projects are matched by name and unit (``%`` and 百分比
 
 from __future__ import annotations
 
+import heapq
 import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from pathlib import Path
+
+import numpy as np
 
 from perfxl.rules.targets import parse_target, same_unit
 
@@ -112,14 +115,12 @@ def match_projects(
             links.append(ProjectLink(py, pn, hit[0], hit[1], MANUAL, None))
             free_prev.remove((py, pn))
             free_cur.remove(hit)
-    candidates = _candidates(free_prev, free_cur, threshold)
     taken_prev: set = set()
     taken_cur: set = set()
-    for sim, p, c, method in candidates:
-        if p not in taken_prev and c not in taken_cur:
-            links.append(ProjectLink(p[0], p[1], c[0], c[1], method, round(sim, 2)))
-            taken_prev.add(p)
-            taken_cur.add(c)
+    for sim, p, c, method in _greedy_pairs(free_prev, free_cur, threshold):
+        links.append(ProjectLink(p[0], p[1], c[0], c[1], method, round(sim, 2)))
+        taken_prev.add(p)
+        taken_cur.add(c)
     free_prev = [p for p in free_prev if p not in taken_prev]
     free_cur = [c for c in free_cur if c not in taken_cur]
     links += [ProjectLink(y, n, None, None, NONE_CUR) for y, n in free_prev]
@@ -127,42 +128,80 @@ def match_projects(
     return links
 
 
-def _candidates(prev: list[tuple[int, str]], cur: list[tuple[int, str]], threshold: float):
-    """Every (similarity, prev, cur, method) with similarity ≥ ``threshold``, best first (ties
-    in prev-then-cur order): exactly :func:`name_similarity` on each pair, but each name is
-    normalised once, each current name's difflib index is built once, and a pair whose
-    difflib upper bounds (length, character counts) are below the threshold is not compared."""
+def _greedy_pairs(prev: list[tuple[int, str]], cur: list[tuple[int, str]], threshold: float):
+    """The one-to-one pairs (similarity, prev, cur, method), in the order they are taken: the
+    same as sorting every pair whose :func:`name_similarity` is ≥ ``threshold`` best first (ties
+    in prev-then-cur order) and taking each pair whose two sides are both still free.
+
+    Lazy greedy: a pair that needs difflib waits in a priority queue under its quick_ratio()
+    (an upper bound of ratio()) and ratio() runs only when it reaches the top with both sides
+    free. A popped exact pair is the best remaining one: every other pair's exact key sorts at
+    or after its queued key.
+    """
     norm_p = [normalize_name(n) for _, n in prev]
-    stem_p = [_stem(n) for _, n in prev]
-    count_p = [Counter(n) for n in norm_p]
-    found = []
-    for ci, (cy, cn) in enumerate(cur):
-        nb, sb = normalize_name(cn), _stem(cn)
-        chars_b = set(nb)
-        sm = SequenceMatcher(None, "", nb)
-        for pi, na in enumerate(norm_p):
+    norm_c = [normalize_name(n) for _, n in cur]
+    queue = _first_keys(norm_p, [_stem(n) for _, n in prev], norm_c, [_stem(n) for _, n in cur],
+                        threshold)
+    heapq.heapify(queue)
+    matchers: dict[int, SequenceMatcher] = {}
+    taken_p: set[int] = set()
+    taken_c: set[int] = set()
+    while queue and len(taken_p) < len(prev) and len(taken_c) < len(cur):
+        key, pi, ci, exact = heapq.heappop(queue)
+        if pi in taken_p or ci in taken_c:
+            continue
+        if exact:
+            taken_p.add(pi)
+            taken_c.add(ci)
+            yield -key, prev[pi], cur[ci], SAME if key == -1.0 else SIMILAR
+            continue
+        sm = matchers.get(ci)
+        if sm is None:
+            sm = matchers[ci] = SequenceMatcher(None, "", norm_c[ci])
+        sm.set_seq1(norm_p[pi])
+        sim = sm.ratio()
+        if sim >= threshold:
+            heapq.heappush(queue, (-sim, pi, ci, True))
+
+
+def _first_keys(norm_p: list[str], stem_p: list[str], norm_c: list[str], stem_c: list[str],
+                threshold: float) -> list[tuple]:
+    """The queue entries (-value, prev index, cur index, exact) of every pair that can reach
+    ``threshold``: the similarity where :func:`name_similarity` needs no difflib (same name,
+    same stem, containment), else quick_ratio() as the bound of ratio().
+
+    quick_ratio() (2 × shared characters / total length) is computed for all pairs at once
+    from character-count arrays; a shorter name can only be contained in a longer one when all
+    its characters are shared, so pairs below the threshold are dropped before any Python.
+    """
+    chars = {ch: i for i, ch in enumerate(sorted(set("".join(norm_p))))}
+    counts_p = np.zeros((len(norm_p), len(chars) + 1), dtype=np.int32)
+    for pi, na in enumerate(norm_p):
+        for ch, n in Counter(na).items():
+            counts_p[pi, chars[ch]] = n
+    len_p = np.array([len(n) for n in norm_p], dtype=np.int64)
+    by_stem: dict[str, list[int]] = {}
+    for pi, st in enumerate(stem_p):
+        by_stem.setdefault(st, []).append(pi)
+    keys = []
+    for ci, nb in enumerate(norm_c):
+        count_b = Counter(nb)
+        cols = [chars.get(ch, len(chars)) for ch in count_b]  # unknown characters: a zero column
+        shared = np.minimum(counts_p[:, cols], np.array(list(count_b.values()))).sum(axis=1)
+        shortest = np.minimum(len_p, len(nb))
+        quick = 2.0 * shared / (len_p + len(nb))
+        maybe = (quick >= threshold) | ((shared == shortest) & (shortest >= 4))
+        for pi in set(np.flatnonzero(maybe).tolist()).union(by_stem.get(stem_c[ci], ())):
+            na = norm_p[pi]
             if na == nb:
-                sim, method = 1.0, SAME
-            elif stem_p[pi] == sb:
-                sim, method = 0.95, SIMILAR
-            else:
-                short, long_ = (na, nb) if len(na) <= len(nb) else (nb, na)
-                if len(short) >= 4 and short in long_:
-                    sim, method = 0.9, SIMILAR
-                else:
-                    # a's characters that occur in b at all bound the matches from above
-                    ca = count_p[pi]
-                    shared = sum(ca[ch] for ch in chars_b.intersection(ca))
-                    if 2.0 * shared / (len(na) + len(nb)) < threshold:
-                        continue
-                    sm.set_seq1(na)
-                    if sm.real_quick_ratio() < threshold or sm.quick_ratio() < threshold:
-                        continue  # ratio() ≤ quick_ratio() ≤ real_quick_ratio()
-                    sim, method = sm.ratio(), SIMILAR
-            if sim >= threshold:
-                found.append((sim, pi, ci, method))
-    found.sort(key=lambda c: (-c[0], c[1], c[2]))
-    return [(sim, prev[pi], cur[ci], method) for sim, pi, ci, method in found]
+                keys.append((-1.0, pi, ci, True))
+            elif stem_p[pi] == stem_c[ci]:
+                keys.append((-0.95, pi, ci, True))
+            elif len(na) >= 4 and len(nb) >= 4 and (na in nb or nb in na):
+                keys.append((-0.9, pi, ci, True))
+            elif quick[pi] >= threshold:
+                keys.append((-float(quick[pi]), pi, ci, False))
+    return keys
 
 
 def _mapping_key(mapping: Mapping, year: int, name: str, index: dict | None = None):
