@@ -258,18 +258,74 @@ def _shared_strings(zf: zipfile.ZipFile, names: set[str]) -> list[str]:
     return out
 
 
+_TAG_ATTRS = re.compile(rb'([A-Za-z_][\w.:-]*)="([^"]*)"')
+_WB_SHEET = re.compile(rb"<sheet\s([^>]*?)/?>")
+_WB_NAME = re.compile(rb"<definedName\s([^>]*)>([^<]*)</definedName>")
+_WB_PR = re.compile(rb"<workbookPr\b([^>]*?)/?>")
+_WB_REL_PREFIX = re.compile(
+    rb'xmlns:([A-Za-z_][\w.-]*)="http://schemas.openxmlformats.org/officeDocument/2006/relationships"')
+_RELATIONSHIP = re.compile(rb"<Relationship\s([^>]*?)/?>")
+
+
+def _attrs(raw: bytes) -> dict[str, str]:
+    return {k.decode(): _text(v) for k, v in _TAG_ATTRS.findall(raw)}
+
+
 def _workbook(zf: zipfile.ZipFile):
-    """(title, state, part path) per sheet in order; date1904; workbook names; local names."""
-    wb = SafeET.fromstring(zf.read("xl/workbook.xml"))
-    rels = SafeET.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+    """(title, state, part path) per sheet in order; date1904; workbook names; local names.
+
+    ``xl/workbook.xml`` in the plain layout every producer we know writes is read with a few
+    regexes; anything else (prefixed elements, comments, single-quoted attributes) with
+    defusedxml — both give the same."""
+    wb_xml, rels_xml = zf.read("xl/workbook.xml"), zf.read("xl/_rels/workbook.xml.rels")
+    return _workbook_plain(wb_xml, rels_xml) or _workbook_tree(wb_xml, rels_xml)
+
+
+def _part(target: str) -> str:
+    if target.startswith("/"):
+        return target[1:]
+    return target if target.startswith("xl/") else "xl/" + target
+
+
+def _workbook_plain(wb_xml: bytes, rels_xml: bytes):
+    """:func:`_workbook` by regex, or None when the XML is not in the plain layout."""
+    prefix = _WB_REL_PREFIX.search(wb_xml)
+    if (prefix is None or b"<!" in wb_xml or b"<!" in rels_xml or b"='" in wb_xml
+            or b"='" in rels_xml or b":sheet " in wb_xml or b":definedName" in wb_xml):
+        return None
+    rels = _RELATIONSHIP.findall(rels_xml)
+    sheet_tags = _WB_SHEET.findall(wb_xml)
+    name_tags = _WB_NAME.findall(wb_xml)
+    if (len(rels) != rels_xml.count(b"<Relationship ") or len(sheet_tags) != wb_xml.count(b"<sheet ")
+            or len(name_tags) != wb_xml.count(b"<definedName ")):
+        return None
+    targets = {a.get("Id"): _part(a.get("Target", "")) for a in map(_attrs, rels)}
+    rid = prefix.group(1).decode() + ":id"
+    sheets = []
+    for a in map(_attrs, sheet_tags):
+        sheets.append((a.get("name"), a.get("state", "visible"), targets.get(a.get(rid), "")))
+    pr = _WB_PR.search(wb_xml)
+    date1904 = pr is not None and _attrs(pr.group(1)).get("date1904", "0").lower() in ("1", "true")
+    global_names: dict[str, FastName] = {}
+    local_names: list[FastName] = []
+    for raw_attrs, raw_text in name_tags:
+        a = _attrs(raw_attrs)
+        local = a.get("localSheetId")
+        name = FastName(a.get("name"), _text(raw_text), int(local) if local is not None else None)
+        if local is None:
+            global_names[name.name] = name
+        else:
+            local_names.append(name)
+    return sheets, date1904, global_names, local_names
+
+
+def _workbook_tree(wb_xml: bytes, rels_xml: bytes):
+    """:func:`_workbook` with defusedxml."""
+    wb = SafeET.fromstring(wb_xml)
+    rels = SafeET.fromstring(rels_xml)
     targets = {}
     for rel in rels.iter(f"{_NS_PKG_REL}Relationship"):
-        target = rel.get("Target", "")
-        if target.startswith("/"):
-            target = target[1:]
-        elif not target.startswith("xl/"):
-            target = "xl/" + target
-        targets[rel.get("Id")] = target
+        targets[rel.get("Id")] = _part(rel.get("Target", ""))
     sheets = []
     for sh in wb.iter(f"{_NS_MAIN}sheet"):
         part = targets.get(sh.get(f"{_NS_REL}id"), "")

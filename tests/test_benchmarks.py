@@ -222,3 +222,44 @@ def test_fastread_parses_a_repeated_sheet_once_and_reads_it_the_same(tmp_path):
     wb.save(changed)
     assert read_projects(changed)[0].settings.rounding == "half_up"
     assert read_projects(path)[0].settings.rounding == "truncate"
+
+
+_WB_XML = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+    'xmlns:rel="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+    '<workbookPr date1904="true"/><sheets>'
+    '<sheet name="A&amp;B &lt;项目&gt; &quot;一&quot;" sheetId="3" rel:id="rId7"/>'
+    '<sheet name="设置" sheetId="1" state="hidden" rel:id="rId1"></sheet></sheets>'
+    '<definedNames><definedName name="_xlnm.Print_Area" localSheetId="0">\'A&amp;B\'!$A$1:$L$40</definedName>'
+    '<definedName name="perfxl_x">"a&amp;b"</definedName></definedNames></workbook>'
+)
+_RELS_XML = (
+    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    '<Relationship Id="rId7" Type="t" Target="worksheets/sheet2.xml"/>'
+    '<Relationship Id="rId1" Type="t" Target="/xl/worksheets/sheet1.xml"/></Relationships>'
+)
+
+
+@pytest.mark.parametrize("wb_xml", [
+    _WB_XML,
+    _WB_XML.replace("rel:", "r:").replace("xmlns:rel=", "xmlns:r="),
+    _WB_XML.replace('<workbookPr date1904="true"/>', ""),
+    _WB_XML.replace("<sheets>", "<!-- 注释 --><sheets>"),  # not the plain layout: defusedxml reads it
+])
+def test_fastread_reads_workbook_xml_by_regex_as_defusedxml_does(wb_xml):
+    from perfxl import fastread
+
+    def plain(result):
+        sheets, date1904, names, local = result
+        return (sheets, date1904, {k: (v.attr_text, v.local_sheet_id) for k, v in names.items()},
+                [(n.name, n.attr_text, n.local_sheet_id) for n in local])
+
+    raw, rels = wb_xml.encode(), _RELS_XML.encode()
+    expected = plain(fastread._workbook_tree(raw, rels))
+    assert expected[0][0] == ('A&B <项目> "一"', "visible", "xl/worksheets/sheet2.xml")
+    fast = fastread._workbook_plain(raw, rels)
+    if "<!--" in wb_xml:
+        assert fast is None
+    else:
+        assert plain(fast) == expected
