@@ -10,13 +10,17 @@ exactly what ``openpyxl.load_workbook(path)`` (full mode, not ``data_only``) giv
 with openpyxl's own typing rules:
 
 - one ``re.findall`` over ``<sheetData>`` returns every cell as a tuple of byte strings (column
-  letters, row, style, type, formula, value, inline text) — the regex engine walks the long
-  helper formulas in C, Python touches each cell once with a handful of dict operations;
+  letters, row, style, type, formula marker, value, inline text; a formula's text is skipped by
+  the regex engine, not captured); the cells are then handled column-wise (``zip``/``map``/
+  ``compress``), so Python does a few C-level passes per sheet rather than a loop per cell;
 - numbers are ``int`` unless the text has ``.``/``E`` (openpyxl's ``_cast_number``), cells with
   a date style become ``datetime`` (``from_excel``, 1900/1904 epochs), ``t="s"`` is looked up in
   the shared strings (``x005F_`` dropped, as openpyxl does), ``b``/``e``/``str``/``d`` as openpyxl;
 - ``xl/styles.xml`` gives the number format of each style index (cached by content: a batch of
-  returns from one template shares it); ``xl/workbook.xml`` the sheets, states and names.
+  returns from one template shares it); ``xl/workbook.xml`` the sheets, states and names (by
+  regex in the plain layout, defusedxml otherwise);
+- a sheet whose XML repeats byte for byte across the files of a batch — the hidden settings
+  sheet of every return from one template — is parsed once (:func:`_scan_cached`).
 
 Anything this reader does not model — cells whose XML is not in the plain layout every producer
 we know writes (extra attributes, rich inline text, prefixed namespaces, cells without ``r``),
