@@ -16,6 +16,7 @@ import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
+from operator import attrgetter
 
 from perfxl.findings import RULES, Finding
 from perfxl.model import (
@@ -699,6 +700,14 @@ def _repeats(text: str | None) -> list[str]:
     return [m.group(0) for m in _REPEAT.finditer(text or "") if m.group(0) not in _LEGIT_REPEATS]
 
 
+@functools.lru_cache(maxsize=8192)
+def _repeats_in(texts: tuple[str | None, ...]) -> tuple[tuple[int, str], ...]:
+    """(index in ``texts``, repeat) of every repeat, in order. Cached on the whole row of
+    texts: level names, targets and reasons recur across a batch, and one lookup per row costs
+    far less than the backtracking search of each text."""
+    return tuple((i, rep) for i, text in enumerate(texts) for rep in _repeats(text))
+
+
 _PROJECT_TEXT = {
     Declaration: (("name", "项目名称"), ("department", "主管部门"), ("unit", "实施单位"),
                   ("overall_goal", "项目总目标"), ("annual_goal", "年度总体目标")),
@@ -707,21 +716,22 @@ _PROJECT_TEXT = {
 }
 _INDICATOR_TEXT = (("level1", "一级指标"), ("level2", "二级指标"), ("name", "三级指标"),
                    ("target", "年度指标值"), ("reason", "偏差原因分析"))
+_INDICATOR_TEXTS = attrgetter(*(fld for fld, _ in _INDICATOR_TEXT))
 
 
 def check_repeated_text(project: Project, scored: ProjectScore, settings: Settings) -> list[Finding]:
     """N801: two or more CJK characters immediately repeated (防汛防汛)."""
     out = []
-    for fld, name in _PROJECT_TEXT[type(project)]:
-        for rep in _repeats(getattr(project, fld)):
-            out.append(_finding("N801", project, project, fld,
-                                f"{name}中“{rep}”疑似重复录入"))
+    project_fields = _PROJECT_TEXT[type(project)]
+    for i, rep in _repeats_in(tuple(getattr(project, fld) for fld, _ in project_fields)):
+        fld, name = project_fields[i]
+        out.append(_finding("N801", project, project, fld, f"{name}中“{rep}”疑似重复录入"))
     for ind in project.indicators:
-        for fld, name in _INDICATOR_TEXT:
-            text = getattr(ind, fld)
-            for rep in _repeats(text):
-                where = f"{_label(ind)}的{name}" if fld != "name" else f"三级指标“{text}”"
-                out.append(_finding("N801", project, ind, fld, f"{where}中“{rep}”疑似重复录入"))
+        texts = _INDICATOR_TEXTS(ind)
+        for i, rep in _repeats_in(texts):
+            fld, name = _INDICATOR_TEXT[i]
+            where = f"{_label(ind)}的{name}" if fld != "name" else f"三级指标“{texts[i]}”"
+            out.append(_finding("N801", project, ind, fld, f"{where}中“{rep}”疑似重复录入"))
     return out
 
 

@@ -24,7 +24,7 @@ Decisions (documented here and in the report):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_HALF_UP, Decimal, localcontext
+from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_HALF_UP, Context, Decimal
 
 from perfxl.model import (
     Declaration,
@@ -40,8 +40,8 @@ from perfxl.rules.targets import (
     Actual,
     Target,
     normalize_unit,
-    parse_actual,
-    parse_target,
+    read_actual,
+    read_target,
 )
 
 __all__ = [
@@ -66,6 +66,7 @@ _CENT = Decimal("0.01")
 _NOISE = Decimal("1e-9")
 _HUNDRED = Decimal(100)
 _ZERO = Decimal(0)
+_ONE = Decimal(1)
 
 
 def cut2(x: Decimal, rounding: Rounding | str = Rounding.TRUNCATE) -> Decimal:
@@ -77,13 +78,26 @@ def cut2(x: Decimal, rounding: Rounding | str = Rounding.TRUNCATE) -> Decimal:
     ``ROUND(x,2)`` (half away from zero).
     """
     x = Decimal(x)
-    with localcontext() as ctx:
-        # enough digits for the 9-decimal step even for absurd amounts typed into a cell (1E+20)
-        ctx.prec = max(40, x.adjusted() + 20) if x.is_finite() else 40
-        x = x.quantize(_NOISE, rounding=ROUND_HALF_UP)
-        if Rounding(rounding) is Rounding.HALF_UP:
-            return x.quantize(_CENT, rounding=ROUND_HALF_UP)
-        return x.quantize(_CENT, rounding=ROUND_DOWN)
+    if not isinstance(rounding, Rounding):
+        rounding = Rounding(rounding)
+    ctx = _cut_context(x)
+    x = x.quantize(_NOISE, rounding=ROUND_HALF_UP, context=ctx)
+    if rounding is Rounding.HALF_UP:
+        return x.quantize(_CENT, rounding=ROUND_HALF_UP, context=ctx)
+    return x.quantize(_CENT, rounding=ROUND_DOWN, context=ctx)
+
+
+# 40 digits hold the 9-decimal step of any amount up to 1E+20; one shared context (only its
+# flags change) instead of a new local context per number.
+_CUT_CONTEXT = Context(prec=40)
+
+
+def _cut_context(x: Decimal) -> Context:
+    """A context with enough digits for the 9-decimal step of ``x``, even for absurd amounts
+    typed into a cell (1E+30)."""
+    if not x.is_finite() or x.adjusted() <= 20:
+        return _CUT_CONTEXT
+    return Context(prec=x.adjusted() + 20)
 
 
 # --- R6: budget execution --------------------------------------------------------------------
@@ -150,21 +164,21 @@ def _quantitative_fraction(
     if target.higher_is_better:
         if target.comparator == "=" and t == 0:
             # R2e: target 0 — actual ≤ 0 earns the full weight, anything else 0
-            return Decimal(1) if a <= 0 else _ZERO
+            return _ONE if a <= 0 else _ZERO
         if t <= 0:
             # ≥ 0 (or a negative floor): met or not; no proportion of a non-positive target
             met = a >= t if target.comparator != ">" else a > t
-            return Decimal(1) if met else _ZERO
+            return _ONE if met else _ZERO
         # R2 (≥, >) and R2e (=, scored like ≥): met → full, otherwise actual / target
-        return Decimal(1) if a >= t else a / t
+        return _ONE if a >= t else a / t
     # R3: lower is better (≤, <); actual ≤ target or actual 0 → full weight
     if a <= t or a == 0:
-        return Decimal(1)
+        return _ONE
     if t <= 0:
         return _ZERO  # any overrun of a zero (or negative) ceiling
     if OverrunFormula(overrun) is OverrunFormula.RATIO:
         return t / a  # R3 alternative: weight × target / actual
-    return Decimal(1) - (a - t) / t  # R3 default: linear, 0 at twice the target
+    return _ONE - (a - t) / t  # R3 default: linear, 0 at twice the target
 
 
 def target_met(target: Target, actual: Actual | None) -> bool | None:
@@ -184,11 +198,14 @@ def band(level: Achievement) -> tuple[Decimal, Decimal]:
 
     达成 [0.8, 1.0] (closed: exactly 80 % is 达成); 部分达成 [0.6, 0.8); 未达成 [0, 0.6).
     """
-    return {
-        Achievement.MET: (Decimal("0.8"), Decimal("1")),
-        Achievement.PARTIAL: (Decimal("0.6"), Decimal("0.8")),
-        Achievement.NOT_MET: (Decimal("0"), Decimal("0.6")),
-    }[level]
+    return _BANDS[level]
+
+
+_BANDS = {
+    Achievement.MET: (Decimal("0.8"), Decimal("1")),
+    Achievement.PARTIAL: (Decimal("0.6"), Decimal("0.8")),
+    Achievement.NOT_MET: (Decimal("0"), Decimal("0.6")),
+}
 
 
 def in_band(score: Decimal, weight: Decimal, level: Achievement) -> bool:
@@ -246,7 +263,7 @@ def suggest_score(
         return None
     else:
         frac = _quantitative_fraction(target, actual.value, settings.overrun_formula)
-        raw = weight * min(max(frac, _ZERO), Decimal(1))
+        raw = weight * min(max(frac, _ZERO), _ONE)
     return min(max(cut2(raw, settings.rounding), _ZERO), weight)
 
 
@@ -310,23 +327,21 @@ class ProjectScore:
     grade: str | None = None
 
 
-def _parse_or_error(parse, text: str | None):
+def _read(read, text: str | None) -> tuple:
+    """``read(text)`` (:func:`read_target` or :func:`read_actual`); ``(None, None)`` for no text."""
     if text is None or not text.strip():
         return None, None
-    try:
-        return parse(text), None
-    except ValueError as e:
-        return None, str(e)
+    return read(text)
 
 
 def score_indicator(ind: Indicator, settings: Settings, *, evaluate: bool) -> IndicatorScore:
     """Parse and score one indicator (``evaluate``: a self-evaluation row with actuals)."""
-    target, target_error = _parse_or_error(parse_target, ind.target)
+    target, target_error = _read(read_target, ind.target)
     # an empty target gives (None, None): reported by the structure check, not as unreadable
     if not evaluate:
         return IndicatorScore(ind, target, None, ind.weight, ind.score, None, ind.score,
                               None, target_error, None)
-    actual, actual_error = _parse_or_error(parse_actual, ind.actual)
+    actual, actual_error = _read(read_actual, ind.actual)
     suggested = ratio = None
     if target is not None:
         suggested = suggest_score(target, actual, ind.weight, settings)

@@ -40,6 +40,8 @@ __all__ = [
     "parse_level",
     "parse_target",
     "percent_spelling",
+    "read_actual",
+    "read_target",
     "same_unit",
 ]
 
@@ -255,14 +257,16 @@ def parse_target(text: str) -> Target:
     see :func:`_parse_target`."""
     if not isinstance(text, str):
         return _parse_target(text)
-    target, error = _parse_target_cached(text)
+    target, error = read_target(text)
     if error is not None:
         raise ValueError(error)
     return target
 
 
 @functools.lru_cache(maxsize=8192)
-def _parse_target_cached(text: str) -> tuple[Target | None, str | None]:
+def read_target(text: str) -> tuple[Target | None, str | None]:
+    """:func:`parse_target` without raising: ``(target, None)``, or ``(None, the Chinese
+    message)`` when ``text`` is unreadable. Cached."""
     try:
         return _parse_target(text), None
     except ValueError as exc:
@@ -435,14 +439,15 @@ def parse_actual(text: str) -> Actual:
     """Parse a 实际完成值 (cached, like :func:`parse_target`); see :func:`_parse_actual`."""
     if not isinstance(text, str):
         return _parse_actual(text)
-    actual, error = _parse_actual_cached(text)
+    actual, error = read_actual(text)
     if error is not None:
         raise ValueError(error)
     return actual
 
 
 @functools.lru_cache(maxsize=8192)
-def _parse_actual_cached(text: str) -> tuple[Actual | None, str | None]:
+def read_actual(text: str) -> tuple[Actual | None, str | None]:
+    """:func:`parse_actual` without raising (like :func:`read_target`). Cached."""
     try:
         return _parse_actual(text), None
     except ValueError as exc:
