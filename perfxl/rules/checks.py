@@ -39,6 +39,8 @@ from perfxl.rules.scoring import (
 from perfxl.rules.targets import (
     Achievement,
     LOWER_IS_BETTER,
+    Target,
+    format_number,
     has_comparator,
     has_decimals,
     normalize_unit,
@@ -68,12 +70,7 @@ def _finding(code: str, project: Project, obj, field: str, message: str) -> Find
 
 def _n(x: Decimal | None) -> str:
     """A number as the form prints it: at least two decimals."""
-    if x is None:
-        return "（空）"
-    exp = x.as_tuple().exponent
-    if isinstance(exp, int) and exp > -2:
-        x = x.quantize(_CENT)
-    return format(x, "f")
+    return "（空）" if x is None else format_number(x)
 
 
 def _pct(ratio: Decimal) -> str:
@@ -119,6 +116,7 @@ def _label(ind: Indicator) -> str:
     return f"“{ind.name}”"
 
 
+@functools.lru_cache(maxsize=1024)
 def _is_money(unit: str | None) -> bool:
     return normalize_unit(unit) in ("万元", "元")
 
@@ -126,6 +124,7 @@ def _is_money(unit: str | None) -> bool:
 _PER_UNIT = re.compile(r"^(万?元)/(.+)$")
 
 
+@functools.lru_cache(maxsize=1024)
 def _per_unit(unit: str | None) -> tuple[Decimal, str] | None:
     """(元 per 1 unit of money, denominator) for 元/件, 万元/人 …; None otherwise."""
     m = _PER_UNIT.match(normalize_unit(unit) or "")
@@ -204,12 +203,8 @@ def check_units(project: Project, scored: ProjectScore, settings: Settings) -> l
     """T105 % and 百分比 mixed in one project · T106 actual unit ≠ target unit · T107 type."""
     out = []
     # T105: which spelling does each indicator use; the less used one is reported
-    spellings: list[tuple[IndicatorScore, str, str]] = []  # (score, field, spelling)
-    for s in scored.indicators:
-        for fld in ("target", "actual"):
-            sp = percent_spelling(getattr(s.indicator, fld))
-            if sp:
-                spellings.append((s, fld, sp))
+    spellings = [(s, fld, sp) for s in scored.indicators for fld in ("target", "actual")
+                 if (sp := percent_spelling(getattr(s.indicator, fld)))]  # (score, field, spelling)
     counts = Counter(sp for _, _, sp in spellings)
     if len(counts) > 1:
         major = max(counts, key=lambda k: (counts[k], -[sp for _, _, sp in spellings].index(k)))
@@ -252,19 +247,25 @@ _PARENT_WEIGHT = re.compile(r"[(（]\s*(\d+(?:\.\d+)?)\s*分\s*[)）]")
 _CATEGORY_ALIASES = {"产出": "产出", "成本": "成本", "效益": "效益", "效果": "效益", "满意度": "满意度"}
 
 
+@functools.lru_cache(maxsize=4096)
 def _category(level1: str | None) -> str | None:
     return _CATEGORY_ALIASES.get(_level_key(level1))
 
 
-def check_weights(project: Project, scored: ProjectScore, settings: Settings) -> list[Finding]:
-    """S207 weight missing · S201 total ≠ 100 · S202 parent weight · S203 R1 default split."""
-    if not isinstance(project, SelfEvaluation):
+@functools.lru_cache(maxsize=4096)
+def _parent_weight(level_name: str | None) -> Decimal | None:
+    """The weight written into a level1/level2 name (“产出指标（50分）” → 50), if any."""
+    m = _PARENT_WEIGHT.search(unicodedata.normalize("NFKC", level_name or ""))
+    return Decimal(m.group(1)) if m else None
+
+
+def _check_parent_weights(project: Project, scored: ProjectScore) -> list[Finding]:
+    """S202: a weight written into a level1/level2 name (“产出指标（50分）”) ≠ the sum of the
+    weights under it (R1)."""
+    if all(_parent_weight(s.indicator.level1) is None and _parent_weight(s.indicator.level2) is None
+           for s in scored.indicators):
         return []
     out = []
-    missing = [s for s in scored.indicators if s.weight is None]
-    for s in missing:
-        out.append(_finding("S207", project, s.indicator, "weight", f"{_label(s.indicator)}未填写分值"))
-    # S202: a weight written into a level1/level2 name, "产出指标（50分）"
     groups: dict[tuple[str, ...], list[IndicatorScore]] = defaultdict(list)
     declared: dict[tuple[str, ...], tuple[Decimal, Indicator, str, str]] = {}
     for s in scored.indicators:
@@ -273,9 +274,9 @@ def check_weights(project: Project, scored: ProjectScore, settings: Settings) ->
         k2 = (_level_key(ind.level1), _level_key(ind.level2))
         for key, fld, text in ((k1, "level1", ind.level1), (k2, "level2", ind.level2)):
             groups[key].append(s)
-            m = _PARENT_WEIGHT.search(unicodedata.normalize("NFKC", text or ""))
-            if m and key not in declared:
-                declared[key] = (Decimal(m.group(1)), ind, fld, text)
+            parent = _parent_weight(text)
+            if parent is not None and key not in declared:
+                declared[key] = (parent, ind, fld, text)
     for key, (parent, ind, fld, text) in declared.items():
         members = groups[key]
         if any(s.weight is None for s in members):
@@ -286,6 +287,18 @@ def check_weights(project: Project, scored: ProjectScore, settings: Settings) ->
                 "S202", project, ind, fld,
                 f"“{text}”写明 {_n(parent)} 分，其下 {len(members)} 个三级指标分值合计 "
                 f"{_n(total)}（R1）"))
+    return out
+
+
+def check_weights(project: Project, scored: ProjectScore, settings: Settings) -> list[Finding]:
+    """S207 weight missing · S201 total ≠ 100 · S202 parent weight · S203 R1 default split."""
+    if not isinstance(project, SelfEvaluation):
+        return []
+    out = []
+    missing = [s for s in scored.indicators if s.weight is None]
+    for s in missing:
+        out.append(_finding("S207", project, s.indicator, "weight", f"{_label(s.indicator)}未填写分值"))
+    out.extend(_check_parent_weights(project, scored))
     if missing:
         return out
     indicators_total = sum((s.weight for s in scored.indicators), Decimal(0))
@@ -524,6 +537,14 @@ def check_cost_ceilings(project: Project, scored: ProjectScore, settings: Settin
     return []
 
 
+def _unit_cost(t: Target | None) -> tuple[str, Decimal] | None:
+    """(denominator, 元 per one of it) of a unit-cost ceiling (≤/</= … 元/件, 万元/人)."""
+    if t is None or not t.quantitative or t.comparator not in ("≤", "<", "="):
+        return None
+    per = _per_unit(t.unit)
+    return None if per is None else (per[1], t.value * per[0])
+
+
 def check_unit_costs(project: Project, scored: ProjectScore, settings: Settings) -> list[Finding]:
     """F405: Σ(quantity × unit cost) + money ceilings > requested funds, when quantities exist.
 
@@ -533,16 +554,17 @@ def check_unit_costs(project: Project, scored: ProjectScore, settings: Settings)
     the hours are not a 数量指标) are left out. Only a bound above the funds is reported.
     """
     costs: dict[str, list[Decimal]] = defaultdict(list)
+    for s in scored.indicators:
+        if (cost := _unit_cost(s.target)) is not None:
+            costs[cost[0]].append(cost[1])
+    if not costs:
+        return []
     quantities: dict[str, list[Decimal]] = defaultdict(list)
     for s in scored.indicators:
         t = s.target
-        if t is None or not t.quantitative:
-            continue
-        per = _per_unit(t.unit)
-        if per is not None and t.comparator in ("≤", "<", "="):
-            costs[per[1]].append(t.value * per[0])
-        elif (_level_key(s.indicator.level2) == "数量" and t.comparator in ("≥", ">", "=")
-              and t.unit and not _is_money(t.unit)):
+        if (t is not None and t.quantitative and _unit_cost(t) is None
+                and _level_key(s.indicator.level2) == "数量" and t.comparator in ("≥", ">", "=")
+                and t.unit and not _is_money(t.unit)):
             quantities[normalize_unit(t.unit)].append(t.value)
     bound = Decimal(0)
     used = []

@@ -32,6 +32,7 @@ __all__ = [
     "COMPARATORS",
     "Target",
     "format_actual",
+    "format_number",
     "format_target",
     "has_comparator",
     "has_decimals",
@@ -166,6 +167,7 @@ def same_unit(a: str | None, b: str | None) -> bool:
     return normalize_unit(a) == normalize_unit(b)
 
 
+@functools.lru_cache(maxsize=8192)
 def percent_spelling(text: str | None) -> str | None:
     """How a target/actual text spells a percentage: ``'%'``, ``'百分比'`` or ``None``."""
     if not text:
@@ -332,17 +334,24 @@ def has_comparator(text: str) -> bool:
 
 
 def has_decimals(value: Decimal) -> bool:
-    """Whether a number was written with decimals (``9.00``) rather than without (``9``)."""
-    exp = value.as_tuple().exponent
-    return isinstance(exp, int) and exp < 0
+    """Whether a number was written with decimals (``9.00``) rather than without (``9``).
+
+    Its exponent is negative exactly when rounding it to an integer changes the exponent (a
+    cheaper test than ``as_tuple()``, which builds a named tuple of every digit).
+    """
+    return value.is_finite() and not value.same_quantum(value.to_integral_value())
 
 
-def _format_number(value: Decimal) -> str:
+_CENT = Decimal("0.01")
+
+
+def format_number(value: Decimal) -> str:
     """At least two decimals, as the official forms print them (``9`` → ``9.00``)."""
-    exp = value.as_tuple().exponent
-    if isinstance(exp, int) and exp > -2:
-        value = value.quantize(Decimal("0.01"))
-    return format(value, "f")
+    text = format(value, "f")
+    point = text.find(".")
+    if value.is_finite() and (point < 0 or len(text) - point < 3):  # fewer than two decimals
+        return format(value.quantize(_CENT), "f")
+    return text
 
 
 def format_target(t: Target) -> str:
@@ -353,7 +362,7 @@ def format_target(t: Target) -> str:
     if not t.quantitative:
         return t.qualitative or ""
     unit = f"({t.unit})" if t.unit else ""
-    return f"{t.comparator or '='}{_format_number(t.value)}{unit}"
+    return f"{t.comparator or '='}{format_number(t.value)}{unit}"
 
 
 # --- achievement levels and actual values ------------------------------------------------------
@@ -489,4 +498,4 @@ def format_actual(a: Actual) -> str:
     if a.value is None:
         return ""
     unit = f"({a.unit})" if a.unit else ""
-    return f"{_format_number(a.value)}{unit}"
+    return f"{format_number(a.value)}{unit}"
