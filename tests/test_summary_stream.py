@@ -3,13 +3,27 @@
 from __future__ import annotations
 
 import random
+import shutil
+import zipfile
 from pathlib import Path
+from types import SimpleNamespace
 
+import pytest
 from openpyxl import Workbook, load_workbook
 
+from perfxl import batch
 from perfxl.demo import seed_dir
+from perfxl.model import ProjectFile
+from perfxl.rules.targets import same_unit
 from perfxl.summary import build_summary
-from perfxl.summary.matching import ProjectLink, match_projects, name_similarity
+from perfxl.summary.matching import (
+    ProjectLink,
+    _unit,
+    indicator_similarity,
+    match_indicators,
+    match_projects,
+    name_similarity,
+)
 from perfxl.summary.sheets import save_summary, write_summary
 
 SEEDS = seed_dir()
@@ -95,3 +109,71 @@ def test_lazy_matching_equals_sorting_every_pair() -> None:
         prev, cur = list(dict.fromkeys(prev)), list(dict.fromkeys(cur))
         links = [link for link in match_projects(prev, cur) if link.matched]
         assert links == _greedy_reference(prev, cur)
+
+
+@pytest.fixture(scope="module")
+def many_inputs(tmp_path_factory):
+    """Seed workbooks and renamed copies, the seed JSON files and a corrupt file."""
+    workbook = pytest.importorskip("perfxl.forms.workbook")
+    folder = tmp_path_factory.mktemp("inputs")
+    for src, name in ((SEEDS / "self_evaluation_2023.json", "自评"), (SEEDS / "declaration_2026.json", "申报")):
+        pf = ProjectFile.model_validate_json(src.read_text(encoding="utf-8"))
+        workbook.write_projects(pf, folder / f"{name}_0.xlsx")
+        for i in (1, 2):
+            shutil.copy(folder / f"{name}_0.xlsx", folder / f"{name}_{i}.xlsx")
+        shutil.copy(src, folder / src.name)
+    (folder / "损坏.xlsx").write_bytes(b"PK\x03\x04" + b"\x00" * 200)
+    return folder
+
+
+def _parts(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as z:
+        return {n: z.read(n) for n in z.namelist() if n != "docProps/core.xml"}  # core: a timestamp
+
+
+def test_rows_rendered_while_reading_equal_one_save(many_inputs, tmp_path, monkeypatch) -> None:
+    """build_summary renders each file's rows as it arrives (one process, or two workers) and
+    writes the same workbook, byte for byte, as save_summary of the finished tables; the JSON
+    is the same too."""
+    monkeypatch.setattr(batch, "POOL_MIN_FILES", 2)
+    results = {jobs: build_summary([many_inputs], tmp_path / f"jobs{jobs}.xlsx", jobs=jobs) for jobs in (1, 2)}
+    save_summary(tmp_path / "once.xlsx", results[1].tables, out_dir=tmp_path)
+    once = _parts(tmp_path / "once.xlsx")
+    assert _parts(tmp_path / "jobs1.xlsx") == once == _parts(tmp_path / "jobs2.xlsx")
+    assert results[1].as_json() | {"output": ""} == results[2].as_json() | {"output": ""}
+    t = results[1].tables
+    assert len(t.self_evaluations) == 4 * 4 and len(t.declarations) == 4 * 4 and len(t.skipped) == 1
+    assert t.cross_year
+    linked = [d for d in t.deviations if d["_link"]]
+    assert linked and len(linked) < len(t.deviations)  # workbooks link back, JSON files don't
+    ws = load_workbook(tmp_path / "jobs2.xlsx")["偏差明细"]
+    assert sum(c.hyperlink is not None for c in ws["L"]) == len(linked)
+
+
+def test_lazy_indicator_matching_equals_sorting_every_pair() -> None:
+    rng = random.Random(11)
+    names = ["热线受理值班时长", "前端诉件受理", "前端诉件受理、甄别分类", "群众满意度", "满意度", "办结率",
+             "督查督办及时率", "成本控制", "AB"]
+    targets = ["≥95%", "≥95百分比", "=17520小时", "≤72万元", "好", "逐步提高", "≥90个"]
+
+    def indicator():
+        return SimpleNamespace(name=rng.choice(names) + rng.choice(["", "情况", "（季度）"]), target=rng.choice(targets))
+
+    for _ in range(30):
+        prev = [indicator() for _ in range(rng.randrange(0, 25))]
+        cur = [indicator() for _ in range(rng.randrange(0, 25))]
+        ranked = sorted(
+            ((indicator_similarity(p.name, c.name), a, b) for a, p in enumerate(prev) for b, c in enumerate(cur)
+             if _unit(p.target)[0] == _unit(c.target)[0]
+             and (not _unit(p.target)[0] or same_unit(_unit(p.target)[1], _unit(c.target)[1]))),
+            key=lambda t: (-t[0], t[1], t[2]),
+        )
+        by_cur, used = {}, set()
+        for sim, a, b in ranked:
+            if sim >= 0.6 and a not in used and b not in by_cur:
+                by_cur[b] = (a, sim)
+                used.add(a)
+        pairs, gone, new = match_indicators(prev, cur)
+        assert pairs == [(prev[by_cur[b][0]], cur[b], by_cur[b][1]) for b in sorted(by_cur)]
+        assert gone == [p for a, p in enumerate(prev) if a not in used]
+        assert new == [c for b, c in enumerate(cur) if b not in by_cur]

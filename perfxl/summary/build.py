@@ -9,6 +9,7 @@ skipped and reported with why — it never stops the others.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -208,30 +209,40 @@ def build_summary(
     files = expand_paths(paths, exclude=[out_path] if out_path else [])
     if mapping is None:
         mapping = read_mapping(out_path) if out_path is not None else {}
-    collector = _Collector()
-    n = len(files)
-    from perfxl.batch import map_files
-
-    for i, (path, part) in enumerate(zip(files, map_files(_file_part, files, jobs)), start=1):
-        if progress is not None:
-            progress(i, n, path)
-        collector.merge(part)
-    links = collector.finish(mapping)
-    result = SummaryResult(collector.tables, links)
+    writer = None
     if out_path is not None:
-        from perfxl.atomic import atomic_save
-        from perfxl.summary.sheets import save_summary
+        from perfxl.summary.sheets import SummaryWriter
 
-        def write(tmp: Path) -> None:
-            save_summary(tmp, collector.tables, out_dir=out_path.parent)
+        writer = SummaryWriter(out_dir=out_path.parent)
+    with writer or contextlib.nullcontext():
+        collector = _collect(files, jobs, progress, writer)
+        links = collector.finish(mapping)
+        result = SummaryResult(collector.tables, links)
+        if writer is not None:
+            from perfxl.atomic import atomic_save
 
-        atomic_save(out_path, write)
-        result.output = out_path
+            atomic_save(out_path, lambda tmp: writer.save(tmp, collector.tables))
+            result.output = out_path
     if png_dir is not None:
         from perfxl.summary.charts import export_pngs
 
         result.pngs = export_pngs(collector.tables, Path(png_dir))
     return result
+
+
+def _collect(files: list[Path], jobs: int | None, progress: Progress | None, writer) -> _Collector:
+    """Every file's rows, merged in file order; each file's rows are rendered into the
+    workbook (``writer``) as they arrive, while the next files are still being read."""
+    from perfxl.batch import map_files
+
+    collector = _Collector()
+    for i, (path, part) in enumerate(zip(files, map_files(_file_part, files, jobs)), start=1):
+        if progress is not None:
+            progress(i, len(files), path)
+        collector.merge(part)
+        if writer is not None:
+            writer.update(collector.tables)
+    return collector
 
 
 def _file_part(path: Path) -> tuple[SummaryTables, dict, dict]:

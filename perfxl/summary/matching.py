@@ -14,7 +14,6 @@ from __future__ import annotations
 import heapq
 import re
 import unicodedata
-from collections import Counter
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from pathlib import Path
@@ -128,32 +127,46 @@ def match_projects(
     return links
 
 
-def _greedy_pairs(prev: list[tuple[int, str]], cur: list[tuple[int, str]], threshold: float):
-    """The one-to-one pairs (similarity, prev, cur, method), in the order they are taken: the
-    same as sorting every pair whose :func:`name_similarity` is ≥ ``threshold`` best first (ties
-    in prev-then-cur order) and taking each pair whose two sides are both still free.
+# a queued pair's key is its similarity, or quick_ratio() as an upper bound of difflib's ratio()
+_EXACT, _BOUND = True, False
 
-    Lazy greedy: a pair that needs difflib waits in a priority queue under its quick_ratio()
-    (an upper bound of ratio()) and ratio() runs only when it reaches the top with both sides
-    free. A popped exact pair is the best remaining one: every other pair's exact key sorts at
-    or after its queued key.
-    """
+
+def _greedy_pairs(prev: list[tuple[int, str]], cur: list[tuple[int, str]], threshold: float):
+    """The one-to-one project pairs (similarity, prev, cur, method), in the order they are
+    taken: the same as sorting every pair whose :func:`name_similarity` is ≥ ``threshold``
+    best first (ties in prev-then-cur order) and taking each pair whose two sides are both
+    still free (see :func:`_lazy_greedy`)."""
     norm_p = [normalize_name(n) for _, n in prev]
     norm_c = [normalize_name(n) for _, n in cur]
     queue = _first_keys(norm_p, [_stem(n) for _, n in prev], norm_c, [_stem(n) for _, n in cur],
                         threshold)
+    for sim, pi, ci in _lazy_greedy(queue, norm_p, norm_c, threshold):
+        yield sim, prev[pi], cur[ci], SAME if sim == 1.0 else SIMILAR
+
+
+def _lazy_greedy(queue: list[tuple], norm_p: list[str], norm_c: list[str], threshold: float):
+    """Greedy one-to-one matching, best pair first: yields (similarity, prev index, cur index)
+    in the order of sorting every pair by (-similarity, prev index, cur index) and keeping each
+    pair whose two sides are both still free.
+
+    ``queue`` holds (-key, prev index, cur index, exact) for every pair that may reach
+    ``threshold``: its similarity (``_EXACT``), or an upper bound of ``SequenceMatcher(None,
+    prev, cur).ratio()`` (``_BOUND``). Lazy: ratio() only runs for a pair whose bound reaches
+    the top with both sides free, so most pairs are never compared. A popped exact pair is the
+    best remaining one: every other pair's exact key sorts at or after its queued key.
+    """
     heapq.heapify(queue)
     matchers: dict[int, SequenceMatcher] = {}
     taken_p: set[int] = set()
     taken_c: set[int] = set()
-    while queue and len(taken_p) < len(prev) and len(taken_c) < len(cur):
+    while queue and len(taken_p) < len(norm_p) and len(taken_c) < len(norm_c):
         key, pi, ci, exact = heapq.heappop(queue)
         if pi in taken_p or ci in taken_c:
             continue
         if exact:
             taken_p.add(pi)
             taken_c.add(ci)
-            yield -key, prev[pi], cur[ci], SAME if key == -1.0 else SIMILAR
+            yield -key, pi, ci
             continue
         sm = matchers.get(ci)
         if sm is None:
@@ -161,47 +174,67 @@ def _greedy_pairs(prev: list[tuple[int, str]], cur: list[tuple[int, str]], thres
         sm.set_seq1(norm_p[pi])
         sim = sm.ratio()
         if sim >= threshold:
-            heapq.heappush(queue, (-sim, pi, ci, True))
+            heapq.heappush(queue, (-sim, pi, ci, _EXACT))
 
 
 def _first_keys(norm_p: list[str], stem_p: list[str], norm_c: list[str], stem_c: list[str],
                 threshold: float) -> list[tuple]:
-    """The queue entries (-value, prev index, cur index, exact) of every pair that can reach
+    """The queue entries (see :func:`_lazy_greedy`) of every project pair that can reach
     ``threshold``: the similarity where :func:`name_similarity` needs no difflib (same name,
-    same stem, containment), else quick_ratio() as the bound of ratio().
-
-    quick_ratio() (2 × shared characters / total length) is computed for all pairs at once
-    from character-count arrays; a shorter name can only be contained in a longer one when all
-    its characters are shared, so pairs below the threshold are dropped before any Python.
-    """
-    chars = {ch: i for i, ch in enumerate(sorted(set("".join(norm_p))))}
-    counts_p = np.zeros((len(norm_p), len(chars) + 1), dtype=np.int32)
-    for pi, na in enumerate(norm_p):
-        for ch, n in Counter(na).items():
-            counts_p[pi, chars[ch]] = n
-    len_p = np.array([len(n) for n in norm_p], dtype=np.int64)
+    same stem, containment), else quick_ratio() as the bound of ratio()."""
+    quick, maybe = _quick_ratios(norm_p, norm_c, threshold)
+    pairs = set(zip(*np.nonzero(maybe)))
     by_stem: dict[str, list[int]] = {}
     for pi, st in enumerate(stem_p):
         by_stem.setdefault(st, []).append(pi)
+    pairs.update((pi, ci) for ci, st in enumerate(stem_c) for pi in by_stem.get(st, ()))
     keys = []
-    for ci, nb in enumerate(norm_c):
-        count_b = Counter(nb)
-        cols = [chars.get(ch, len(chars)) for ch in count_b]  # unknown characters: a zero column
-        shared = np.minimum(counts_p[:, cols], np.array(list(count_b.values()))).sum(axis=1)
-        shortest = np.minimum(len_p, len(nb))
-        quick = 2.0 * shared / (len_p + len(nb))
-        maybe = (quick >= threshold) | ((shared == shortest) & (shortest >= 4))
-        for pi in set(np.flatnonzero(maybe).tolist()).union(by_stem.get(stem_c[ci], ())):
-            na = norm_p[pi]
-            if na == nb:
-                keys.append((-1.0, pi, ci, True))
-            elif stem_p[pi] == stem_c[ci]:
-                keys.append((-0.95, pi, ci, True))
-            elif len(na) >= 4 and len(nb) >= 4 and (na in nb or nb in na):
-                keys.append((-0.9, pi, ci, True))
-            elif quick[pi] >= threshold:
-                keys.append((-float(quick[pi]), pi, ci, False))
+    for pi, ci in pairs:
+        pi, ci = int(pi), int(ci)
+        na, nb = norm_p[pi], norm_c[ci]
+        if na == nb:
+            keys.append((-1.0, pi, ci, _EXACT))
+        elif stem_p[pi] == stem_c[ci]:
+            keys.append((-0.95, pi, ci, _EXACT))
+        elif len(na) >= 4 and len(nb) >= 4 and (na in nb or nb in na):
+            keys.append((-0.9, pi, ci, _EXACT))
+        elif quick[pi, ci] >= threshold:
+            keys.append((-float(quick[pi, ci]), pi, ci, _BOUND))
     return keys
+
+
+def _quick_ratios(norm_p: list[str], norm_c: list[str], threshold: float):
+    """(quick, maybe): quick_ratio() of every pair of names (2 × shared characters / total
+    length, an upper bound of ratio()) from character-count arrays, and the pairs that may
+    reach ``threshold`` at all — quick_ratio() that high, equal names, or a shorter name whose
+    characters all occur in the longer one (the only way it can be contained in it)."""
+    chars = {ch: i for i, ch in enumerate(sorted(set("".join(norm_p))))}
+    counts_p, counts_c = _char_counts(norm_p, chars), _char_counts(norm_c, chars)
+    shared = np.zeros((len(norm_p), len(norm_c)), dtype=np.int64)
+    step = max(1, _PAIR_BLOCK // max(1, counts_p.size))  # current names per block of pairs
+    for start in range(0, len(norm_c), step):
+        block = np.minimum(counts_p[:, None, :], counts_c[None, start:start + step, :])
+        shared[:, start:start + step] = block.sum(axis=2)
+    len_p = np.array([len(n) for n in norm_p], dtype=np.int64)[:, None]
+    len_c = np.array([len(n) for n in norm_c], dtype=np.int64)[None, :]
+    total = len_p + len_c
+    with np.errstate(invalid="ignore", divide="ignore"):
+        quick = 2.0 * shared / total
+    shortest = np.minimum(len_p, len_c)
+    maybe = (quick >= threshold) | ((shared == shortest) & (shortest >= 4)) | (total == 0)
+    return quick, maybe
+
+
+_PAIR_BLOCK = 1 << 21  # character counts compared at once (memory of one block: 8 bytes each)
+
+
+def _char_counts(names: list[str], chars: dict[str, int]) -> np.ndarray:
+    """names × characters count array; characters not in ``chars`` go to the last column
+    (never shared: the previous names have none there)."""
+    width = len(chars) + 1
+    codes = np.array([chars.get(ch, width - 1) for name in names for ch in name], dtype=np.int64)
+    rows = np.repeat(np.arange(len(names), dtype=np.int64), [len(n) for n in names])
+    return np.bincount(rows * width + codes, minlength=len(names) * width).reshape(len(names), width)
 
 
 def _mapping_key(mapping: Mapping, year: int, name: str, index: dict | None = None):
@@ -300,47 +333,33 @@ def indicator_similarity(a: str, b: str) -> float:
 
 
 def match_indicators(prev: list, cur: list, threshold: float = INDICATOR_THRESHOLD):
-    """Pair indicators (objects with ``name`` and ``target``) by name and unit, one to one.
+    """Pair indicators (objects with ``name`` and ``target``) by name and unit, one to one:
+    the pairs of the same kind (quantitative with the same unit, or both qualitative) whose
+    :func:`indicator_similarity` is ≥ ``threshold``, best first (see :func:`_lazy_greedy`).
 
     Returns (pairs [(prev, cur, similarity)], gone [prev], new [cur]); pairs in current order.
     """
     units_p = [_unit(i.target) for i in prev]
     units_c = [_unit(i.target) for i in cur]
-    candidates = []
     norm_p = [normalize_name(i.name) for i in prev]
-    for b, ic in enumerate(cur):
-        qc, uc = units_c[b]
-        nb = normalize_name(ic.name)
-        sm = None
-        for a, na in enumerate(norm_p):
-            qp, up = units_p[a]
-            if qp != qc or (qp and not same_unit(up, uc)):
-                continue
-            # exactly indicator_similarity(ip.name, ic.name), difflib index built once per name
-            if na == nb:
-                sim = 1.0
-            else:
-                short, long_ = (na, nb) if len(na) <= len(nb) else (nb, na)
-                if len(short) >= 4 and short in long_:
-                    sim = 0.9
-                else:
-                    if sm is None:
-                        sm = SequenceMatcher(None, "", nb)
-                    sm.set_seq1(na)
-                    if sm.real_quick_ratio() < threshold or sm.quick_ratio() < threshold:
-                        continue
-                    sim = sm.ratio()
-            if sim >= threshold:
-                candidates.append((sim, a, b))
-    candidates.sort(key=lambda c: (-c[0], c[1], c[2]))
-    used_p: dict[int, tuple[int, float]] = {}
-    used_c: set[int] = set()
-    for sim, a, b in candidates:
-        if a not in used_p and b not in used_c:
-            used_p[a] = (b, sim)
-            used_c.add(b)
-    by_cur = {b: (a, sim) for a, (b, sim) in used_p.items()}
+    norm_c = [normalize_name(i.name) for i in cur]
+    quick, maybe = _quick_ratios(norm_p, norm_c, threshold)
+    queue = []
+    for a, b in zip(*np.nonzero(maybe)):
+        a, b = int(a), int(b)
+        (qp, up), (qc, uc) = units_p[a], units_c[b]
+        if qp != qc or (qp and not same_unit(up, uc)):
+            continue
+        na, nb = norm_p[a], norm_c[b]
+        if na == nb:
+            queue.append((-1.0, a, b, _EXACT))
+        elif len(na) >= 4 and len(nb) >= 4 and (na in nb or nb in na):
+            queue.append((-0.9, a, b, _EXACT))
+        elif quick[a, b] >= threshold:
+            queue.append((-float(quick[a, b]), a, b, _BOUND))
+    by_cur = {b: (a, sim) for sim, a, b in _lazy_greedy(queue, norm_p, norm_c, threshold)}
+    used_p = {a for a, _ in by_cur.values()}
     pairs = [(prev[by_cur[b][0]], cur[b], by_cur[b][1]) for b in range(len(cur)) if b in by_cur]
     gone = [prev[a] for a in range(len(prev)) if a not in used_p]
-    new = [cur[b] for b in range(len(cur)) if b not in used_c]
+    new = [cur[b] for b in range(len(cur)) if b not in by_cur]
     return pairs, gone, new

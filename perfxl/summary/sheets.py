@@ -17,9 +17,9 @@ from openpyxl.chart import BarChart, Reference
 from openpyxl.chart.label import DataLabelList
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
+from openpyxl.workbook import Workbook
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.table import Table, TableStyleInfo
-from openpyxl.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
 from perfxl.safety import set_text_cell
@@ -385,8 +385,13 @@ def write_summary(
 # The same sheets as :func:`write_summary`, written with openpyxl's write-only workbook: the
 # table rows go straight to the sheet XML (one string per row, the same cells openpyxl would
 # write: inline strings, numbers, formulas, styles, hyperlinks), so no cell object is built and
-# the workbook is never held in memory. Sheet set-up (columns, panes, tables, print titles,
-# charts) is openpyxl's own.
+# the workbook is never held in memory. :class:`SummaryWriter` renders the rows as they are
+# added — while the files are still being read — into temporary files, and the workbook is
+# assembled from them at the end. Sheet set-up (columns, panes, tables, print titles, charts)
+# is openpyxl's own.
+
+_CACHE_LIMIT = 20000  # rendered cells kept per column (repeated years, names, kinds …)
+_CHUNK = 1 << 20
 
 
 def _xml_text(text: str) -> str:
@@ -419,93 +424,148 @@ class _Styles:
         return sid
 
 
-def _col_letters(n: int) -> list[str]:
-    return [get_column_letter(j) for j in range(1, n + 1)]
-
-
-def _table_rows_xml(ws, key: str, rows: list[dict], out_dir: Path | None, styles: _Styles,
-                    extra_header=None):
-    """Yield the ``<row>`` XML of a table sheet, header first; hyperlinks go to ws._hyperlinks."""
+def _cell_content(v) -> tuple[str, str, bool]:
+    """(type attribute, inner XML, quote prefix) of a value cell, as openpyxl writes it."""
     from openpyxl.compat import safe_string
 
     from perfxl.safety import clean_text, is_formula_like
 
-    title, table_name, cols_key = SHEETS[key]
-    cols = COLUMNS[cols_key]
-    keys = list(cols)
-    letters = _col_letters(len(keys) + 2)
-    formulas = FORMULAS.get(key, lambda t: {})(table_name)
-    header_align = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    hs = styles.get("General", HEADER_FONT, alignment=header_align)
-    parts = ['<row r="1" ht="32" customHeight="1">']
-    for j, k in enumerate(keys):
-        parts.append(f'<c r="{letters[j]}1" s="{hs}" t="inlineStr"><is><t>{_xml_text(cols[k][0])}</t></is></c>')
-    if extra_header is not None:
-        col, text, align = extra_header
-        s = styles.get("General", alignment=align)
-        parts.append(f'<c r="{letters[col - 1]}1" s="{s}" t="inlineStr"><is><t>{_xml_text(text)}</t></is></c>')
-    parts.append("</row>")
-    yield "".join(parts)
-    plain = {k: styles.get(FORMATS[cols[k][1]]) for k in keys}
-    quoted = {k: styles.get(FORMATS[cols[k][1]], quote=True) for k in keys}
-    flagged = styles.get(FORMATS["text"], FLAG_FONT)
-    flagged_q = styles.get(FORMATS["text"], FLAG_FONT, quote=True)
-    linked = styles.get(FORMATS["link"], LINK_FONT)
-    linked_q = styles.get(FORMATS["link"], LINK_FONT, quote=True)
-    numeric = (int, float, Decimal)
-    for i, row in enumerate(rows, start=2):
-        parts = [f'<row r="{i}">']
-        for j, k in enumerate(keys):
-            ref = f"{letters[j]}{i}"
-            quote = False
-            if k in formulas:
-                value = formulas[k](row)
-                body = f"<f>{_xml_text(value[1:])}</f><v></v>"
-                t = ""
-            else:
-                v = row.get(k)
-                if isinstance(v, str) and v:
-                    text = clean_text(v)
-                    quote = is_formula_like(text) or text.startswith("#")
-                    space = ' xml:space="preserve"' if text.strip() and text != text.strip() else ""
-                    body = f"<is><t{space}>{_xml_text(text)}</t></is>"
-                    t = ' t="inlineStr"'
-                elif v is None or v == "":
-                    body, t = "", ""
-                elif isinstance(v, bool):
-                    body, t = f"<v>{safe_string(v)}</v>", ' t="b"'
-                elif isinstance(v, numeric):
-                    body, t = f"<v>{safe_string(v)}</v>", ' t="n"'
-                else:
-                    text = clean_text(str(v))
-                    body, t = f"<is><t>{_xml_text(text)}</t></is>", ' t="inlineStr"'
-            s = quoted[k] if quote else plain[k]
-            if cols[k][1] == "link" and _add_hyperlink(ws, ref, row, out_dir):
-                s = linked_q if quote else linked
-            elif k == "reason" and row.get("_has_reason") is False:
-                s = flagged_q if quote else flagged
-            parts.append(f'<c r="{ref}" s="{s}"{t}>{body}</c>' if body else f'<c r="{ref}" s="{s}"{t}/>')
+    if isinstance(v, str) and v:
+        text = clean_text(v)
+        quote = is_formula_like(text) or text.startswith("#")
+        space = ' xml:space="preserve"' if text.strip() and text != text.strip() else ""
+        return ' t="inlineStr"', f"<is><t{space}>{_xml_text(text)}</t></is>", quote
+    if v is None or v == "":
+        return "", "", False
+    if isinstance(v, bool):
+        return ' t="b"', f"<v>{safe_string(v)}</v>", False
+    if isinstance(v, (int, float, Decimal)):
+        return ' t="n"', f"<v>{safe_string(v)}</v>", False
+    return ' t="inlineStr"', f"<is><t>{_xml_text(clean_text(str(v)))}</t></is>", False
+
+
+def _tail(style: int, t: str, body: str) -> str:
+    """A cell's XML after its reference."""
+    return f' s="{style}"{t}>{body}</c>' if body else f' s="{style}"{t}/>'
+
+
+class _TableRenderer:
+    """The ``<row>`` XML of one table sheet: the header, then the rows in batches.
+
+    Each cell is its reference plus a tail (style, type, value) that depends on the value only,
+    so tails are cached per column; hyperlinks (deviation → source cell) are collected in
+    :attr:`hyperlinks` for the sheet.
+    """
+
+    def __init__(self, key: str, styles: _Styles, out_dir: Path | None) -> None:
+        _, table_name, cols_key = SHEETS[key]
+        self.cols = COLUMNS[cols_key]
+        self.keys = list(self.cols)
+        self.letters = [get_column_letter(j) for j in range(1, len(self.keys) + 3)]
+        self.formulas = FORMULAS.get(key, lambda t: {})(table_name)
+        self.out_dir = out_dir.resolve() if out_dir is not None else None
+        self.hyperlinks: list[Hyperlink] = []
+        self._targets: dict[str, str] = {}
+        self._styles = styles
+        header_align = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        self._header_style = styles.get("General", HEADER_FONT, alignment=header_align)
+        self._plain = {k: styles.get(FORMATS[self.cols[k][1]]) for k in self.keys}
+        self._quoted = {k: styles.get(FORMATS[self.cols[k][1]], quote=True) for k in self.keys}
+        self._flagged = (styles.get(FORMATS["text"], FLAG_FONT), styles.get(FORMATS["text"], FLAG_FONT, quote=True))
+        self._linked = (styles.get(FORMATS["link"], LINK_FONT), styles.get(FORMATS["link"], LINK_FONT, quote=True))
+        self._caches: list[dict] = [{} for _ in self.keys]
+        cells = "".join(f'<c r="{letter}{{0}}"{{{j}}}' for j, letter in enumerate(self.letters[: len(self.keys)], 1))
+        self._row = f'<row r="{{0}}">{cells}</row>'
+
+    def header(self, extra=None) -> str:
+        """Row 1: the column names (and the mapping sheet's note two columns to the right)."""
+        hs = self._header_style
+        parts = ['<row r="1" ht="32" customHeight="1">']
+        for j, k in enumerate(self.keys):
+            parts.append(f'<c r="{self.letters[j]}1" s="{hs}" t="inlineStr"><is><t>{_xml_text(self.cols[k][0])}</t></is></c>')
+        if extra is not None:
+            col, text, align = extra
+            s = self._styles.get("General", alignment=align)
+            parts.append(f'<c r="{self.letters[col - 1]}1" s="{s}" t="inlineStr"><is><t>{_xml_text(text)}</t></is></c>')
         parts.append("</row>")
-        yield "".join(parts)
+        return "".join(parts)
 
+    def rows(self, rows: list[dict], first: int) -> str:
+        """The XML of ``rows``, the first on sheet row ``first``."""
+        columns = [(k, letter, self.formulas.get(k), self.cols[k][1] == "link", k == "reason", cache)
+                   for k, letter, cache in zip(self.keys, self.letters, self._caches)]
+        out = []
+        for n, row in enumerate(rows, first):
+            tails = []
+            for k, letter, formula, link, reason, cache in columns:
+                v = formula(row) if formula is not None else row.get(k)
+                if link:
+                    tails.append(self._link_tail(k, v, row, f"{letter}{n}"))
+                elif reason:
+                    tails.append(self._reason_tail(k, v, row))
+                else:
+                    tails.append(self._cached_tail(k, v, cache, formula is not None))
+            out.append(self._row.format(n, *tails))
+        return "".join(out)
 
-def _add_hyperlink(ws, ref: str, row: dict, out_dir: Path | None) -> bool:
-    """The external hyperlink of :func:`_hyperlink` (source workbook, reason cell)."""
-    link = row.get("_link")
-    if not link or not row.get("_path") or out_dir is None:
-        return False
-    sheet, addr = link.rsplit("!", 1)
-    location = f"'{sheet}'!{addr}"
-    try:
-        target = Path(row["_path"]).resolve().relative_to(out_dir.resolve()).as_posix()
-    except ValueError:
-        target = Path(row["_path"]).resolve().as_uri()
-    ws._hyperlinks.append(Hyperlink(ref=ref, target=target, location=location))
-    return True
+    def _cached_tail(self, k: str, v, cache: dict, formula: bool) -> str:
+        if v is True or v is False:  # True == 1 as a key
+            return self._value_tail(k, v, formula)
+        try:
+            tail = cache.get(v)
+        except TypeError:  # unhashable, or a signalling NaN
+            return self._value_tail(k, v, formula)
+        if tail is None:
+            if len(cache) >= _CACHE_LIMIT:
+                cache.clear()
+            tail = cache[v] = self._value_tail(k, v, formula)
+        return tail
+
+    def _value_tail(self, k: str, v, formula: bool) -> str:
+        if formula:
+            return _tail(self._plain[k], "", f"<f>{_xml_text(v[1:])}</f><v></v>")
+        t, body, quote = _cell_content(v)
+        return _tail(self._quoted[k] if quote else self._plain[k], t, body)
+
+    def _reason_tail(self, k: str, v, row: dict) -> str:
+        t, body, quote = _cell_content(v)
+        if row.get("_has_reason") is False:
+            return _tail(self._flagged[quote], t, body)
+        return _tail(self._quoted[k] if quote else self._plain[k], t, body)
+
+    def _link_tail(self, k: str, v, row: dict, ref: str) -> str:
+        t, body, quote = _cell_content(v)
+        if self._add_hyperlink(ref, row):
+            return _tail(self._linked[quote], t, body)
+        return _tail(self._quoted[k] if quote else self._plain[k], t, body)
+
+    def _add_hyperlink(self, ref: str, row: dict) -> bool:
+        """The external hyperlink of :func:`_hyperlink` (source workbook, reason cell)."""
+        link, path = row.get("_link"), row.get("_path")
+        if not link or not path or self.out_dir is None:
+            return False
+        sheet, addr = link.rsplit("!", 1)
+        self.hyperlinks.append(Hyperlink(ref=ref, target=self._target(path), location=f"'{sheet}'!{addr}"))
+        return True
+
+    def _target(self, path: str) -> str:
+        """The hyperlink target of a source file: relative to the output folder, else a URI."""
+        target = self._targets.get(path)
+        if target is None:
+            if len(self._targets) >= _CACHE_LIMIT:
+                self._targets.clear()
+            resolved = Path(path).resolve()
+            try:
+                target = resolved.relative_to(self.out_dir).as_posix()
+            except ValueError:
+                target = resolved.as_uri()
+            self._targets[path] = target
+        return target
 
 
 class _RowsWriter:
-    """A write-only sheet's writer whose rows are pre-rendered XML strings."""
+    """A write-only sheet's writer whose rows are pre-rendered XML (an iterable of strings that
+    each hold whole ``<row>`` elements)."""
 
     @staticmethod
     def attach(ws, rows_xml) -> None:
@@ -521,12 +581,13 @@ class _RowsWriter:
                             raw(chunk)
                 else:  # lxml's xmlfile escapes strings: parse the rows into elements
                     from lxml import etree
-
                     from openpyxl.xml.constants import SHEET_MAIN_NS
 
                     with xf.element("sheetData"):
                         for chunk in rows_xml:
-                            xf.write(etree.fromstring(f'<row xmlns="{SHEET_MAIN_NS}"' + chunk[4:]))
+                            data = etree.fromstring(f'<sheetData xmlns="{SHEET_MAIN_NS}">{chunk}</sheetData>')
+                            for row in data:
+                                xf.write(row)
                 self.xf.send(None)
 
         ws._writer = Writer(ws)
@@ -561,33 +622,91 @@ def _table_setup(ws, key: str, rows: list[dict], extra_width: int | None = None)
 
 
 MAPPING_NOTE = "可修改“本年项目名称”来纠正对照（清空表示不对照）；下次运行 perfxl summary 输出到本文件时按此表对照。"
+TABLE_KEYS = [key for key, (_, table, _) in SHEETS.items() if table is not None]
+
+
+class SummaryWriter:
+    """The summary workbook of :func:`write_summary`, written streaming: :meth:`update` renders
+    the rows added to the tables since its last call (so a batch renders each file's rows while
+    the next files are read), :meth:`save` renders the rest and assembles the workbook.
+
+    Rows wait as XML in temporary files, not in memory. Tables only grow between calls (rows
+    are appended; the cross-year and mapping tables are filled once, at the end).
+    """
+
+    def __init__(self, out_dir: Path | None = None) -> None:
+        import tempfile
+
+        self._wb = Workbook(write_only=True)
+        self._stats = self._wb.create_sheet(SHEETS["stats"][0])
+        self._stats.column_dimensions["A"].width = 30
+        self._stats.column_dimensions["B"].width = 18
+        _print_setup(self._stats, landscape=False)
+        styles = _Styles(self._stats)
+        _stream_stats(self._stats, styles)
+        self._renderers = {key: _TableRenderer(key, styles, out_dir) for key in TABLE_KEYS}
+        self._spools = {key: tempfile.TemporaryFile("w+", encoding="utf-8") for key in TABLE_KEYS}
+        self._done = dict.fromkeys(TABLE_KEYS, 0)
+
+    def __enter__(self) -> SummaryWriter:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        for spool in self._spools.values():
+            spool.close()
+
+    def update(self, tables: SummaryTables) -> None:
+        """Render the rows added to ``tables`` since the last call."""
+        for key in TABLE_KEYS:
+            rows = getattr(tables, key)
+            done = self._done[key]
+            if len(rows) > done:
+                self._spools[key].write(self._renderers[key].rows(rows[done:], done + 2))
+                self._done[key] = len(rows)
+
+    def save(self, path: Path, tables: SummaryTables) -> None:
+        self.update(tables)
+        sheets = {}
+        for key in TABLE_KEYS:
+            if key == "skipped" and not tables.skipped:
+                continue
+            sheets[key] = self._wb.create_sheet(SHEETS[key][0])
+        charts = self._wb.create_sheet(SHEETS["charts"][0]) if tables.self_evaluations else None
+        for key, ws in sheets.items():
+            extra = (len(COLUMNS["mapping"]) + 2, MAPPING_NOTE, WRAP) if key == "mapping" else None
+            _table_setup(ws, key, getattr(tables, key), extra_width=50 if extra else None)
+            renderer = self._renderers[key]
+            _RowsWriter.attach(ws, self._sheet_rows(key, renderer.header(extra)))
+            ws._hyperlinks = renderer.hyperlinks  # after attach: openpyxl's writer resets them
+        if charts is not None:
+            _add_charts(charts, sheets["self_evaluations"], self._stats, len(tables.self_evaluations))
+        self._wb.save(path)
+
+    def _sheet_rows(self, key: str, header: str):
+        """The header, then the spooled rows in chunks that each end with a whole row."""
+        yield header
+        spool = self._spools[key]
+        spool.seek(0)
+        rest = ""
+        while chunk := spool.read(_CHUNK):
+            chunk = rest + chunk
+            cut = chunk.rfind("</row>") + len("</row>")
+            if cut < len("</row>"):  # no whole row yet
+                rest = chunk
+                continue
+            yield chunk[:cut]
+            rest = chunk[cut:]
+        if rest:
+            yield rest
 
 
 def save_summary(path: Path, tables: SummaryTables, *, out_dir: Path | None = None) -> None:
     """Write the summary workbook of :func:`write_summary` to ``path``, streaming (write-only)."""
-    wb = Workbook(write_only=True)
-    stats = wb.create_sheet(SHEETS["stats"][0])
-    sheets = {}
-    for key in SHEETS:
-        if key in ("stats", "charts") or (key == "skipped" and not tables.skipped):
-            continue
-        sheets[key] = wb.create_sheet(SHEETS[key][0])
-    charts = wb.create_sheet(SHEETS["charts"][0]) if tables.self_evaluations else None
-    stats.column_dimensions["A"].width = 30
-    stats.column_dimensions["B"].width = 18
-    _print_setup(stats, landscape=False)
-    styles = _Styles(stats)
-    _stream_stats(stats, styles)
-    for key, ws in sheets.items():
-        rows = getattr(tables, key)
-        extra = None
-        if key == "mapping":
-            extra = (len(COLUMNS["mapping"]) + 2, MAPPING_NOTE, WRAP)
-        _table_setup(ws, key, rows, extra_width=50 if extra else None)
-        _RowsWriter.attach(ws, _table_rows_xml(ws, key, rows, out_dir, styles, extra_header=extra))
-    if charts is not None:
-        _add_charts(charts, sheets["self_evaluations"], stats, len(tables.self_evaluations))
-    wb.save(path)
+    with SummaryWriter(out_dir) as writer:
+        writer.save(path, tables)
 
 
 def _stream_stats(ws, styles: _Styles) -> None:
