@@ -1,0 +1,144 @@
+"""The fast paths of the gate and the rules give exactly what the plain code gave (issue 7).
+
+Each test compares a fast path with the straightforward code it replaced, kept here as the
+reference: the zip gate's direct read of a part against ``zipfile``, ``cut2``'s shared context
+against a local context, and the number helpers against ``Decimal.as_tuple``.
+"""
+
+from __future__ import annotations
+
+import random
+import struct
+import zipfile
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
+from pathlib import Path
+
+import pytest
+
+from perfxl.model import Rounding
+from perfxl.rules.scoring import cut2
+from perfxl.rules.targets import format_number, has_decimals
+from perfxl.safety import HostileFileError, _deflated_prefix, check_workbook
+
+REPO = Path(__file__).resolve().parent.parent
+TEMPLATES = sorted((REPO / "templates").glob("*.xlsx"))
+
+
+# --- the gate's direct read of a deflated part ---------------------------------------------------
+
+
+@pytest.mark.parametrize("template", TEMPLATES, ids=lambda p: p.stem)
+def test_direct_read_of_every_part_equals_zipfile(template):
+    direct = 0
+    with template.open("rb") as fh, zipfile.ZipFile(fh) as zf:
+        for info in zf.infolist():
+            for n in (1, 100, 4096, 5000, 10**6):
+                got = _deflated_prefix(fh, info, n)
+                if got is not None:
+                    direct += 1
+                    assert got == zf.open(info).read(n), (info.filename, n)
+    assert direct >= len(zf.infolist())  # every part of a template is read directly at least once
+
+
+def _with_part(tmp_path: Path, name: str, body: bytes, compress_type: int) -> Path:
+    path = tmp_path / "book.xlsx"
+    with zipfile.ZipFile(TEMPLATES[0]) as zin, zipfile.ZipFile(path, "w") as zout:
+        for info in zin.infolist():
+            data = body if info.filename == name else zin.read(info)
+            zout.writestr(info.filename, data, compress_type=compress_type)
+    return path
+
+
+def test_stored_parts_go_through_zipfile(tmp_path):
+    path = _with_part(tmp_path, "xl/workbook.xml", b"<workbook/>", zipfile.ZIP_STORED)
+    with path.open("rb") as fh, zipfile.ZipFile(fh) as zf:
+        assert all(_deflated_prefix(fh, info, 4096) is None for info in zf.infolist())
+    assert check_workbook(path) == []
+
+
+def _corrupt_crc(path: Path, name: str) -> None:
+    """Change the CRC of ``name`` in the central directory (the one zipfile checks)."""
+    data = bytearray(path.read_bytes())
+    central = data.rfind(name.encode()) - 46  # the fixed part of a central directory entry
+    assert data[central : central + 4] == b"PK\x01\x02"
+    crc = struct.unpack_from("<L", data, central + 16)[0]
+    struct.pack_into("<L", data, central + 16, crc ^ 0xFFFF)
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("size, refused", [(300, True), (20_000, False)],
+                         ids=["small part: zipfile checks its CRC", "large part: CRC never reached"])
+def test_bad_crc_refused_exactly_when_zipfile_refuses(tmp_path, size, refused):
+    body = b"<workbook>" + bytes(random.Random(size).choices(b"abcdefgh <>/", k=size)) + b"</workbook>"
+    path = _with_part(tmp_path, "xl/workbook.xml", body, zipfile.ZIP_DEFLATED)
+    _corrupt_crc(path, "xl/workbook.xml")
+    with path.open("rb") as fh, zipfile.ZipFile(fh) as zf:
+        info = zf.getinfo("xl/workbook.xml")
+        if refused:
+            with pytest.raises(zipfile.BadZipFile):
+                zf.open(info).read(4096)
+            assert _deflated_prefix(fh, info, 4096) is None
+        else:
+            assert _deflated_prefix(fh, info, 4096) == zf.open(info).read(4096) == body[:4096]
+    if refused:
+        with pytest.raises(HostileFileError) as exc:
+            check_workbook(path)
+        assert exc.value.code == "H950" and "BadZipFile" in str(exc.value)
+    else:
+        assert check_workbook(path) == []
+
+
+# --- numbers ---------------------------------------------------------------------------------
+
+
+def _cut2_reference(x: Decimal, rounding: Rounding | str) -> Decimal:
+    """cut2 as first written: a local context per number."""
+    x = Decimal(x)
+    with localcontext() as ctx:
+        ctx.prec = max(40, x.adjusted() + 20) if x.is_finite() else 40
+        x = x.quantize(Decimal("1e-9"), rounding=ROUND_HALF_UP)
+        if Rounding(rounding) is Rounding.HALF_UP:
+            return x.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        return x.quantize(Decimal("0.01"), rounding=ROUND_DOWN)
+
+
+def _numbers() -> list[Decimal]:
+    fixed = ["0", "-0", "0.0", "0E-5", "0E+3", "9", "9.0", "9.00", "9E+2", "1E-7", "7.918", "-7.915",
+             "28.999999999999996", "99.995", "0.005", "-0.005", "0.0049999999995", "1E+20", "1E+21",
+             "1.5E+30", "123456789012345678901234.5678", "NaN", "Infinity", "-Infinity"]
+    rng = random.Random(7)
+    drawn = [Decimal(rng.randint(-10**9, 10**9)).scaleb(rng.randint(-12, 4)) for _ in range(500)]
+    return [Decimal(v) for v in fixed] + drawn
+
+
+def _outcome(fn, *args):
+    try:
+        return repr(fn(*args))
+    except (InvalidOperation, ValueError) as exc:
+        return type(exc).__name__
+
+
+@pytest.mark.parametrize("rounding", ["truncate", "half_up", Rounding.TRUNCATE, Rounding.HALF_UP])
+def test_cut2_equals_local_context_reference(rounding):
+    for x in _numbers():
+        assert _outcome(cut2, x, rounding) == _outcome(_cut2_reference, x, rounding), x
+
+
+def test_cut2_refuses_an_unknown_rounding_like_the_enum():
+    with pytest.raises(ValueError, match="is not a valid Rounding"):
+        cut2(Decimal(1), "bankers")
+
+
+def _format_reference(x: Decimal) -> str:
+    """format_number as first written: the exponent from ``as_tuple``."""
+    exp = x.as_tuple().exponent
+    if isinstance(exp, int) and exp > -2:
+        x = x.quantize(Decimal("0.01"))
+    return format(x, "f")
+
+
+def test_number_helpers_equal_as_tuple_reference():
+    for x in _numbers():
+        exp = x.as_tuple().exponent
+        assert has_decimals(x) is (isinstance(exp, int) and exp < 0), x
+        assert _outcome(format_number, x) == _outcome(_format_reference, x), x
