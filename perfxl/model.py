@@ -198,9 +198,15 @@ class ProjectFile(_Model):
 _SHEET = "__sheet__"  # key of a project's own sheet among its recorded locations
 
 
+def _cells_of(obj: _Model) -> dict[str, tuple[str, str]]:
+    """``obj._cells`` without pydantic's ``__getattr__`` fallback for private attributes (~30×
+    slower; the readers record a few hundred locations per workbook)."""
+    return obj.__pydantic_private__["_cells"]
+
+
 def set_location(obj: _Model, field: str, sheet: str, cell: str) -> None:
     """Remember that ``obj.field`` was read from (or is written to) ``sheet!cell``."""
-    obj._cells[field] = (sheet, cell)
+    _cells_of(obj)[field] = (sheet, cell)
 
 
 def locate(project: _ProjectBase, obj: _Model, field: str) -> tuple[str, str]:
@@ -209,20 +215,21 @@ def locate(project: _ProjectBase, obj: _Model, field: str) -> tuple[str, str]:
     Without a workbook location (a project read from JSON) the sheet is the project's name and
     the "cell" is the field's JSON path (``indicators[2].actual``), so a finding still says where.
     """
-    if field in obj._cells:
-        return obj._cells[field]
+    cells = _cells_of(obj)
+    if field in cells:
+        return cells[field]
     return sheet_of(project), _json_path(project, obj, field)
 
 
 def sheet_of(project: _ProjectBase) -> str:
     """The sheet a project was read from; its name when it came from JSON or text."""
-    sheet_cell = project._cells.get(_SHEET)
+    sheet_cell = _cells_of(project).get(_SHEET)
     return sheet_cell[0] if sheet_cell else project.name
 
 
 def locations(obj: _Model) -> dict[str, tuple[str, str]]:
     """Every workbook cell recorded for ``obj``'s fields: field name -> (sheet, cell)."""
-    return {field: where for field, where in obj._cells.items() if field != _SHEET}
+    return {field: where for field, where in _cells_of(obj).items() if field != _SHEET}
 
 
 def _json_path(project: _ProjectBase, obj: _Model, field: str) -> str:
@@ -242,4 +249,4 @@ def _json_path(project: _ProjectBase, obj: _Model, field: str) -> str:
 
 def set_sheet(project: _ProjectBase, sheet: str) -> None:
     """Remember the sheet a project was read from."""
-    project._cells[_SHEET] = (sheet, "")
+    _cells_of(project)[_SHEET] = (sheet, "")

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from openpyxl.utils import get_column_letter as L
 from openpyxl.worksheet.worksheet import Worksheet
@@ -390,7 +391,7 @@ def read(ws: Worksheet, grid: Grid | None = None) -> tuple[Declaration | None, S
             except CellError as e:
                 warn(ref(*rc), f"{'计划开始日期' if key == 'start_date' else '计划完成日期'}：{e}",
                      Severity.ERROR, "W701")
-    funds = DeclarationFunds()
+    amounts: dict[str, Decimal | None] = {}
     for key in FUND_LABELS:
         rc = m.fields.get(key)
         if rc is None or g.is_formula(*rc):
@@ -408,8 +409,10 @@ def read(ws: Worksheet, grid: Grid | None = None) -> tuple[Declaration | None, S
         if d is not None and d < 0:
             warn(ref(*rc), f"金额不能为负数：{d}", Severity.ERROR, "W701")
             continue
-        setattr(funds, key, d)
-        set_location(funds, key, S, ref(*rc))
+        amounts[key] = d
+    funds = DeclarationFunds(**amounts)
+    for key in amounts:
+        set_location(funds, key, S, ref(*m.fields[key]))
     if not values["name"]:
         warn(ref(*m.fields["name"]) if "name" in m.fields else "", "项目名称为空", Severity.ERROR, "W704")
 
@@ -431,11 +434,12 @@ def read(ws: Worksheet, grid: Grid | None = None) -> tuple[Declaration | None, S
                 m.cols[key] = h[1]
         if "name" in m.cols and "target" in m.cols:
             input_cols = [m.cols[k] for k in ("level1", "level2", "name", "target") if k in m.cols]
+            title_rows = {r for r, c in g.find_all(TITLE, exact=False) if c <= g.max_col}
             lvl1 = lvl2 = ""
             for r in range(hr + 1, g.max_row + 1):
                 if g.row_is_blank(r, input_cols):
                     continue
-                if g.find(TITLE, rows=[r], exact=False):
+                if r in title_rows:
                     break  # another form below this one
 
                 def cell_text(key: str) -> str | None:

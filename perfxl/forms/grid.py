@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from itertools import product
 from typing import Any, Iterable
 
 from openpyxl.cell.cell import MergedCell
@@ -26,15 +28,49 @@ FORMULA = "="
 _ERRORS = {"#NAME?", "#DIV/0!", "#VALUE!", "#REF!", "#N/A", "#NUM!", "#NULL!", "#SPILL!", "#CALC!"}
 
 
+# norm_label of texts seen before: labels and categories repeat on every sheet of every workbook.
+_NORMED: dict[str, str] = {}
+_NORMED_MAX = 50_000
+
+
 def norm_label(value: Any) -> str:
     """A label as compared: no whitespace, no colons, half-width brackets."""
     if value is None:
         return ""
-    return _WS.sub("", str(value)).translate(_PUNCT)
+    text = value if isinstance(value, str) else str(value)
+    normed = _NORMED.get(text)
+    if normed is None:
+        if len(_NORMED) >= _NORMED_MAX:
+            _NORMED.clear()
+        normed = _NORMED[text] = _WS.sub("", text).translate(_PUNCT)
+    return normed
 
 
 def is_error(value: Any) -> bool:
     return isinstance(value, str) and value.strip() in _ERRORS
+
+
+def _positions(items: Iterable[int]) -> dict[int, int]:
+    """item -> index of its first occurrence in ``items``."""
+    pos: dict[int, int] = {}
+    for i, item in enumerate(items):
+        pos.setdefault(item, i)
+    return pos
+
+
+def _merged_cells(ranges: Iterable[Any], max_row: int, max_col: int
+                  ) -> dict[tuple[int, int], tuple[int, int, int, int]]:
+    """(row, col) -> (r1, c1, r2, c2) of the merged range covering it, within the grid."""
+    merged = {}
+    for rng in ranges:
+        span = r1, c1, r2, c2 = rng.min_row, rng.min_col, rng.max_row, rng.max_col
+        if r2 > max_row:
+            r2 = max_row
+        if c2 > max_col:
+            c2 = max_col
+        for key in product(range(r1, r2 + 1), range(c1, c2 + 1)):
+            merged[key] = span
+    return merged
 
 
 class Grid:
@@ -45,12 +81,7 @@ class Grid:
         self.title = ws.title
         self.max_row = min(ws.max_row, max_rows)
         self.max_col = min(ws.max_column, max_cols)
-        self._merged: dict[tuple[int, int], tuple[int, int, int, int]] = {}
-        for rng in ws.merged_cells.ranges:
-            c1, r1, c2, r2 = rng.min_col, rng.min_row, rng.max_col, rng.max_row
-            for r in range(r1, min(r2, self.max_row) + 1):
-                for c in range(c1, min(c2, self.max_col) + 1):
-                    self._merged[(r, c)] = (r1, c1, r2, c2)
+        self._merged = _merged_cells(ws.merged_cells.ranges, self.max_row, self.max_col)
         self._values: dict[tuple[int, int], Any] = {}
         self._formulas: set[tuple[int, int]] = set()
         self._formats: dict[tuple[int, int], str] = {}
@@ -66,7 +97,7 @@ class Grid:
                     else:
                         self._values[key] = cell.value
                     self._formats[key] = cell.number_format
-        self._index: dict[str, list[tuple[int, int]]] | None = None
+        self._index: tuple[dict, dict] | None = None  # built on the first search
 
     @classmethod
     def from_parts(cls, ws: Any, max_row: int, max_col: int, merged_ranges: Iterable[Any],
@@ -80,15 +111,9 @@ class Grid:
         g.title = ws.title
         g.max_row = mr = min(max_row, max_rows)
         g.max_col = mc = min(max_col, max_cols)
-        g._merged = {}
-        for rng in merged_ranges:
-            r1, c1, r2, c2 = rng.min_row, rng.min_col, rng.max_row, rng.max_col
-            span = (r1, c1, r2, c2)
-            for r in range(r1, min(r2, mr) + 1):
-                for c in range(c1, min(c2, mc) + 1):
-                    g._merged[(r, c)] = span
-        if max_row <= max_rows and max_col <= max_cols:
-            g._values, g._formulas, g._formats = dict(values), set(formulas), dict(formats)
+        g._merged = _merged_cells(merged_ranges, mr, mc)
+        if max_row <= max_rows and max_col <= max_cols:  # shared, not copied: a Grid only reads
+            g._values, g._formulas, g._formats = values, formulas, formats
         else:
             g._values = {k: v for k, v in values.items() if k[0] <= mr and k[1] <= mc}
             g._formulas = {k for k in formulas if k in g._values}
@@ -97,16 +122,27 @@ class Grid:
         return g
 
     def _label_index(self) -> dict[str, list[tuple[int, int]]]:
-        """norm_label(text) -> cells holding it (text cells only, not formulas), built once."""
-        index = self.__dict__.get("_index")
-        if index is None:
-            index = {}
-            formulas = self._formulas
+        """norm_label(text) -> cells holding it (text cells only, not formulas)."""
+        return self._indexes()[0]
+
+    def _row_index(self) -> dict[int, list[tuple[int, str]]]:
+        """row -> [(column, norm_label(text))] of its text cells."""
+        return self._indexes()[1]
+
+    def _indexes(self) -> tuple[dict[str, list[tuple[int, int]]], dict[int, list[tuple[int, str]]]]:
+        """Both indexes of the text cells, built together once."""
+        indexes = self.__dict__.get("_index")
+        if indexes is None:
+            labels: dict[str, list[tuple[int, int]]] = {}
+            by_row: dict[int, list[tuple[int, str]]] = {}
+            formulas, normed = self._formulas, _NORMED
             for key, v in self._values.items():
                 if isinstance(v, str) and key not in formulas:
-                    index.setdefault(norm_label(v), []).append(key)
-            self._index = index
-        return index
+                    t = normed.get(v) or norm_label(v)
+                    labels.setdefault(t, []).append(key)
+                    by_row.setdefault(key[0], []).append((key[1], t))
+            indexes = self._index = labels, by_row
+        return indexes
 
     # --- cells ---
     def raw(self, row: int, col: int) -> Any:
@@ -158,31 +194,11 @@ class Grid:
             hits = [key for w in wanted for key in index.get(w, ())]
         else:
             hits = [key for t, keys in index.items() if any(w in t for w in wanted) for key in keys]
-        if not hits:
-            return None
-        if rows is None:
-            rpos = None
-        else:
-            rpos = {}
-            for i, r in enumerate(rows):
-                rpos.setdefault(r, i)
-        if cols is None:
-            cpos = None
-        else:
-            cpos = {}
-            for i, c in enumerate(cols):
-                cpos.setdefault(c, i)
-        best = None
-        best_key = None
+        cpos = None if cols is None else _positions(cols)
+        best = best_key = None
         for r, c in hits:
-            if rpos is None:
-                if not 1 <= r <= self.max_row:
-                    continue
-                rk = r
-            else:
-                rk = rpos.get(r)
-                if rk is None:
-                    continue
+            if not 1 <= r <= self.max_row:
+                continue
             if cpos is None:
                 if not 1 <= c <= self.max_col:
                     continue
@@ -191,64 +207,73 @@ class Grid:
                 ck = cpos.get(c)
                 if ck is None:
                     continue
-            if best_key is None or (rk, ck) < best_key:
-                best_key, best = (rk, ck), (r, c)
+            if best_key is None or (r, ck) < best_key:
+                best_key, best = (r, ck), (r, c)
         return best
 
     def _find_in_rows(self, wanted: list[str], rows: Iterable[int], cols: Iterable[int] | None,
                       exact: bool) -> tuple[int, int] | None:
+        if exact and cols is None:
+            return self._find_exact_in_rows(wanted, rows)
         by_row = self._row_index()
-        cpos = None
-        if cols is not None:
-            cpos = {}
-            for i, c in enumerate(cols):
-                cpos.setdefault(c, i)
+        cpos = None if cols is None else _positions(cols)
+        matches = set(wanted).__contains__ if exact else (lambda t: any(w in t for w in wanted))
         for r in rows:
             best = best_key = None
-            for c, t in by_row.get(r, ()):  # in column order
+            for c, t in by_row.get(r, ()):
                 if cpos is None:
                     if c > self.max_col:
-                        break
+                        continue
                     ck = c
                 else:
                     ck = cpos.get(c)
                     if ck is None:
                         continue
-                if any(t == w for w in wanted) if exact else any(w in t for w in wanted):
-                    if cpos is None:
-                        return r, c
-                    if best_key is None or ck < best_key:
-                        best_key, best = ck, (r, c)
+                if (best_key is None or ck < best_key) and matches(t):
+                    best_key, best = ck, (r, c)
             if best is not None:
                 return best
         return None
 
-    def _row_index(self) -> dict[int, list[tuple[int, str]]]:
-        """row -> [(column, norm_label(text))] of its text cells, in column order, built once."""
-        by_row = self.__dict__.get("_rows")
-        if by_row is None:
-            by_row = {}
-            for t, keys in self._label_index().items():
-                for r, c in keys:
-                    by_row.setdefault(r, []).append((c, t))
-            for cells in by_row.values():
-                cells.sort()
-            self._rows = by_row
-        return by_row
+    def _find_exact_in_rows(self, wanted: list[str], rows: Iterable[int]) -> tuple[int, int] | None:
+        """The leftmost cell holding one of ``wanted`` in the first of ``rows`` that has one."""
+        index = self._label_index()
+        leftmost: dict[int, int] = {}  # row -> leftmost column holding a wanted label
+        for w in wanted:
+            for r, c in index.get(w, ()):
+                if c <= self.max_col and c < leftmost.get(r, c + 1):
+                    leftmost[r] = c
+        if leftmost:
+            for r in rows:
+                if r in leftmost:
+                    return r, leftmost[r]
+        return None
+
+    def labels_in_row(self, row: int, cols: range) -> set[str]:
+        """norm_label of every text cell of ``row`` within ``cols`` (formulas aside)."""
+        return {t for c, t in self._row_index().get(row, ()) if c in cols}
 
     def find_all(self, *labels: str, exact: bool = True) -> list[tuple[int, int]]:
-        wanted = [norm_label(x) for x in labels]
+        wanted = dict.fromkeys(norm_label(x) for x in labels)
         index = self._label_index()
-        return sorted(key for t, keys in index.items()
-                      if any(t == w if exact else w in t for w in wanted) for key in keys)
+        if exact:  # distinct labels hold distinct cells
+            return sorted(key for w in wanted for key in index.get(w, ()))
+        return sorted(key for t, keys in index.items() if any(w in t for w in wanted) for key in keys)
 
     def value_right_of(self, row: int, col: int) -> tuple[int, int]:
         """The cell just right of the label at (row, col), past the label's merged range."""
         return row, self.right_end(row, col) + 1
 
     def row_is_blank(self, row: int, cols: Iterable[int]) -> bool:
-        return all(self.raw(row, c) in (None, "") or (isinstance(self.raw(row, c), str)
-                   and not str(self.raw(row, c)).strip()) for c in cols)
+        for c in cols:
+            if not is_blank(self.raw(row, c)):
+                return False
+        return True
+
+
+def is_blank(value: Any) -> bool:
+    """Nothing typed: empty, or only whitespace."""
+    return value is None or (isinstance(value, str) and not value.strip())
 
 
 def ref(row: int, col: int) -> str:
@@ -269,18 +294,23 @@ to_date = parse_date_cell
 def quantize_to_format(d: Decimal, number_format: str | None) -> Decimal:
     """Give a number read from a float the decimals its cell displays (6.0 in '0.00' → 6.00),
     when that loses nothing; so a written Decimal('6.00') reads back as Decimal('6.00')."""
-    if number_format is None:
+    q = None if number_format is None else _format_quantum(number_format)
+    if q is None:
         return d
-    m = re.search(r"0\.(0+)", number_format)
-    places = len(m.group(1)) if m else (0 if re.search(r"(^|[^.#0])[#0,]*0(?![.0])", number_format) else None)
-    if places is None:
-        return d
-    q = Decimal(1).scaleb(-places)
     try:
         qd = d.quantize(q)
     except InvalidOperation:
         return d
     return qd if qd == d else d
+
+
+@lru_cache(maxsize=1024)
+def _format_quantum(number_format: str) -> Decimal | None:
+    """The smallest step a number format displays (``'0.00'`` → 0.01, ``'0'`` → 1), or None
+    when it shows no fixed decimals."""
+    m = re.search(r"0\.(0+)", number_format)
+    places = len(m.group(1)) if m else (0 if re.search(r"(^|[^.#0])[#0,]*0(?![.0])", number_format) else None)
+    return None if places is None else Decimal(1).scaleb(-places)
 
 
 def decimal_format(d: Decimal, money: bool = False) -> str:

@@ -32,7 +32,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from perfxl.findings import Finding, Severity
 from perfxl.forms import formulas as F
 from perfxl.forms.grid import (
-    CellError, Grid, decimal_format, norm_label, quantize_to_format, ref, to_decimal, to_text,
+    CellError, Grid, decimal_format, is_blank, quantize_to_format, ref, to_decimal, to_text,
 )
 from perfxl.forms.layout import CF_MARK, abs_ref, category_validations, column_range, groups, row_height
 from perfxl.forms.settings_sheet import LIST_NAMES
@@ -544,9 +544,9 @@ def read(ws: Worksheet, grid: Grid | None = None) -> tuple[SelfEvaluation | None
                 findings.append(_finding("W703", S, "", f"项目资金中找不到“{label}”一行"))
     else:
         findings.append(_finding("W703", S, "", "找不到项目资金表头（年初预算数），资金按空白处理"))
-    funds = SelfEvaluationFunds()
+    fund_rows: dict[str, FundRow] = {}
     for key, r in m.funds_rows.items():
-        row = FundRow()
+        amounts: dict[str, Decimal | None] = {}
         for fkey in ("initial_budget", "budget", "executed"):
             c = m.funds_cols.get(fkey)
             if c is None:
@@ -555,9 +555,11 @@ def read(ws: Worksheet, grid: Grid | None = None) -> tuple[SelfEvaluation | None
             if d is not None and d < 0:
                 findings.append(_finding("W701", S, ref(r, c), f"金额不能为负数：{d}", Severity.ERROR))
                 d = None
-            setattr(row, fkey, d)
-            set_location(row, fkey, S, ref(r, c))
-        setattr(funds, key, row)
+            amounts[fkey] = d
+        fund_rows[key] = row = FundRow(**amounts)
+        for fkey in amounts:
+            set_location(row, fkey, S, ref(r, m.funds_cols[fkey]))
+    funds = SelfEvaluationFunds(**fund_rows)
     if "total" in m.funds_rows and "weight" in m.funds_cols:
         r, c = m.funds_rows["total"], m.funds_cols["weight"]
         w = num(r, c, "预算执行率分值")
@@ -603,7 +605,7 @@ def read(ws: Worksheet, grid: Grid | None = None) -> tuple[SelfEvaluation | None
         end = g.max_row
         first_cols = range(1, (m.cols.get("weight") or 6) + 1)
         for r in range(m.header_row + 1, g.max_row + 1):
-            labels = {norm_label(g.own(r, c)) for c in first_cols if isinstance(g.own(r, c), str)}
+            labels = g.labels_in_row(r, first_cols)
             if labels & {"总分", "合计", "总计"}:
                 m.total_row = r
                 end = r - 1
@@ -625,15 +627,13 @@ def read(ws: Worksheet, grid: Grid | None = None) -> tuple[SelfEvaluation | None
             h = g.find("评分等级", rows=[m.grade_row])
             if h:
                 m.grade = (m.grade_row, g.right_end(*h) + 1)
-        input_cols = [m.cols[k] for k in ("level1", "level2", "name", "target", "actual", "weight",
-                                           "reason") if k in m.cols]
-        if "score" in m.cols:
-            input_cols.append(m.cols["score"])
+        score_col = m.cols.get("score")
+        other_cols = [m.cols[k] for k in ("level1", "level2", "name", "target", "actual", "weight",
+                                           "reason") if k in m.cols and m.cols[k] != score_col]
         lvl1 = lvl2 = ""
         for r in range(m.header_row + 1, end + 1):
-            if g.row_is_blank(r, [c for c in input_cols if c != m.cols.get("score")]) and (
-                    "score" not in m.cols or g.is_formula(r, m.cols["score"])
-                    or g.own(r, m.cols["score"]) in (None, "")):
+            if g.row_is_blank(r, other_cols) and (
+                    score_col is None or g.is_formula(r, score_col) or g.own(r, score_col) in (None, "")):
                 continue
             ind, fnd = _read_row(g, S, m, r, lvl1, lvl2, num)
             findings.extend(fnd)
@@ -699,8 +699,7 @@ def _read_row(g: Grid, S: str, m: SheetMap, r: int, lvl1: str, lvl2: str, num):
         c = m.cols["score"]
         if not g.is_formula(r, c):
             score = num(r, c, f"第 {r} 行得分")
-            if g.own(r, c) not in (None, "") and not (isinstance(g.own(r, c), str)
-                                                       and not g.own(r, c).strip()):
+            if not is_blank(g.own(r, c)):
                 m.typed_scores.add(r)
     ind = Indicator(level1=lvl1, level2=lvl2, name=text("name") or "", target=text("target") or "",
                     actual=text("actual"), weight=weight, score=score, reason=text("reason"))

@@ -142,11 +142,14 @@ def values_patch(settings: Settings, ws: Worksheet | None = None) -> Patch:
 
 
 def _key_rows(ws: Worksheet) -> dict[str, int]:
+    """key -> row of its first occurrence in column A (within the first 200 rows)."""
     rows: dict[str, int] = {}
-    for row in ws.iter_rows(min_col=1, max_col=1, max_row=min(ws.max_row, 200)):
-        v = row[0].value
+    keys = ws.iter_rows(min_col=1, max_col=1, max_row=min(ws.max_row, 200), values_only=True)
+    for row, (v,) in enumerate(keys, start=1):
         if isinstance(v, str) and v.strip() in NAME:
-            rows.setdefault(v.strip(), row[0].row)
+            rows.setdefault(v.strip(), row)
+            if len(rows) == len(NAME):
+                break  # every key found: later rows cannot change the result
     return rows
 
 
