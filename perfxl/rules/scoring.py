@@ -24,6 +24,7 @@ Decisions (documented here and in the report):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_HALF_UP, Context, Decimal
 
 from perfxl.model import (
@@ -289,14 +290,16 @@ def grade(total: Decimal | None) -> str | None:
 # --- a whole project ------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class IndicatorScore:
+class IndicatorScore(NamedTuple):
     """One indicator, parsed once and scored once; checks reuse it.
 
     ``target``/``actual`` are ``None`` when the text is missing or unreadable, and then
     ``target_error``/``actual_error`` hold the parser's Chinese message. ``score`` is the
     evaluator's typed score, ``suggested`` perfxl's, ``effective`` the typed one if present,
     else the suggested one. ``ratio`` is :func:`completion_ratio`.
+
+    A named tuple, immutable like a frozen dataclass but built several times faster: a batch
+    builds one per indicator of every workbook.
     """
 
     indicator: Indicator
