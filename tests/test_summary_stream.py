@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 import shutil
 import zipfile
 from pathlib import Path
@@ -59,6 +60,13 @@ def test_streamed_workbook_equals_in_memory_workbook(tmp_path) -> None:
     save_summary(tmp_path / "new.xlsx", t, out_dir=tmp_path)
     old, new = _cells(tmp_path / "old.xlsx"), _cells(tmp_path / "new.xlsx")
     assert old == new
+    # each table sheet states its size, as openpyxl's own writer does (read-only readers need it)
+    old_xml, new_xml = _parts(tmp_path / "old.xlsx"), _parts(tmp_path / "new.xlsx")
+    tables = [i for i, title in enumerate(new["sheets"], 1) if new[title, "tables"]]
+    assert len(tables) == 8
+    for i in tables:
+        dims = [re.search(r"<dimension [^>]*>", xml[f"xl/worksheets/sheet{i}.xml"].decode()) for xml in (old_xml, new_xml)]
+        assert dims[1] is not None and dims[0].group() == dims[1].group()
     assert new["偏差明细", "L2"][5] == ("src.xlsx", "'表1'!I12")
     assert new["问题清单", "B" + str(len(t.findings) + 1)][0] == "=1+1"  # text, quote-prefixed
     assert new["问题清单", "B" + str(len(t.findings) + 1)][4] is True

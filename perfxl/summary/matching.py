@@ -225,7 +225,7 @@ def _quick_ratios(norm_p: list[str], norm_c: list[str], threshold: float):
     return quick, maybe
 
 
-_PAIR_BLOCK = 1 << 21  # character counts compared at once (memory of one block: 8 bytes each)
+_PAIR_BLOCK = 1 << 18  # character counts compared at once (one block: 2 MB)
 
 
 def _char_counts(names: list[str], chars: dict[str, int]) -> np.ndarray:

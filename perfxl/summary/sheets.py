@@ -391,7 +391,8 @@ def write_summary(
 # is openpyxl's own.
 
 _CACHE_LIMIT = 20000  # rendered cells kept per column (repeated years, names, kinds …)
-_CHUNK = 1 << 20
+_CHUNK = 1 << 18  # characters of spooled rows read back at a time
+_BATCH = 500  # rows rendered at a time
 
 
 def _xml_text(text: str) -> str:
@@ -565,13 +566,21 @@ class _TableRenderer:
 
 class _RowsWriter:
     """A write-only sheet's writer whose rows are pre-rendered XML (an iterable of strings that
-    each hold whole ``<row>`` elements)."""
+    each hold whole ``<row>`` elements) spanning ``dimension`` (e.g. ``A1:Q8611``).
+
+    The dimension is written as openpyxl's normal writer does: without it a read-only reader
+    (openpyxl's, and :func:`perfxl.summary.matching.read_mapping` on the next run) parses every
+    sheet in full just to learn its size."""
 
     @staticmethod
-    def attach(ws, rows_xml) -> None:
+    def attach(ws, rows_xml, dimension: str) -> None:
         from openpyxl.worksheet._writer import WorksheetWriter
+        from openpyxl.worksheet.dimensions import SheetDimension
 
         class Writer(WorksheetWriter):
+            def write_dimensions(self) -> None:
+                self.xf.send(SheetDimension(dimension).to_tree())
+
             def write_rows(self) -> None:
                 xf = self.xf.send(True)
                 raw = getattr(xf, "_file", None)
@@ -663,9 +672,10 @@ class SummaryWriter:
         for key in TABLE_KEYS:
             rows = getattr(tables, key)
             done = self._done[key]
-            if len(rows) > done:
-                self._spools[key].write(self._renderers[key].rows(rows[done:], done + 2))
-                self._done[key] = len(rows)
+            for start in range(done, len(rows), _BATCH):  # a few hundred rows of XML at a time
+                batch = rows[start:start + _BATCH]
+                self._spools[key].write(self._renderers[key].rows(batch, start + 2))
+            self._done[key] = len(rows)
 
     def save(self, path: Path, tables: SummaryTables) -> None:
         self.update(tables)
@@ -679,7 +689,9 @@ class SummaryWriter:
             extra = (len(COLUMNS["mapping"]) + 2, MAPPING_NOTE, WRAP) if key == "mapping" else None
             _table_setup(ws, key, getattr(tables, key), extra_width=50 if extra else None)
             renderer = self._renderers[key]
-            _RowsWriter.attach(ws, self._sheet_rows(key, renderer.header(extra)))
+            last_col = get_column_letter(extra[0] if extra else len(renderer.keys))
+            dimension = f"A1:{last_col}{len(getattr(tables, key)) + 1}"
+            _RowsWriter.attach(ws, self._sheet_rows(key, renderer.header(extra)), dimension)
             ws._hyperlinks = renderer.hyperlinks  # after attach: openpyxl's writer resets them
         if charts is not None:
             _add_charts(charts, sheets["self_evaluations"], self._stats, len(tables.self_evaluations))
