@@ -97,7 +97,7 @@ class Grid:
                     else:
                         self._values[key] = cell.value
                     self._formats[key] = cell.number_format
-        self._index: tuple[dict, dict] | None = None  # built on the first search
+        self._index: dict[str, list[tuple[int, int]]] | None = None  # built on the first search
 
     @classmethod
     def from_parts(cls, ws: Any, max_row: int, max_col: int, merged_ranges: Iterable[Any],
@@ -122,27 +122,16 @@ class Grid:
         return g
 
     def _label_index(self) -> dict[str, list[tuple[int, int]]]:
-        """norm_label(text) -> cells holding it (text cells only, not formulas)."""
-        return self._indexes()[0]
-
-    def _row_index(self) -> dict[int, list[tuple[int, str]]]:
-        """row -> [(column, norm_label(text))] of its text cells."""
-        return self._indexes()[1]
-
-    def _indexes(self) -> tuple[dict[str, list[tuple[int, int]]], dict[int, list[tuple[int, str]]]]:
-        """Both indexes of the text cells, built together once."""
-        indexes = self.__dict__.get("_index")
-        if indexes is None:
-            labels: dict[str, list[tuple[int, int]]] = {}
-            by_row: dict[int, list[tuple[int, str]]] = {}
+        """norm_label(text) -> cells holding it (text cells only, not formulas), built once."""
+        index = self.__dict__.get("_index")
+        if index is None:
+            index = {}
             formulas, normed = self._formulas, _NORMED
             for key, v in self._values.items():
                 if isinstance(v, str) and key not in formulas:
-                    t = normed.get(v) or norm_label(v)
-                    labels.setdefault(t, []).append(key)
-                    by_row.setdefault(key[0], []).append((key[1], t))
-            indexes = self._index = labels, by_row
-        return indexes
+                    index.setdefault(normed.get(v) or norm_label(v), []).append(key)
+            self._index = index
+        return index
 
     # --- cells ---
     def raw(self, row: int, col: int) -> Any:
@@ -186,19 +175,21 @@ class Grid:
              exact: bool = True) -> tuple[int, int] | None:
         """First cell (row-major, in the order of ``rows`` and ``cols`` when given) whose
         normalised text equals (or contains) one of ``labels``."""
-        wanted = [norm_label(x) for x in labels]
-        if rows is not None:
-            return self._find_in_rows(wanted, rows, cols, exact)
-        index = self._label_index()
-        if exact:
-            hits = [key for w in wanted for key in index.get(w, ())]
-        else:
-            hits = [key for t, keys in index.items() if any(w in t for w in wanted) for key in keys]
+        hits = self._hits(labels, exact)
+        if not hits:
+            return None
+        rpos = None if rows is None else _positions(rows)
         cpos = None if cols is None else _positions(cols)
         best = best_key = None
         for r, c in hits:
-            if not 1 <= r <= self.max_row:
-                continue
+            if rpos is None:
+                if not 1 <= r <= self.max_row:
+                    continue
+                rk = r
+            else:
+                rk = rpos.get(r)
+                if rk is None:
+                    continue
             if cpos is None:
                 if not 1 <= c <= self.max_col:
                     continue
@@ -207,58 +198,21 @@ class Grid:
                 ck = cpos.get(c)
                 if ck is None:
                     continue
-            if best_key is None or (r, ck) < best_key:
-                best_key, best = (r, ck), (r, c)
+            if best_key is None or (rk, ck) < best_key:
+                best_key, best = (rk, ck), (r, c)
         return best
 
-    def _find_in_rows(self, wanted: list[str], rows: Iterable[int], cols: Iterable[int] | None,
-                      exact: bool) -> tuple[int, int] | None:
-        if exact and cols is None:
-            return self._find_exact_in_rows(wanted, rows)
-        by_row = self._row_index()
-        cpos = None if cols is None else _positions(cols)
-        matches = set(wanted).__contains__ if exact else (lambda t: any(w in t for w in wanted))
-        for r in rows:
-            best = best_key = None
-            for c, t in by_row.get(r, ()):
-                if cpos is None:
-                    if c > self.max_col:
-                        continue
-                    ck = c
-                else:
-                    ck = cpos.get(c)
-                    if ck is None:
-                        continue
-                if (best_key is None or ck < best_key) and matches(t):
-                    best_key, best = ck, (r, c)
-            if best is not None:
-                return best
-        return None
-
-    def _find_exact_in_rows(self, wanted: list[str], rows: Iterable[int]) -> tuple[int, int] | None:
-        """The leftmost cell holding one of ``wanted`` in the first of ``rows`` that has one."""
-        index = self._label_index()
-        leftmost: dict[int, int] = {}  # row -> leftmost column holding a wanted label
-        for w in wanted:
-            for r, c in index.get(w, ()):
-                if c <= self.max_col and c < leftmost.get(r, c + 1):
-                    leftmost[r] = c
-        if leftmost:
-            for r in rows:
-                if r in leftmost:
-                    return r, leftmost[r]
-        return None
-
-    def labels_in_row(self, row: int, cols: range) -> set[str]:
-        """norm_label of every text cell of ``row`` within ``cols`` (formulas aside)."""
-        return {t for c, t in self._row_index().get(row, ()) if c in cols}
-
     def find_all(self, *labels: str, exact: bool = True) -> list[tuple[int, int]]:
-        wanted = dict.fromkeys(norm_label(x) for x in labels)
+        return sorted(set(self._hits(labels, exact)))
+
+    def _hits(self, labels: tuple[str, ...], exact: bool) -> list[tuple[int, int]]:
+        """Every text cell whose normalised text equals (or contains) one of ``labels``; a cell
+        may repeat."""
+        wanted = [norm_label(x) for x in labels]
         index = self._label_index()
-        if exact:  # distinct labels hold distinct cells
-            return sorted(key for w in wanted for key in index.get(w, ()))
-        return sorted(key for t, keys in index.items() if any(w in t for w in wanted) for key in keys)
+        if exact:
+            return [key for w in wanted for key in index.get(w, ())]
+        return [key for t, keys in index.items() for w in wanted if w in t for key in keys]
 
     def value_right_of(self, row: int, col: int) -> tuple[int, int]:
         """The cell just right of the label at (row, col), past the label's merged range."""

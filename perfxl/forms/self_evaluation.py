@@ -604,16 +604,15 @@ def read(ws: Worksheet, grid: Grid | None = None) -> tuple[SelfEvaluation | None
     if m.header_row and "name" in m.cols and "target" in m.cols:
         end = g.max_row
         first_cols = range(1, (m.cols.get("weight") or 6) + 1)
-        for r in range(m.header_row + 1, g.max_row + 1):
-            labels = g.labels_in_row(r, first_cols)
-            if labels & {"总分", "合计", "总计"}:
-                m.total_row = r
-                end = r - 1
-                break
-            if "评分等级" in labels:
-                m.grade_row = r
-                end = r - 1
-                break
+        below = range(m.header_row + 1, g.max_row + 1)
+        total = g.find("总分", "合计", "总计", rows=below, cols=first_cols)
+        grade = g.find("评分等级", rows=below, cols=first_cols)
+        if total and (grade is None or total[0] <= grade[0]):
+            m.total_row = total[0]
+            end = m.total_row - 1
+        elif grade:
+            m.grade_row = grade[0]
+            end = m.grade_row - 1
         if m.total_row:
             for r in range(m.total_row, min(m.total_row + 4, g.max_row) + 1):
                 if g.find("评分等级", rows=[r], cols=first_cols):
