@@ -21,6 +21,7 @@ from openpyxl.workbook import Workbook
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.xml.constants import REL_NS
 
 from perfxl.safety import set_text_cell
 from perfxl.summary.matching import MAPPING_SHEET
@@ -455,7 +456,7 @@ class _TableRenderer:
 
     Each cell is its reference plus a tail (style, type, value) that depends on the value only,
     so tails are cached per column; hyperlinks (deviation → source cell) are collected in
-    :attr:`hyperlinks` for the sheet.
+    :attr:`links` for the sheet.
     """
 
     def __init__(self, key: str, styles: _Styles, out_dir: Path | None) -> None:
@@ -465,7 +466,7 @@ class _TableRenderer:
         self.letters = [get_column_letter(j) for j in range(1, len(self.keys) + 3)]
         self.formulas = FORMULAS.get(key, lambda t: {})(table_name)
         self.out_dir = out_dir.resolve() if out_dir is not None else None
-        self.hyperlinks: list[Hyperlink] = []
+        self.links = _Links()
         self._targets: dict[str, str] = {}
         self._styles = styles
         header_align = Alignment(horizontal="center", vertical="center", wrap_text=True)
@@ -546,7 +547,7 @@ class _TableRenderer:
         if not link or not path or self.out_dir is None:
             return False
         sheet, addr = link.rsplit("!", 1)
-        self.hyperlinks.append(Hyperlink(ref=ref, target=self._target(path), location=f"'{sheet}'!{addr}"))
+        self.links.add(ref, self._target(path), f"'{sheet}'!{addr}")
         return True
 
     def _target(self, path: str) -> str:
@@ -564,16 +565,44 @@ class _TableRenderer:
         return target
 
 
+class _Links:
+    """A sheet's external hyperlinks, rendered as openpyxl writes them: the n-th link is the
+    sheet's n-th relationship (``rIdn``; openpyxl adds the hyperlinks' relationships first)."""
+
+    def __init__(self) -> None:
+        self.targets: list[str] = []
+        self.xml: list[str] = []
+
+    def add(self, ref: str, target: str, location: str) -> None:
+        self.targets.append(target)
+        self.xml.append(f'<hyperlink xmlns:r="{REL_NS}" ref="{ref}" location="{_xml_attr(location)}" '
+                        f'r:id="rId{len(self.targets)}" />')
+
+
+_ATTR_ENTITIES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&quot;"), ("\r", "&#13;"),
+                  ("\n", "&#10;"), ("\t", "&#09;"))
+
+
+def _xml_attr(text: str) -> str:
+    """An attribute value escaped as ElementTree (openpyxl's serialiser) escapes it."""
+    for ch, entity in _ATTR_ENTITIES:
+        if ch in text:
+            text = text.replace(ch, entity)
+    return text
+
+
 class _RowsWriter:
-    """A write-only sheet's writer whose rows are pre-rendered XML (an iterable of strings that
-    each hold whole ``<row>`` elements) spanning ``dimension`` (e.g. ``A1:Q8611``).
+    """A write-only sheet's writer with pre-rendered rows (an iterable of strings that each
+    hold whole ``<row>`` elements) spanning ``dimension`` (e.g. ``A1:Q8611``), and
+    pre-rendered hyperlinks.
 
     The dimension is written as openpyxl's normal writer does: without it a read-only reader
     (openpyxl's, and :func:`perfxl.summary.matching.read_mapping` on the next run) parses every
     sheet in full just to learn its size."""
 
     @staticmethod
-    def attach(ws, rows_xml, dimension: str) -> None:
+    def attach(ws, rows_xml, dimension: str, links: _Links) -> None:
+        from openpyxl.packaging.relationship import Relationship
         from openpyxl.worksheet._writer import WorksheetWriter
         from openpyxl.worksheet.dimensions import SheetDimension
 
@@ -583,24 +612,36 @@ class _RowsWriter:
 
             def write_rows(self) -> None:
                 xf = self.xf.send(True)
-                raw = getattr(xf, "_file", None)
-                if raw is not None and callable(raw):  # et_xmlfile: write the strings as they are
-                    with xf.element("sheetData"):
-                        for chunk in rows_xml:
-                            raw(chunk)
-                else:  # lxml's xmlfile escapes strings: parse the rows into elements
-                    from lxml import etree
-                    from openpyxl.xml.constants import SHEET_MAIN_NS
-
-                    with xf.element("sheetData"):
-                        for chunk in rows_xml:
-                            data = etree.fromstring(f'<sheetData xmlns="{SHEET_MAIN_NS}">{chunk}</sheetData>')
-                            for row in data:
-                                xf.write(row)
+                with xf.element("sheetData"):
+                    for chunk in rows_xml:
+                        _write_raw(xf, chunk, "sheetData")
                 self.xf.send(None)
+
+            def write_hyperlinks(self) -> None:
+                for target in links.targets:
+                    self._rels.append(Relationship(type="hyperlink", TargetMode="External", Target=target))
+                if links.xml:
+                    _write_raw(self.xf.send(True), "".join(links.xml), "hyperlinks", wrap=True)
+                    self.xf.send(None)
 
         ws._writer = Writer(ws)
         ws._writer.write_top()
+
+
+def _write_raw(xf, xml: str, parent: str, wrap: bool = False) -> None:
+    """Write pre-rendered XML elements, children of ``parent`` (inside ``<parent>`` if
+    ``wrap``), into openpyxl's sheet stream: as they are with et_xmlfile; lxml's xmlfile
+    escapes strings, so there the XML is parsed into elements."""
+    raw = getattr(xf, "_file", None)
+    if raw is not None and callable(raw):
+        raw(f"<{parent}>{xml}</{parent}>" if wrap else xml)
+        return
+    from lxml import etree
+    from openpyxl.xml.constants import SHEET_MAIN_NS
+
+    tree = etree.fromstring(f'<{parent} xmlns="{SHEET_MAIN_NS}">{xml}</{parent}>')
+    for element in [tree] if wrap else tree:
+        xf.write(element)
 
 
 def _table_setup(ws, key: str, rows: list[dict], extra_width: int | None = None) -> None:
@@ -691,8 +732,7 @@ class SummaryWriter:
             renderer = self._renderers[key]
             last_col = get_column_letter(extra[0] if extra else len(renderer.keys))
             dimension = f"A1:{last_col}{len(getattr(tables, key)) + 1}"
-            _RowsWriter.attach(ws, self._sheet_rows(key, renderer.header(extra)), dimension)
-            ws._hyperlinks = renderer.hyperlinks  # after attach: openpyxl's writer resets them
+            _RowsWriter.attach(ws, self._sheet_rows(key, renderer.header(extra)), dimension, renderer.links)
         if charts is not None:
             _add_charts(charts, sheets["self_evaluations"], self._stats, len(tables.self_evaluations))
         self._wb.save(path)
