@@ -99,6 +99,7 @@ _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a part, or an empty archive
 _CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"([A-Z]{1,3})?(\d+)?(?::([A-Z]{1,3})(\d+))?\"")
 _DTD = (b"<!DOCTYPE", b"<!ENTITY", "<!DOCTYPE".encode("utf-16-le"), "<!ENTITY".encode("utf-16-le"))
+_IN_MEMORY_BYTES = 4 * 2**20  # files up to this size are read whole for the gate
 _SHEET_PART = re.compile(r"xl/(?:worksheets|chartsheets)/[^/]+\.xml", re.IGNORECASE)
 
 
@@ -137,6 +138,11 @@ def _check_zip(path: Path, archive: BinaryIO, size: int, limits: Limits) -> list
         raise HostileFileError(
             "H954", path, f"文件过大（{size // 2**20} MB，上限 {limits.max_file_bytes // 2**20} MB）"
         )
+    # a file of usual size is read whole once, so that its parts are sniffed without I/O
+    whole = None
+    if size <= _IN_MEMORY_BYTES:
+        archive.seek(0)
+        whole = archive.read()
     try:
         zf = zipfile.ZipFile(archive)
     except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError) as exc:
@@ -155,7 +161,7 @@ def _check_zip(path: Path, archive: BinaryIO, size: int, limits: Limits) -> list
         for info in infos:
             if info.is_dir() or not info.filename.lower().endswith((".xml", ".rels", ".vml")):
                 continue
-            prefix = _sniff(zf, archive, info, limits.sniff_bytes, path)
+            prefix = _sniff(zf, whole, info, limits.sniff_bytes, path)
             if b"!" in prefix and any(m in prefix for m in _DTD):  # memchr first: "!" is rare
                 raise HostileFileError(
                     "H959", path, f"工作簿部件 {info.filename} 含有 XML 实体声明（DOCTYPE/ENTITY），疑似 XML 炸弹，拒绝读取"
@@ -265,10 +271,10 @@ def _check_sizes(path: Path, infos: list[zipfile.ZipInfo], limits: Limits) -> No
         )
 
 
-def _sniff(zf: zipfile.ZipFile, archive: BinaryIO, info: zipfile.ZipInfo, n: int, path: Path) -> bytes:
+def _sniff(zf: zipfile.ZipFile, whole: bytes | None, info: zipfile.ZipInfo, n: int, path: Path) -> bytes:
     """``zf.open(info).read(n)``, refusing what zipfile refuses; most parts are read by
-    :func:`_deflated_prefix` straight from ``archive``, the file ``zf`` reads."""
-    prefix = _deflated_prefix(archive, info, n)
+    :func:`_deflated_prefix` from ``whole``, the bytes of the file (when it was read whole)."""
+    prefix = None if whole is None else _deflated_prefix(whole, info, n)
     if prefix is not None:
         return prefix
     try:
@@ -285,29 +291,31 @@ _ZIPFILE_ACTS_ON = 0x1 | 0x20 | 0x40  # encrypted, patched data, strong encrypti
 _READ_SIZE = zipfile.ZipExtFile.MIN_READ_SIZE
 
 
-def _deflated_prefix(archive: BinaryIO, info: zipfile.ZipInfo, n: int) -> bytes | None:
-    """What ``zf.open(info).read(n)`` returns for a deflated part, in one read of ``archive`` and one
-    zlib call instead of zipfile's per-part objects (most of the gate's time); ``None`` whenever
-    zipfile might do anything else — another compression, a flag or local header it acts on, a
-    part it needs a second read for, a CRC it would reject — and then zipfile reads the part.
+def _deflated_prefix(whole: bytes, info: zipfile.ZipInfo, n: int) -> bytes | None:
+    """What ``zf.open(info).read(n)`` returns for a deflated part, cut from the file's bytes
+    ``whole`` and unpacked by one zlib call instead of zipfile's per-part objects (most of the
+    gate's time); ``None`` whenever zipfile might do anything else — another compression, a flag
+    or local header it acts on, a part it needs a second read for, a CRC it would reject — and
+    then zipfile reads the part.
 
     Mirrors the first ``ZipExtFile._read1`` (CPython 3.11) step by step.
     """
     if info.compress_type != zipfile.ZIP_DEFLATED or n <= 0 or info.compress_size <= 0:
         return None
+    start = _part_data_start(whole, info)
+    if start is None:
+        return None
+    size = max(n, _READ_SIZE)
+    compressed = whole[start : start + min(size, info.compress_size)]
+    if not compressed:
+        return None
     try:
-        if not _seek_part_data(archive, info):
-            return None
-        size = max(n, _READ_SIZE)
-        compressed = archive.read(min(size, info.compress_size))
-        if not compressed:
-            return None
         inflater = zlib.decompressobj(-15)
         data = inflater.decompress(compressed, size)
         end = inflater.eof or (len(compressed) >= info.compress_size and not inflater.unconsumed_tail)
         if end:
             data += inflater.flush()
-    except (OSError, ValueError, zlib.error):  # a UnicodeDecodeError is a ValueError
+    except zlib.error:
         return None
     data = data[: info.file_size]
     end = end or len(data) >= info.file_size
@@ -316,22 +324,27 @@ def _deflated_prefix(archive: BinaryIO, info: zipfile.ZipInfo, n: int) -> bytes 
     return data[:n]
 
 
-def _seek_part_data(archive: BinaryIO, info: zipfile.ZipInfo) -> bool:
-    """Move ``archive`` to the part's compressed data, past its local header, and say whether
-    ``ZipFile.open`` would accept that header without a question (CPython 3.11, step by step)."""
-    if info.flag_bits & _ZIPFILE_ACTS_ON:
-        return False
-    archive.seek(info.header_offset)
-    header = archive.read(_LOCAL_HEADER.size)
+def _part_data_start(whole: bytes, info: zipfile.ZipInfo) -> int | None:
+    """Where the part's compressed data starts in the file's bytes, past its local header;
+    ``None`` unless ``ZipFile.open`` would accept that header without a question (CPython
+    3.11, step by step)."""
+    offset = info.header_offset
+    if info.flag_bits & _ZIPFILE_ACTS_ON or offset < 0:
+        return None
+    header = whole[offset : offset + _LOCAL_HEADER.size]
     if len(header) != _LOCAL_HEADER.size:
-        return False
+        return None
     magic, _, _, flags, *_, name_length, extra_length = _LOCAL_HEADER.unpack(header)
-    name = archive.read(name_length).decode("utf-8" if flags & 0x800 else "cp437")
+    name_start = offset + _LOCAL_HEADER.size
+    try:
+        name = whole[name_start : name_start + name_length].decode("utf-8" if flags & 0x800 else "cp437")
+    except UnicodeDecodeError:
+        return None
     if magic != b"PK\x03\x04" or name != info.orig_filename:
-        return False
-    archive.seek(extra_length, 1)
+        return None
+    start = name_start + name_length + extra_length
     end_offset = getattr(info, "_end_offset", None)  # newer Pythons refuse overlapping parts
-    return end_offset is None or archive.tell() + info.compress_size <= end_offset
+    return start if end_offset is None or start + info.compress_size <= end_offset else None
 
 
 def _col_number(letters: bytes) -> int:

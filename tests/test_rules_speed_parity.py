@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from perfxl import safety
 from perfxl.model import Rounding
 from perfxl.rules.scoring import cut2
 from perfxl.rules.targets import format_number, has_decimals
@@ -29,15 +30,24 @@ TEMPLATES = sorted((REPO / "templates").glob("*.xlsx"))
 
 @pytest.mark.parametrize("template", TEMPLATES, ids=lambda p: p.stem)
 def test_direct_read_of_every_part_equals_zipfile(template):
-    direct = 0
-    with template.open("rb") as fh, zipfile.ZipFile(fh) as zf:
+    direct, whole = 0, template.read_bytes()
+    with zipfile.ZipFile(template) as zf:
         for info in zf.infolist():
             for n in (1, 100, 4096, 5000, 10**6):
-                got = _deflated_prefix(fh, info, n)
+                got = _deflated_prefix(whole, info, n)
                 if got is not None:
                     direct += 1
                     assert got == zf.open(info).read(n), (info.filename, n)
     assert direct >= len(zf.infolist())  # every part of a template is read directly at least once
+
+
+@pytest.mark.parametrize("template", TEMPLATES, ids=lambda p: p.stem)
+def test_gate_reads_no_part_of_a_usual_workbook_through_zipfile(template, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("ZipFile.open called")
+
+    monkeypatch.setattr(zipfile.ZipFile, "open", refuse)
+    assert check_workbook(template) == []
 
 
 def _with_part(tmp_path: Path, name: str, body: bytes, compress_type: int) -> Path:
@@ -51,8 +61,8 @@ def _with_part(tmp_path: Path, name: str, body: bytes, compress_type: int) -> Pa
 
 def test_stored_parts_go_through_zipfile(tmp_path):
     path = _with_part(tmp_path, "xl/workbook.xml", b"<workbook/>", zipfile.ZIP_STORED)
-    with path.open("rb") as fh, zipfile.ZipFile(fh) as zf:
-        assert all(_deflated_prefix(fh, info, 4096) is None for info in zf.infolist())
+    with zipfile.ZipFile(path) as zf:
+        assert all(_deflated_prefix(path.read_bytes(), info, 4096) is None for info in zf.infolist())
     assert check_workbook(path) == []
 
 
@@ -72,20 +82,40 @@ def test_bad_crc_refused_exactly_when_zipfile_refuses(tmp_path, size, refused):
     body = b"<workbook>" + bytes(random.Random(size).choices(b"abcdefgh <>/", k=size)) + b"</workbook>"
     path = _with_part(tmp_path, "xl/workbook.xml", body, zipfile.ZIP_DEFLATED)
     _corrupt_crc(path, "xl/workbook.xml")
-    with path.open("rb") as fh, zipfile.ZipFile(fh) as zf:
-        info = zf.getinfo("xl/workbook.xml")
+    with zipfile.ZipFile(path) as zf:
+        info, whole = zf.getinfo("xl/workbook.xml"), path.read_bytes()
         if refused:
             with pytest.raises(zipfile.BadZipFile):
                 zf.open(info).read(4096)
-            assert _deflated_prefix(fh, info, 4096) is None
+            assert _deflated_prefix(whole, info, 4096) is None
         else:
-            assert _deflated_prefix(fh, info, 4096) == zf.open(info).read(4096) == body[:4096]
+            assert _deflated_prefix(whole, info, 4096) == zf.open(info).read(4096) == body[:4096]
     if refused:
         with pytest.raises(HostileFileError) as exc:
             check_workbook(path)
         assert exc.value.code == "H950" and "BadZipFile" in str(exc.value)
     else:
         assert check_workbook(path) == []
+
+
+def test_large_file_streamed_gives_the_same_verdicts(tmp_path, monkeypatch):
+    bad = _with_part(tmp_path, "xl/workbook.xml", b"<workbook/>", zipfile.ZIP_DEFLATED)
+    _corrupt_crc(bad, "xl/workbook.xml")
+    books = [*TEMPLATES, bad]
+
+    def verdicts():
+        out = []
+        for book in books:
+            try:
+                out.append(check_workbook(book))
+            except HostileFileError as exc:
+                out.append(str(exc))
+        return out
+
+    in_memory = verdicts()
+    monkeypatch.setattr(safety, "_IN_MEMORY_BYTES", 0)  # every part now read by zipfile
+    assert verdicts() == in_memory
+    assert in_memory[:-1] == [[]] * len(TEMPLATES) and "H950" in in_memory[-1]
 
 
 # --- numbers ---------------------------------------------------------------------------------
