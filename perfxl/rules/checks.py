@@ -143,7 +143,7 @@ def _is_cost(s: IndicatorScore) -> bool:
 def _money_ceiling_wan(s: IndicatorScore) -> Decimal | None:
     """A 经济成本 ceiling in 万元 (≤/</= with unit 万元 or 元, 成本 in name or levels)."""
     t, ind = s.target, s.indicator
-    if t is None or not t.quantitative or t.comparator not in ("≤", "<", "="):
+    if t is None or t.comparator not in ("≤", "<", "=") or not t.quantitative:
         return None
     if not _is_money(t.unit):
         return None
@@ -203,8 +203,9 @@ def check_units(project: Project, scored: ProjectScore, settings: Settings) -> l
     """T105 % and 百分比 mixed in one project · T106 actual unit ≠ target unit · T107 type."""
     out = []
     # T105: which spelling does each indicator use; the less used one is reported
-    spellings = [(s, fld, sp) for s in scored.indicators for fld in ("target", "actual")
-                 if (sp := percent_spelling(getattr(s.indicator, fld)))]  # (score, field, spelling)
+    spellings = [(s, fld, sp) for s in scored.indicators  # (score, field, spelling)
+                 for fld, text in (("target", s.indicator.target), ("actual", s.indicator.actual))
+                 if (sp := percent_spelling(text))]
     counts = Counter(sp for _, _, sp in spellings)
     if len(counts) > 1:
         major = max(counts, key=lambda k: (counts[k], -[sp for _, _, sp in spellings].index(k)))
@@ -374,6 +375,8 @@ def _over_ratio(s: IndicatorScore) -> Decimal | None:
 
 def check_over_achievement(project: Project, scored: ProjectScore, settings: Settings) -> list[Finding]:
     """S209 (R4): actual ≥ settings.over_achievement_flag × target for ≥, > and =."""
+    if not isinstance(project, SelfEvaluation):  # a declaration has no actuals
+        return []
     out = []
     for s in scored.indicators:
         r = _over_ratio(s)
@@ -633,6 +636,8 @@ def check_levels(project: Project, scored: ProjectScore, settings: Settings) -> 
     seen: set[tuple[str, str]] = set()
     for ind in project.indicators:
         k1, k2 = _level_key(ind.level1), _level_key(ind.level2)
+        if (k1, k2) in seen:  # this pair, and so its 一级指标, already looked at
+            continue
         cat = _category(ind.level1)
         if (k1, "") not in seen:
             seen.add((k1, ""))
