@@ -279,6 +279,8 @@ def to_text(value: Any) -> str | None:
     """A text cell as str (numbers written as text keep their digits); blank → None."""
     if value is None:
         return None
+    if type(value) is str:  # the common case, first
+        return value if value.strip() else None
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, (dt.datetime, dt.date)):

@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from perfxl.findings import Finding, Severity
+from perfxl.forms.grid import decimal_format, quantize_to_format, to_decimal
 from perfxl.model import OverrunFormula, Rounding, Settings
 from perfxl.patch import AddSheet, DefineName, Patch, SheetSetup
 
@@ -86,8 +87,6 @@ def _value(settings: Settings, key: str):
 def _fmt(settings: Settings, key: str) -> str | None:
     v = _value(settings, key)
     if isinstance(v, Decimal):
-        from perfxl.forms.grid import decimal_format
-
         return decimal_format(v)
     return None
 
@@ -172,8 +171,6 @@ def read(ws: Worksheet | None) -> tuple[Settings, list[Finding]]:
         try:
             if key in ("over_achievement_flag", "over_achievement_reason_required",
                        "execution_reason_below"):
-                from perfxl.forms.grid import quantize_to_format, to_decimal
-
                 value = to_decimal(raw)
                 if value is None:
                     raise ValueError("empty")
