@@ -10,12 +10,14 @@ skipped and reported with why — it never stops the others.
 from __future__ import annotations
 
 import contextlib
+import functools
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+from perfxl.batch import map_files, map_items, worker_pool
 from perfxl.findings import Finding
 from perfxl.model import Declaration, ProjectFile, SelfEvaluation
 from perfxl.rules.checks import check_file, check_years
@@ -162,9 +164,21 @@ class _Collector:
         self.tables.skipped.append({"file": str(path), "reason": reason})
 
     def finish(self, mapping: Mapping) -> list[ProjectLink]:
-        """Match projects across years: each declaration year against the latest earlier
-        self-evaluation year."""
+        """The cross-year view, in this process: see :meth:`cross_year`."""
+        links, complete = self.cross_year(mapping)
+        complete()
+        return links
+
+    def cross_year(self, mapping: Mapping, pool=None) -> tuple[list[ProjectLink], Callable[[], None]]:
+        """Match projects across years — each declaration year against the latest earlier
+        self-evaluation year — and fill 项目对照 now; the cross-year rows and Y6xx findings of
+        the matched pairs are computed in ``pool`` (in this process without one).
+
+        Returns the links and the function that waits for those rows and adds them to the
+        tables, in link order (idempotent): the caller can write other sheets meanwhile.
+        """
         links: list[ProjectLink] = []
+        pairs = []
         cur_years = sorted({y for y, _ in self.cur})
         prev_years = sorted({y for y, _ in self.prev})
         for cy in cur_years:
@@ -175,17 +189,19 @@ class _Collector:
             prev = [k for k in self.prev if k[0] == py]
             cur = [k for k in self.cur if k[0] == cy]
             year_links = match_projects(prev, cur, mapping)
-            for link in year_links:
-                if not link.matched:
-                    continue
-                p = _project(self.prev[(link.prev_year, link.prev_name)])
-                c = _project(self.cur[(link.cur_year, link.cur_name)])
-                self.tables.cross_year += cross_year_rows(link, p, c)
-                year_findings = check_years(p, c)
-                self.tables.findings += finding_rows(f"{py}→{cy}", year_findings)
+            pairs += [(link, f"{py}→{cy}", self.prev[(link.prev_year, link.prev_name)],
+                       self.cur[(link.cur_year, link.cur_name)]) for link in year_links if link.matched]
             links += year_links
         self.tables.mapping = mapping_rows(links)
-        return links
+        results = map_items(_cross_year_part, pairs, pool)
+
+        @functools.cache
+        def complete() -> None:
+            for rows, findings in results():
+                self.tables.cross_year += rows
+                self.tables.findings += findings
+
+        return links, complete
 
 
 def build_summary(
@@ -214,15 +230,16 @@ def build_summary(
         from perfxl.summary.sheets import SummaryWriter
 
         writer = SummaryWriter(out_dir=out_path.parent)
-    with writer or contextlib.nullcontext():
-        collector = _collect(files, jobs, progress, writer)
-        links = collector.finish(mapping)
-        result = SummaryResult(collector.tables, links)
+    with worker_pool(len(files), jobs) as pool, writer or contextlib.nullcontext():
+        collector = _collect(files, pool, progress, writer)
+        links, complete = collector.cross_year(mapping, pool)
         if writer is not None:
             from perfxl.atomic import atomic_save
 
-            atomic_save(out_path, lambda tmp: writer.save(tmp, collector.tables))
-            result.output = out_path
+            # the sheets before the cross-year table are written while the pool computes it
+            atomic_save(out_path, lambda tmp: writer.save(tmp, collector.tables, complete))
+        complete()
+    result = SummaryResult(collector.tables, links, output=out_path)
     if png_dir is not None:
         from perfxl.summary.charts import export_pngs
 
@@ -230,19 +247,25 @@ def build_summary(
     return result
 
 
-def _collect(files: list[Path], jobs: int | None, progress: Progress | None, writer) -> _Collector:
+def _collect(files: list[Path], pool, progress: Progress | None, writer) -> _Collector:
     """Every file's rows, merged in file order; each file's rows are rendered into the
     workbook (``writer``) as they arrive, while the next files are still being read."""
-    from perfxl.batch import map_files
-
     collector = _Collector()
-    for i, (path, part) in enumerate(zip(files, map_files(_file_part, files, jobs)), start=1):
+    for i, (path, part) in enumerate(zip(files, map_files(_file_part, files, pool=pool)), start=1):
         if progress is not None:
             progress(i, len(files), path)
         collector.merge(part)
         if writer is not None:
             writer.update(collector.tables)
     return collector
+
+
+def _cross_year_part(pair: tuple) -> tuple[list[dict], list[dict]]:
+    """The cross-year rows and the Y6xx finding rows of one matched pair of projects (a pool
+    worker's job after the files)."""
+    link, label, prev, cur = pair
+    p, c = _project(prev), _project(cur)
+    return cross_year_rows(link, p, c), finding_rows(label, check_years(p, c))
 
 
 def _file_part(path: Path) -> tuple[SummaryTables, dict, dict]:

@@ -9,7 +9,9 @@ figures (:mod:`perfxl.summary.tables`) and the tests compare them after a LibreO
 
 from __future__ import annotations
 
+import functools
 import warnings
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from pathlib import Path
 
@@ -592,40 +594,42 @@ def _xml_attr(text: str) -> str:
 
 
 class _RowsWriter:
-    """A write-only sheet's writer with pre-rendered rows (an iterable of strings that each
-    hold whole ``<row>`` elements) spanning ``dimension`` (e.g. ``A1:Q8611``), and
-    pre-rendered hyperlinks.
+    """A write-only sheet's writer whose content comes from ``content()`` when the sheet is
+    written: (pre-rendered rows — strings that each hold whole ``<row>`` elements —, the
+    dimension they span, e.g. ``A1:Q8611``, and the pre-rendered hyperlinks). ``content`` also
+    sets the sheet up (columns, table, print titles) before its top is written.
 
     The dimension is written as openpyxl's normal writer does: without it a read-only reader
     (openpyxl's, and :func:`perfxl.summary.matching.read_mapping` on the next run) parses every
     sheet in full just to learn its size."""
 
     @staticmethod
-    def attach(ws, rows_xml, dimension: str, links: _Links) -> None:
+    def attach(ws, content: Callable[[], tuple[Iterable[str], str, _Links]]) -> None:
         from openpyxl.packaging.relationship import Relationship
         from openpyxl.worksheet._writer import WorksheetWriter
         from openpyxl.worksheet.dimensions import SheetDimension
 
         class Writer(WorksheetWriter):
-            def write_dimensions(self) -> None:
-                self.xf.send(SheetDimension(dimension).to_tree())
-
-            def write_rows(self) -> None:
+            def write_rows(self) -> None:  # write-only: called once, before write_tail
+                rows_xml, self.dimension, self.links = content()
+                self.write_top()
                 xf = self.xf.send(True)
                 with xf.element("sheetData"):
                     for chunk in rows_xml:
                         _write_raw(xf, chunk, "sheetData")
                 self.xf.send(None)
 
+            def write_dimensions(self) -> None:
+                self.xf.send(SheetDimension(self.dimension).to_tree())
+
             def write_hyperlinks(self) -> None:
-                for target in links.targets:
+                for target in self.links.targets:
                     self._rels.append(Relationship(type="hyperlink", TargetMode="External", Target=target))
-                if links.xml:
-                    _write_raw(self.xf.send(True), "".join(links.xml), "hyperlinks", wrap=True)
+                if self.links.xml:
+                    _write_raw(self.xf.send(True), "".join(self.links.xml), "hyperlinks", wrap=True)
                     self.xf.send(None)
 
         ws._writer = Writer(ws)
-        ws._writer.write_top()
 
 
 def _write_raw(xf, xml: str, parent: str, wrap: bool = False) -> None:
@@ -673,6 +677,7 @@ def _table_setup(ws, key: str, rows: list[dict], extra_width: int | None = None)
 
 MAPPING_NOTE = "可修改“本年项目名称”来纠正对照（清空表示不对照）；下次运行 perfxl summary 输出到本文件时按此表对照。"
 TABLE_KEYS = [key for key, (_, table, _) in SHEETS.items() if table is not None]
+LATE_KEYS = ("cross_year", "findings")  # tables that still grow after the files are read
 
 
 class SummaryWriter:
@@ -718,7 +723,13 @@ class SummaryWriter:
                 self._spools[key].write(self._renderers[key].rows(batch, start + 2))
             self._done[key] = len(rows)
 
-    def save(self, path: Path, tables: SummaryTables) -> None:
+    def save(self, path: Path, tables: SummaryTables, complete: Callable[[], None] | None = None) -> None:
+        """Render the rows not rendered yet and write the workbook to ``path``.
+
+        ``complete`` (idempotent) is called just before the first sheet whose rows may still
+        be coming — the cross-year table, then the findings with its Y6xx rows — is written,
+        so the sheets before it are written while the cross-year view is computed elsewhere.
+        """
         self.update(tables)
         sheets = {}
         for key in TABLE_KEYS:
@@ -727,15 +738,24 @@ class SummaryWriter:
             sheets[key] = self._wb.create_sheet(SHEETS[key][0])
         charts = self._wb.create_sheet(SHEETS["charts"][0]) if tables.self_evaluations else None
         for key, ws in sheets.items():
-            extra = (len(COLUMNS["mapping"]) + 2, MAPPING_NOTE, WRAP) if key == "mapping" else None
-            _table_setup(ws, key, getattr(tables, key), extra_width=50 if extra else None)
-            renderer = self._renderers[key]
-            last_col = get_column_letter(extra[0] if extra else len(renderer.keys))
-            dimension = f"A1:{last_col}{len(getattr(tables, key)) + 1}"
-            _RowsWriter.attach(ws, self._sheet_rows(key, renderer.header(extra)), dimension, renderer.links)
+            wait = complete if key in LATE_KEYS else None
+            _RowsWriter.attach(ws, functools.partial(self._content, ws, key, tables, wait))
         if charts is not None:
             _add_charts(charts, sheets["self_evaluations"], self._stats, len(tables.self_evaluations))
         self._wb.save(path)
+
+    def _content(self, ws, key: str, tables: SummaryTables, complete: Callable[[], None] | None):
+        """A table sheet's set-up and content for :class:`_RowsWriter`, once its rows are all
+        there (after ``complete()``)."""
+        if complete is not None:
+            complete()
+            self.update(tables)
+        rows = getattr(tables, key)
+        extra = (len(COLUMNS["mapping"]) + 2, MAPPING_NOTE, WRAP) if key == "mapping" else None
+        _table_setup(ws, key, rows, extra_width=50 if extra else None)
+        renderer = self._renderers[key]
+        last_col = get_column_letter(extra[0] if extra else len(renderer.keys))
+        return self._sheet_rows(key, renderer.header(extra)), f"A1:{last_col}{len(rows) + 1}", renderer.links
 
     def _sheet_rows(self, key: str, header: str):
         """The header, then the spooled rows in chunks that each end with a whole row."""
