@@ -329,17 +329,19 @@ def _part_data_start(whole: bytes, info: zipfile.ZipInfo) -> int | None:
     ``None`` unless ``ZipFile.open`` would accept that header without a question (CPython
     3.11, step by step)."""
     offset = info.header_offset
-    if info.flag_bits & _ZIPFILE_ACTS_ON or offset < 0:
+    if info.flag_bits & _ZIPFILE_ACTS_ON or offset < 0 or offset + _LOCAL_HEADER.size > len(whole):
         return None
-    header = whole[offset : offset + _LOCAL_HEADER.size]
-    if len(header) != _LOCAL_HEADER.size:
-        return None
-    magic, _, _, flags, *_, name_length, extra_length = _LOCAL_HEADER.unpack(header)
+    header = _LOCAL_HEADER.unpack_from(whole, offset)
+    magic, flags, name_length, extra_length = header[0], header[3], header[10], header[11]
     name_start = offset + _LOCAL_HEADER.size
-    try:
-        name = whole[name_start : name_start + name_length].decode("utf-8" if flags & 0x800 else "cp437")
-    except UnicodeDecodeError:
-        return None
+    raw_name = whole[name_start : name_start + name_length]
+    if raw_name.isascii():  # the same text in every encoding zipfile may use, decoded faster
+        name = raw_name.decode("ascii")
+    else:
+        try:
+            name = raw_name.decode("utf-8" if flags & 0x800 else "cp437")
+        except UnicodeDecodeError:
+            return None
     if magic != b"PK\x03\x04" or name != info.orig_filename:
         return None
     start = name_start + name_length + extra_length
@@ -358,7 +360,8 @@ def _check_dimension(path: Path, member: str, prefix: bytes, limits: Limits) -> 
     m = _DIMENSION.search(prefix)
     if not m:
         return
-    for col, row in ((m.group(1), m.group(2)), (m.group(3), m.group(4))):
+    first_col, first_row, last_col, last_row = m.groups()
+    for col, row in ((first_col, first_row), (last_col, last_row)):
         if row and int(row) > limits.max_rows:
             raise HostileFileError(
                 "H954", path, f"工作表 {member} 声明了 {int(row)} 行，超过支持的上限 {limits.max_rows} 行；请删除多余的行后再试"
