@@ -16,7 +16,7 @@ from perfxl import batch
 from perfxl.demo import seed_dir
 from perfxl.model import ProjectFile
 from perfxl.rules.targets import same_unit
-from perfxl.summary import build_summary
+from perfxl.summary import build_summary, sheets
 from perfxl.summary.matching import (
     ProjectLink,
     _unit,
@@ -140,10 +140,11 @@ def _parts(path: Path) -> dict[str, bytes]:
 
 
 def test_rows_rendered_while_reading_equal_one_save(many_inputs, tmp_path, monkeypatch) -> None:
-    """build_summary renders each file's rows as it arrives (one process, or two workers) and
-    writes the same workbook, byte for byte, as save_summary of the finished tables; the JSON
-    is the same too."""
+    """build_summary renders the rows as they arrive (one process, or two workers that also
+    compute the cross-year view) and writes the same workbook, byte for byte, as save_summary
+    of the finished tables; the JSON is the same too."""
     monkeypatch.setattr(batch, "POOL_MIN_FILES", 2)
+    monkeypatch.setattr(sheets, "_BATCH", 3)  # rows rendered a few at a time, across files
     results = {jobs: build_summary([many_inputs], tmp_path / f"jobs{jobs}.xlsx", jobs=jobs) for jobs in (1, 2)}
     save_summary(tmp_path / "once.xlsx", results[1].tables, out_dir=tmp_path)
     once = _parts(tmp_path / "once.xlsx")

@@ -88,6 +88,7 @@ def expand_paths(paths: Iterable[str | Path], exclude: Iterable[Path] = ()) -> l
     """
     skip = {Path(p).resolve() for p in exclude}
     out: list[Path] = []
+    seen: set[Path] = set()
     for p in map(Path, paths):
         if p.is_dir():
             found = sorted(
@@ -98,7 +99,8 @@ def expand_paths(paths: Iterable[str | Path], exclude: Iterable[Path] = ()) -> l
         for f in found:
             if f.name.startswith(("~$", ".~lock")) or f.resolve() in skip:
                 continue
-            if f not in out:
+            if f not in seen:
+                seen.add(f)
                 out.append(f)
     return out
 
@@ -248,15 +250,15 @@ def build_summary(
 
 
 def _collect(files: list[Path], pool, progress: Progress | None, writer) -> _Collector:
-    """Every file's rows, merged in file order; each file's rows are rendered into the
-    workbook (``writer``) as they arrive, while the next files are still being read."""
+    """Every file's rows, merged in file order; the rows are rendered into the workbook
+    (``writer``) as they arrive, while the next files are still being read."""
     collector = _Collector()
     for i, (path, part) in enumerate(zip(files, map_files(_file_part, files, pool=pool)), start=1):
         if progress is not None:
             progress(i, len(files), path)
         collector.merge(part)
         if writer is not None:
-            writer.update(collector.tables)
+            writer.update(collector.tables, all_rows=False)
     return collector
 
 

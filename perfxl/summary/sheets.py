@@ -9,11 +9,13 @@ figures (:mod:`perfxl.summary.tables`) and the tests compare them after a LibreO
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import warnings
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 from pathlib import Path
+from typing import Self
 
 from openpyxl.chart import BarChart, Reference
 from openpyxl.chart.label import DataLabelList
@@ -395,7 +397,7 @@ def write_summary(
 
 _CACHE_LIMIT = 20000  # rendered cells kept per column (repeated years, names, kinds …)
 _CHUNK = 1 << 18  # characters of spooled rows read back at a time
-_BATCH = 500  # rows rendered at a time
+_BATCH = 256  # rows rendered at a time
 
 
 def _xml_text(text: str) -> str:
@@ -496,33 +498,31 @@ class _TableRenderer:
 
     def rows(self, rows: list[dict], first: int) -> str:
         """The XML of ``rows``, the first on sheet row ``first``."""
-        columns = [(k, letter, self.formulas.get(k), self.cols[k][1] == "link", k == "reason", cache)
-                   for k, letter, cache in zip(self.keys, self.letters, self._caches)]
-        out = []
-        for n, row in enumerate(rows, first):
-            tails = []
-            for k, letter, formula, link, reason, cache in columns:
-                v = formula(row) if formula is not None else row.get(k)
-                if link:
-                    tails.append(self._link_tail(k, v, row, f"{letter}{n}"))
-                elif reason:
-                    tails.append(self._reason_tail(k, v, row))
-                else:
-                    tails.append(self._cached_tail(k, v, cache, formula is not None))
-            out.append(self._row.format(n, *tails))
-        return "".join(out)
+        columns = [self._column_tails(j, rows, first) for j in range(len(self.keys))]
+        numbers = range(first, first + len(rows))
+        return "".join([self._row.format(n, *tails) for n, tails in zip(numbers, zip(*columns))])
 
-    def _cached_tail(self, k: str, v, cache: dict, formula: bool) -> str:
-        if v is True or v is False:  # True == 1 as a key
-            return self._value_tail(k, v, formula)
-        try:
-            tail = cache.get(v)
-        except TypeError:  # unhashable, or a signalling NaN
-            return self._value_tail(k, v, formula)
-        if tail is None:
-            if len(cache) >= _CACHE_LIMIT:
-                cache.clear()
-            tail = cache[v] = self._value_tail(k, v, formula)
+    def _column_tails(self, j: int, rows: list[dict], first: int) -> list[str]:
+        """The cell tails of column ``j`` for ``rows``."""
+        k, formula = self.keys[j], self.formulas.get(self.keys[j])
+        if self.cols[k][1] == "link":
+            return [self._link_tail(k, row.get(k), row, f"{self.letters[j]}{n}") for n, row in enumerate(rows, first)]
+        if k == "reason":
+            return [self._reason_tail(k, row.get(k), row) for row in rows]
+        values = [formula(row) for row in rows] if formula is not None else [row.get(k) for row in rows]
+        cache = self._caches[j]
+        if bool not in set(map(type, values)):  # True == 1 as a key: booleans are not cached
+            try:
+                get = cache.get
+                return [get(v) or self._new_tail(k, v, cache, formula is not None) for v in values]
+            except TypeError:  # unhashable, or a signalling NaN
+                pass
+        return [self._value_tail(k, v, formula is not None) for v in values]
+
+    def _new_tail(self, k: str, v, cache: dict, formula: bool) -> str:
+        if len(cache) >= _CACHE_LIMIT:
+            cache.clear()
+        tail = cache[v] = self._value_tail(k, v, formula)
         return tail
 
     def _value_tail(self, k: str, v, formula: bool) -> str:
@@ -700,28 +700,32 @@ class SummaryWriter:
         styles = _Styles(self._stats)
         _stream_stats(self._stats, styles)
         self._renderers = {key: _TableRenderer(key, styles, out_dir) for key in TABLE_KEYS}
-        self._spools = {key: tempfile.TemporaryFile("w+", encoding="utf-8") for key in TABLE_KEYS}
+        self._files = contextlib.ExitStack()
+        self._spools = {key: self._files.enter_context(tempfile.TemporaryFile("w+", encoding="utf-8"))
+                        for key in TABLE_KEYS}
         self._done = dict.fromkeys(TABLE_KEYS, 0)
 
-    def __enter__(self) -> SummaryWriter:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc) -> None:
         self.close()
 
     def close(self) -> None:
-        for spool in self._spools.values():
-            spool.close()
+        self._files.close()
 
-    def update(self, tables: SummaryTables) -> None:
-        """Render the rows added to ``tables`` since the last call."""
+    def update(self, tables: SummaryTables, *, all_rows: bool = True) -> None:
+        """Render the rows added to ``tables`` since the last call — with ``all_rows=False``
+        only a table's full batches (rendering a few hundred rows at a time costs less per
+        row than a file's few rows)."""
         for key in TABLE_KEYS:
             rows = getattr(tables, key)
             done = self._done[key]
-            for start in range(done, len(rows), _BATCH):  # a few hundred rows of XML at a time
-                batch = rows[start:start + _BATCH]
+            end = len(rows) if all_rows else done + (len(rows) - done) // _BATCH * _BATCH
+            for start in range(done, end, _BATCH):
+                batch = rows[start:min(start + _BATCH, end)]
                 self._spools[key].write(self._renderers[key].rows(batch, start + 2))
-            self._done[key] = len(rows)
+            self._done[key] = end
 
     def save(self, path: Path, tables: SummaryTables, complete: Callable[[], None] | None = None) -> None:
         """Render the rows not rendered yet and write the workbook to ``path``.
