@@ -15,7 +15,6 @@ import warnings
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 from pathlib import Path
-from typing import Self
 
 from openpyxl.chart import BarChart, Reference
 from openpyxl.chart.label import DataLabelList
@@ -705,7 +704,7 @@ class SummaryWriter:
                         for key in TABLE_KEYS}
         self._done = dict.fromkeys(TABLE_KEYS, 0)
 
-    def __enter__(self) -> Self:
+    def __enter__(self) -> SummaryWriter:
         return self
 
     def __exit__(self, *exc) -> None:
