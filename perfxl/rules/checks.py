@@ -723,15 +723,17 @@ _REPEAT = re.compile(r"([\u4e00-\u9fff]{2,})\1")
 _LEGIT_REPEATS = frozenset({"研究研究", "讨论讨论", "商量商量", "学习学习", "了解了解", "考虑考虑"})
 
 
-def _repeats(text: str | None) -> list[str]:
-    return [m.group(0) for m in _REPEAT.finditer(text or "") if m.group(0) not in _LEGIT_REPEATS]
+@functools.lru_cache(maxsize=8192)
+def _repeats(text: str | None) -> tuple[str, ...]:
+    """The repeats in ``text``, in order (cached: departments, units and goals recur across a
+    batch, and the backtracking search of a long text costs far more than a lookup)."""
+    return tuple(m.group(0) for m in _REPEAT.finditer(text or "") if m.group(0) not in _LEGIT_REPEATS)
 
 
 @functools.lru_cache(maxsize=8192)
 def _repeats_in(texts: tuple[str | None, ...]) -> tuple[tuple[int, str], ...]:
     """(index in ``texts``, repeat) of every repeat, in order. Cached on the whole row of
-    texts: level names, targets and reasons recur across a batch, and one lookup per row costs
-    far less than the backtracking search of each text."""
+    texts too: an indicator row recurs as a whole, and one lookup per row is cheaper still."""
     return tuple((i, rep) for i, text in enumerate(texts) for rep in _repeats(text))
 
 

@@ -97,6 +97,8 @@ SUFFIX_COMPARATORS = (
     ("以内", "≤"),
 )
 _APPROXIMATE = ("左右", "上下", "约", "以上", "以下", "以内", "之间")
+_APPROXIMATE_WORD = re.compile("|".join(_APPROXIMATE))
+_UNIT_SIGNS = frozenset("≥≤<>=≧≦")  # comparator signs that make a "unit" unreadable
 _SIGNS = frozenset("≥≧⩾≤≦⩽<>=")
 _PERCENT_SPELLINGS = ("百分比", "百分率", "%")
 
@@ -180,11 +182,16 @@ def percent_spelling(text: str | None) -> str | None:
     return None
 
 
+# One pattern tries the spellings in the same order (longest first) in a single call.
+_COMPARATOR_START = re.compile("|".join(re.escape(spelling) for spelling, _ in COMPARATOR_SPELLINGS))
+_COMPARATOR_OF = dict(COMPARATOR_SPELLINGS)
+
+
 def _take_comparator(s: str) -> tuple[str | None, str]:
-    for spelling, comp in COMPARATOR_SPELLINGS:
-        if s.startswith(spelling):
-            return comp, s[len(spelling) :]
-    return None, s
+    m = _COMPARATOR_START.match(s)
+    if m is None:
+        return None, s
+    return _COMPARATOR_OF[m.group(0)], s[m.end() :]
 
 
 def _parse_quantity(s: str) -> tuple[Decimal, str | None]:
@@ -208,9 +215,9 @@ def _parse_quantity(s: str) -> tuple[Decimal, str | None]:
         raise _Unreadable("括号内缺少单位")
     if not _balanced(unit) or not _UNIT_CHARS.match(unit) or _DIGIT.match(unit):
         raise _Unreadable(f"数值后的“{rest}”不是单位")
-    if any(c in unit for c in "≥≤<>=≧≦"):
+    if not _UNIT_SIGNS.isdisjoint(unit):
         raise _Unreadable(f"数值后的“{rest}”不是单位")
-    if any(word in unit for word in _APPROXIMATE):
+    if _APPROXIMATE_WORD.search(unit):
         raise _Unreadable(f"数值后的“{rest}”不是单位（含“左右/约/以上”等近似写法）")
     if _TWO_DIGITS.search(unit):
         raise _Unreadable(f"数值后的“{rest}”不是单位")  # "1e999", "9人10"
