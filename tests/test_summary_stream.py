@@ -18,12 +18,15 @@ from perfxl.model import ProjectFile
 from perfxl.rules.targets import same_unit
 from perfxl.summary import build_summary, sheets
 from perfxl.summary.matching import (
+    MAPPING_SHEET,
     ProjectLink,
     _unit,
     indicator_similarity,
+    mapping_from_rows,
     match_indicators,
     match_projects,
     name_similarity,
+    read_mapping,
 )
 from perfxl.summary.sheets import save_summary, write_summary
 
@@ -186,3 +189,19 @@ def test_lazy_indicator_matching_equals_sorting_every_pair() -> None:
         assert pairs == [(prev[by_cur[b][0]], cur[b], by_cur[b][1]) for b in sorted(by_cur)]
         assert gone == [p for a, p in enumerate(prev) if a not in used]
         assert new == [c for b, c in enumerate(cur) if b not in by_cur]
+
+
+def test_read_mapping_reads_the_sheet_as_openpyxl_does(tmp_path) -> None:
+    wb = Workbook()
+    wb.active.title = "其他"
+    ws = wb.create_sheet(MAPPING_SHEET)
+    ws.append(["上年年度", "上年项目名称", "本年年度", "本年项目名称", "对照方式", "相似度", None, "说明"])
+    ws.append([2024, "甲项目", 2026, "甲项目（新）", "名称近似", 0.88])
+    ws.append([2024, "乙项目", 2026, None, "按对照表"])  # no successor
+    ws.append([None, "丙项目", None, 2026.5])  # no year; a number typed as the name
+    ws.append([2024, 123, 2026, "  丁项目 "])
+    ws.append([2024, None, 2026, "无上年"])
+    wb.save(tmp_path / "old.xlsx")
+    expected = mapping_from_rows(load_workbook(tmp_path / "old.xlsx")[MAPPING_SHEET].iter_rows(values_only=True))
+    assert read_mapping(tmp_path / "old.xlsx") == expected == {
+        (2024, "甲项目"): "甲项目（新）", (2024, "乙项目"): None, (None, "丙项目"): "2026.5", (2024, "123"): "丁项目"}

@@ -261,23 +261,29 @@ def read_mapping(path: str | Path) -> Mapping:
     """The 项目对照 sheet of an earlier summary workbook, as the user left it ({} if none).
 
     A row with both names pairs them; a row with a previous name and an empty current name
-    says the project has no successor; rows without a previous name are ignored.
+    says the project has no successor; rows without a previous name are ignored. Only that
+    sheet is read (python-calamine; the old summary may hold tens of thousands of rows).
     """
-    from openpyxl import load_workbook
+    from python_calamine import CalamineWorkbook
 
     path = Path(path)
     if not path.exists():
         return {}
     try:
-        wb = load_workbook(path, read_only=True, data_only=True)
+        wb = CalamineWorkbook.from_path(str(path))
+        if MAPPING_SHEET not in wb.sheet_names:
+            return {}
+        rows = wb.get_sheet_by_name(MAPPING_SHEET).to_python()
     except Exception:  # an unreadable old summary: start afresh
         return {}
-    try:
-        if MAPPING_SHEET not in wb.sheetnames:
-            return {}
-        return mapping_from_rows(wb[MAPPING_SHEET].iter_rows(values_only=True))
-    finally:
-        wb.close()
+    return mapping_from_rows([[_cell_value(v) for v in row] for row in rows])
+
+
+def _cell_value(v):
+    """A calamine value as openpyxl reads it: whole numbers as int, empty cells as None."""
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    return None if v == "" else v
 
 
 def mapping_from_rows(rows) -> Mapping:
