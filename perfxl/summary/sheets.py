@@ -745,7 +745,7 @@ class SummaryWriter:
             _RowsWriter.attach(ws, functools.partial(self._content, ws, key, tables, wait))
         if charts is not None:
             _add_charts(charts, sheets["self_evaluations"], self._stats, len(tables.self_evaluations))
-        self._wb.save(path)
+        _save_zip(self._wb, path)
 
     def _content(self, ws, key: str, tables: SummaryTables, complete: Callable[[], None] | None):
         """A table sheet's set-up and content for :class:`_RowsWriter`, once its rows are all
@@ -776,6 +776,22 @@ class SummaryWriter:
             rest = chunk[cut:]
         if rest:
             yield rest
+
+
+ZIP_LEVEL = 3  # zlib level of the workbook's parts: ~2.5× faster than the default 6, ~18% larger
+
+
+def _save_zip(wb: Workbook, path: Path) -> None:
+    """``wb.save(path)`` (openpyxl's ``save_workbook``) with compression level :data:`ZIP_LEVEL`:
+    compressing ~27 MB of sheet XML at N=1,000 is most of the time after the last file."""
+    import datetime
+    from zipfile import ZIP_DEFLATED, ZipFile
+
+    from openpyxl.writer.excel import ExcelWriter
+
+    wb.properties.modified = datetime.datetime.now(tz=datetime.timezone.utc).replace(tzinfo=None)
+    with ZipFile(path, "w", ZIP_DEFLATED, allowZip64=True, compresslevel=ZIP_LEVEL) as archive:
+        ExcelWriter(wb, archive).save()
 
 
 def save_summary(path: Path, tables: SummaryTables, *, out_dir: Path | None = None) -> None:
