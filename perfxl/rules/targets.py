@@ -22,7 +22,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from enum import Enum
 
@@ -247,15 +247,15 @@ class Target:
     value: Decimal | None
     unit: str | None
     qualitative: str | None
+    # Derived once, as plain attributes (every check of every indicator reads them); not
+    # arguments, not compared, not shown.
+    quantitative: bool = field(init=False, repr=False, compare=False)
+    #: R2/R2e: ≥, > and = are scored as higher-is-better; R3: ≤, < lower-is-better.
+    higher_is_better: bool = field(init=False, repr=False, compare=False)
 
-    @property
-    def quantitative(self) -> bool:
-        return self.value is not None
-
-    @property
-    def higher_is_better(self) -> bool:
-        """R2/R2e: ≥, > and = are scored as higher-is-better; R3: ≤, < lower-is-better."""
-        return self.comparator in HIGHER_IS_BETTER
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "quantitative", self.value is not None)
+        object.__setattr__(self, "higher_is_better", self.comparator in HIGHER_IS_BETTER)
 
     def __str__(self) -> str:
         return format_target(self)
@@ -442,10 +442,10 @@ class Actual:
     value: Decimal | None
     unit: str | None
     level: Achievement | None
+    quantitative: bool = field(init=False, repr=False, compare=False)  # derived, like Target's
 
-    @property
-    def quantitative(self) -> bool:
-        return self.value is not None
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "quantitative", self.value is not None)
 
     def __str__(self) -> str:
         return format_actual(self)
