@@ -37,8 +37,8 @@ from perfxl.rules.scoring import (
     target_met,
 )
 from perfxl.rules.targets import (
-    Achievement,
     LOWER_IS_BETTER,
+    Achievement,
     Target,
     format_number,
     has_comparator,

@@ -24,8 +24,8 @@ Decisions (documented here and in the report):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import NamedTuple
 from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_HALF_UP, Context, Decimal
+from typing import NamedTuple
 
 from perfxl.model import (
     Declaration,
@@ -70,6 +70,19 @@ _ZERO = Decimal(0)
 _ONE = Decimal(1)
 
 
+# 40 digits hold the 9-decimal step of any amount up to 1E+20; one shared context (only its
+# flags change) instead of a new local context per number.
+_CUT_CONTEXT = Context(prec=40)
+
+
+def _cut_context(x: Decimal) -> Context:
+    """A context with enough digits for the 9-decimal step of ``x``, even for absurd amounts
+    typed into a cell (1E+30)."""
+    if not x.is_finite() or x.adjusted() <= 20:
+        return _CUT_CONTEXT
+    return Context(prec=x.adjusted() + 20)
+
+
 def cut2(x: Decimal, rounding: Rounding | str = Rounding.TRUNCATE) -> Decimal:
     """Cut to 2 decimals the way the form does (R6r).
 
@@ -86,19 +99,6 @@ def cut2(x: Decimal, rounding: Rounding | str = Rounding.TRUNCATE) -> Decimal:
     if rounding is Rounding.HALF_UP:
         return x.quantize(_CENT, rounding=ROUND_HALF_UP, context=ctx)
     return x.quantize(_CENT, rounding=ROUND_DOWN, context=ctx)
-
-
-# 40 digits hold the 9-decimal step of any amount up to 1E+20; one shared context (only its
-# flags change) instead of a new local context per number.
-_CUT_CONTEXT = Context(prec=40)
-
-
-def _cut_context(x: Decimal) -> Context:
-    """A context with enough digits for the 9-decimal step of ``x``, even for absurd amounts
-    typed into a cell (1E+30)."""
-    if not x.is_finite() or x.adjusted() <= 20:
-        return _CUT_CONTEXT
-    return Context(prec=x.adjusted() + 20)
 
 
 # --- R6: budget execution --------------------------------------------------------------------
@@ -194,19 +194,19 @@ def target_met(target: Target, actual: Actual | None) -> bool | None:
     return _quantitative_fraction(target, actual.value, OverrunFormula.LINEAR) >= 1
 
 
+_BANDS = {
+    Achievement.MET: (Decimal("0.8"), Decimal("1")),
+    Achievement.PARTIAL: (Decimal("0.6"), Decimal("0.8")),
+    Achievement.NOT_MET: (Decimal("0"), Decimal("0.6")),
+}
+
+
 def band(level: Achievement) -> tuple[Decimal, Decimal]:
     """R5: the score band of a level as fractions of the weight.
 
     达成 [0.8, 1.0] (closed: exactly 80 % is 达成); 部分达成 [0.6, 0.8); 未达成 [0, 0.6).
     """
     return _BANDS[level]
-
-
-_BANDS = {
-    Achievement.MET: (Decimal("0.8"), Decimal("1")),
-    Achievement.PARTIAL: (Decimal("0.6"), Decimal("0.8")),
-    Achievement.NOT_MET: (Decimal("0"), Decimal("0.6")),
-}
 
 
 def in_band(score: Decimal, weight: Decimal, level: Achievement) -> bool:
