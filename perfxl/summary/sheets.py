@@ -18,6 +18,7 @@ from pathlib import Path
 
 from openpyxl.chart import BarChart, Reference
 from openpyxl.chart.label import DataLabelList
+from openpyxl.compat import safe_string
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook import Workbook
@@ -26,7 +27,7 @@ from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.xml.constants import REL_NS
 
-from perfxl.safety import set_text_cell
+from perfxl.safety import clean_text, is_formula_like, set_text_cell
 from perfxl.summary.matching import MAPPING_SHEET
 from perfxl.summary.tables import BELOW_LAST_ACTUAL, COLUMNS, SummaryTables
 
@@ -431,10 +432,6 @@ class _Styles:
 
 def _cell_content(v) -> tuple[str, str, bool]:
     """(type attribute, inner XML, quote prefix) of a value cell, as openpyxl writes it."""
-    from openpyxl.compat import safe_string
-
-    from perfxl.safety import clean_text, is_formula_like
-
     if isinstance(v, str) and v:
         text = clean_text(v)
         quote = is_formula_like(text) or text.startswith("#")
