@@ -827,8 +827,11 @@ def check_file(pf: ProjectFile, scores: list[ProjectScore] | None = None) -> lis
 # --- Y6xx: across years -----------------------------------------------------------------------------
 
 
+_NAME_SEPARATOR = re.compile(r"[、，,；;和及与]")
+
+
 def _name_parts(key: str, name: str) -> set[str]:
-    parts = re.split(r"[、，,；;和及与]", unicodedata.normalize("NFKC", name or ""))
+    parts = _NAME_SEPARATOR.split(unicodedata.normalize("NFKC", name or ""))
     return {_name_key(p) for p in parts if _name_key(p)} | {key}
 
 
