@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import random
 import re
 import shutil
+import sys
 import zipfile
 from pathlib import Path
 from types import SimpleNamespace
@@ -205,3 +207,15 @@ def test_read_mapping_reads_the_sheet_as_openpyxl_does(tmp_path) -> None:
     expected = mapping_from_rows(load_workbook(tmp_path / "old.xlsx")[MAPPING_SHEET].iter_rows(values_only=True))
     assert read_mapping(tmp_path / "old.xlsx") == expected == {
         (2024, "甲项目"): "甲项目（新）", (2024, "乙项目"): None, (None, "丙项目"): "2026.5", (2024, "123"): "丁项目"}
+
+
+def test_writer_closed_without_saving_cleans_up(monkeypatch) -> None:
+    """A summary that stops before saving (an error, Ctrl+C) leaves no noise or open sheet."""
+    unraisable = []
+    monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
+    res = build_summary([SEEDS / "self_evaluation_2023.json"], None)
+    with sheets.SummaryWriter() as writer:
+        writer.update(res.tables)
+    del writer
+    gc.collect()
+    assert unraisable == []

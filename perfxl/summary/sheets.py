@@ -700,6 +700,7 @@ class SummaryWriter:
         self._spools = {key: self._files.enter_context(tempfile.TemporaryFile("w+", encoding="utf-8"))
                         for key in TABLE_KEYS}
         self._done = dict.fromkeys(TABLE_KEYS, 0)
+        self._saved = False
 
     def __enter__(self) -> SummaryWriter:
         return self
@@ -708,7 +709,12 @@ class SummaryWriter:
         self.close()
 
     def close(self) -> None:
+        """Remove the temporary files (also openpyxl's own of the 统计 sheet if not saved)."""
         self._files.close()
+        if not self._saved:
+            self._stats.close()
+            self._stats._writer.cleanup()
+            self._saved = True
 
     def update(self, tables: SummaryTables, *, all_rows: bool = True) -> None:
         """Render the rows added to ``tables`` since the last call — with ``all_rows=False``
@@ -742,6 +748,7 @@ class SummaryWriter:
             _RowsWriter.attach(ws, functools.partial(self._content, ws, key, tables, wait))
         if charts is not None:
             _add_charts(charts, sheets["self_evaluations"], self._stats, len(tables.self_evaluations))
+        self._saved = True
         _save_zip(self._wb, path)
 
     def _content(self, ws, key: str, tables: SummaryTables, complete: Callable[[], None] | None):
