@@ -19,6 +19,7 @@ from pathlib import Path
 from openpyxl.chart import BarChart, Reference
 from openpyxl.chart.label import DataLabelList
 from openpyxl.compat import safe_string
+from openpyxl.packaging.relationship import Relationship
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook import Workbook
@@ -568,13 +569,13 @@ class _Links:
     sheet's n-th relationship (``rIdn``; openpyxl adds the hyperlinks' relationships first)."""
 
     def __init__(self) -> None:
-        self.targets: list[str] = []
+        self.rels: list[Relationship] = []
         self.xml: list[str] = []
 
     def add(self, ref: str, target: str, location: str) -> None:
-        self.targets.append(target)
-        self.xml.append(f'<hyperlink xmlns:r="{REL_NS}" ref="{ref}" location="{_xml_attr(location)}" '
-                        f'r:id="rId{len(self.targets)}" />')
+        rid = f"rId{len(self.rels) + 1}"
+        self.rels.append(Relationship(type="hyperlink", TargetMode="External", Target=target, Id=rid))
+        self.xml.append(f'<hyperlink xmlns:r="{REL_NS}" ref="{ref}" location="{_xml_attr(location)}" r:id="{rid}" />')
 
 
 _ATTR_ENTITIES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&quot;"), ("\r", "&#13;"),
@@ -601,7 +602,6 @@ class _RowsWriter:
 
     @staticmethod
     def attach(ws, content: Callable[[], tuple[Iterable[str], str, _Links]]) -> None:
-        from openpyxl.packaging.relationship import Relationship
         from openpyxl.worksheet._writer import WorksheetWriter
         from openpyxl.worksheet.dimensions import SheetDimension
 
@@ -619,8 +619,8 @@ class _RowsWriter:
                 self.xf.send(SheetDimension(self.dimension).to_tree())
 
             def write_hyperlinks(self) -> None:
-                for target in self.links.targets:
-                    self._rels.append(Relationship(type="hyperlink", TargetMode="External", Target=target))
+                for rel in self.links.rels:  # the sheet's first relationships: their ids hold
+                    self._rels.append(rel)
                 if self.links.xml:
                     _write_raw(self.xf.send(True), "".join(self.links.xml), "hyperlinks", wrap=True)
                     self.xf.send(None)
