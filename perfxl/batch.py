@@ -33,6 +33,20 @@ def default_jobs() -> int:
     return max(1, min(DEFAULT_JOBS, usable))
 
 
+# A batch allocates millions of short-lived objects that reference counting frees; the cyclic
+# collector's default (a collection per 700 allocations, each walking every object alive,
+# caches included) cost about a tenth of a worker's time. Fewer collections, same memory.
+GC_THRESHOLD = (50_000, 20, 20)
+
+
+def _worker_start() -> None:
+    """Each worker: what is imported now stays (gc.freeze), and collections are rarer."""
+    import gc
+
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLD)
+
+
 @contextlib.contextmanager
 def worker_pool(n_files: int, jobs: int | None = None):
     """A process pool for a batch of ``n_files``, or None where one process is better."""
@@ -42,7 +56,7 @@ def worker_pool(n_files: int, jobs: int | None = None):
         return
     import multiprocessing
 
-    with multiprocessing.get_context().Pool(jobs) as pool:
+    with multiprocessing.get_context().Pool(jobs, initializer=_worker_start) as pool:
         yield pool
 
 

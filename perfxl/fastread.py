@@ -264,6 +264,8 @@ def _shared_strings(zf: zipfile.ZipFile, names: set[str]) -> list[str]:
 _TAG_ATTRS = re.compile(rb'([A-Za-z_][\w.:-]*)="([^"]*)"')
 _WB_SHEET = re.compile(rb"<sheet\s([^>]*?)/?>")
 _WB_NAME = re.compile(rb"<definedName\s([^>]*)>([^<]*)</definedName>")
+# the spelling openpyxl, Excel and LibreOffice write (name, then localSheetId): no attribute parse
+_WB_NAME_PLAIN = re.compile(rb'<definedName name="([^"&]*)"(?: localSheetId="([0-9]+)")?>([^<]*)</definedName>')
 _WB_PR = re.compile(rb"<workbookPr\b([^>]*?)/?>")
 _WB_REL_PREFIX = re.compile(
     rb'xmlns:([A-Za-z_][\w.-]*)="http://schemas.openxmlformats.org/officeDocument/2006/relationships"')
@@ -311,10 +313,17 @@ def _workbook_plain(wb_xml: bytes, rels_xml: bytes):
     date1904 = pr is not None and _attrs(pr.group(1)).get("date1904", "0").lower() in ("1", "true")
     global_names: dict[str, FastName] = {}
     local_names: list[FastName] = []
-    for raw_attrs, raw_text in name_tags:
-        a = _attrs(raw_attrs)
-        local = a.get("localSheetId")
-        name = FastName(a.get("name"), _text(raw_text), int(local) if local is not None else None)
+    plain = _WB_NAME_PLAIN.findall(wb_xml)
+    if len(plain) == len(name_tags):
+        names = [(n.decode(), _text(t), int(local) if local else None) for n, local, t in plain]
+    else:
+        names = []
+        for raw_attrs, raw_text in name_tags:
+            a = _attrs(raw_attrs)
+            local = a.get("localSheetId")
+            names.append((a.get("name"), _text(raw_text), int(local) if local is not None else None))
+    for name_text, text, local in names:
+        name = FastName(name_text, text, local)
         if local is None:
             global_names[name.name] = name
         else:
