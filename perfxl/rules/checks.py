@@ -104,6 +104,7 @@ _PUNCT = re.compile(r"[\s、，,；;：:。.“”\"'‘’()（）【】\[\]《
 
 
 @functools.lru_cache(maxsize=8192)
+@functools.lru_cache(maxsize=8192)
 def _name_key(name: str | None) -> str:
     return _PUNCT.sub("", unicodedata.normalize("NFKC", name or ""))
 
@@ -830,9 +831,10 @@ def check_file(pf: ProjectFile, scores: list[ProjectScore] | None = None) -> lis
 _NAME_SEPARATOR = re.compile(r"[、，,；;和及与]")
 
 
-def _name_parts(key: str, name: str) -> set[str]:
+@functools.lru_cache(maxsize=8192)
+def _name_parts(key: str, name: str) -> frozenset[str]:
     parts = _NAME_SEPARATOR.split(unicodedata.normalize("NFKC", name or ""))
-    return {_name_key(p) for p in parts if _name_key(p)} | {key}
+    return frozenset({_name_key(p) for p in parts if _name_key(p)} | {key})
 
 
 def _match_previous(ind: Indicator, previous: list[Indicator]) -> list[Indicator]:
