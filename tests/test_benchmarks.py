@@ -264,3 +264,16 @@ def test_fastread_reads_workbook_xml_by_regex_as_defusedxml_does(wb_xml):
         assert fast is None
     else:
         assert plain(fast) == expected
+
+
+def test_phases_script_splits_the_read_path(tmp_path, capsys):
+    """benchmarks/phases.py times every phase over the given workbooks (no timing asserted)."""
+    import phases
+
+    generate.generate(2, tmp_path, seed=7, verbose=False, unique=1)
+    assert phases.main(["--dir", str(tmp_path), "--n", "2", "--repeat", "1"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("2 workbooks")
+    rows = dict(line.split() for line in out.splitlines()[1:])
+    assert set(rows) == {"gate", "book", "forms", "score", "checks", "total"}
+    assert all(float(v) > 0 for v in rows.values())
