@@ -103,15 +103,6 @@ _IN_MEMORY_BYTES = 4 * 2**20  # files up to this size are read whole for the gat
 _SHEET_PART = re.compile(r"xl/(?:worksheets|chartsheets)/[^/]+\.xml", re.IGNORECASE)
 
 
-@dataclass
-class GateReport:
-    """What the gate learnt about an accepted workbook."""
-
-    macro: bool = False  # contains xl/vbaProject.bin or is .xlsm
-    sheets: int = 0
-    findings: list[Finding] | None = None
-
-
 def check_workbook(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> list[Finding]:
     """Refuse (HostileFileError, an InputError) a workbook unsafe to open; return info findings.
 

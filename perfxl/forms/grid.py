@@ -14,7 +14,7 @@ from itertools import product
 from typing import Any, Iterable
 
 from openpyxl.cell.cell import MergedCell
-from openpyxl.utils import get_column_letter, range_boundaries
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from perfxl.cellvalues import CellValueError, parse_date_cell, parse_optional_number
@@ -287,8 +287,3 @@ def to_text(value: Any) -> str | None:
         return value.strftime("%Y-%m-%d")
     text = str(value)
     return text if text.strip() else None
-
-
-def parse_bounds(rng: str) -> tuple[int, int, int, int]:
-    c1, r1, c2, r2 = range_boundaries(rng)
-    return r1, c1, r2, c2
