@@ -58,6 +58,14 @@ def _positions(items: Iterable[int]) -> dict[int, int]:
     return pos
 
 
+def _rank(i: int, positions: dict[int, int] | None, limit: int) -> int | None:
+    """Where row/column ``i`` ranks in a search: its position among the ones asked for, or
+    itself when any within the grid will do; None when it is not searched."""
+    if positions is None:
+        return i if 1 <= i <= limit else None
+    return positions.get(i)
+
+
 def _merged_cells(ranges: Iterable[Any], max_row: int, max_col: int
                   ) -> dict[tuple[int, int], tuple[int, int, int, int]]:
     """(row, col) -> (r1, c1, r2, c2) of the merged range covering it, within the grid."""
@@ -126,10 +134,10 @@ class Grid:
         index = self.__dict__.get("_index")
         if index is None:
             index = {}
-            formulas, normed = self._formulas, _NORMED
+            formulas = self._formulas
             for key, v in self._values.items():
                 if isinstance(v, str) and key not in formulas:
-                    index.setdefault(normed.get(v) or norm_label(v), []).append(key)
+                    index.setdefault(norm_label(v), []).append(key)
             self._index = index
         return index
 
@@ -182,22 +190,9 @@ class Grid:
         cpos = None if cols is None else _positions(cols)
         best = best_key = None
         for r, c in hits:
-            if rpos is None:
-                if not 1 <= r <= self.max_row:
-                    continue
-                rk = r
-            else:
-                rk = rpos.get(r)
-                if rk is None:
-                    continue
-            if cpos is None:
-                if not 1 <= c <= self.max_col:
-                    continue
-                ck = c
-            else:
-                ck = cpos.get(c)
-                if ck is None:
-                    continue
+            rk, ck = _rank(r, rpos, self.max_row), _rank(c, cpos, self.max_col)
+            if rk is None or ck is None:
+                continue
             if best_key is None or (rk, ck) < best_key:
                 best_key, best = (rk, ck), (r, c)
         return best
@@ -219,10 +214,7 @@ class Grid:
         return row, self.right_end(row, col) + 1
 
     def row_is_blank(self, row: int, cols: Iterable[int]) -> bool:
-        for c in cols:
-            if not is_blank(self.raw(row, c)):
-                return False
-        return True
+        return all(is_blank(self.raw(row, c)) for c in cols)
 
 
 def is_blank(value: Any) -> bool:
