@@ -38,6 +38,7 @@ from __future__ import annotations
 import re
 import zipfile
 from itertools import compress
+from operator import itemgetter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, NamedTuple
@@ -55,18 +56,20 @@ _NS_PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 # value, an optional plain inline string.
 #   groups: 1 column letters, 2 row, 3 style, 4 type, 5 "<f" marker, 6 value text, 7 "<is>" marker,
 #           8 inline text
-_CELL = re.compile(
-    rb'<c r="([A-Z]{1,3})([0-9]{1,7})"(?: s="([0-9]+)")?(?: t="([a-zA-Z]+)")?\s*'
+_CELL_ATTRS = rb'(?: s="([0-9]+)")?(?: t="([a-zA-Z]+)")?\s*'
+_CELL_BODY = (
     rb"(?:/>|>"
     rb"(?:(<f)(?:\s[^>]*)?(?:/>|>[^<]*</f>))?"
     rb"(?:<v>([^<]*)</v>|<v\s*/>)?"
     rb"(?:(<is>)<t(?:\s[^>]*)?(?:/>|>([^<]*)</t>)</is>)?"
     rb"</c>)"
 )
+_CELL = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"' + _CELL_ATTRS + _CELL_BODY)
 _MERGE = re.compile(rb'<mergeCell ref="([A-Z]{1,3})([0-9]+)(?::([A-Z]{1,3})([0-9]+))?"\s*/>')
 _ENTITY = re.compile(r"&(#[0-9]+|#x[0-9a-fA-F]+|amp|lt|gt|quot|apos);")
 _ENTITIES = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
-_SI = re.compile(rb"<si>(.*?)</si>|<si\s*/>", re.S)
+# a string item: plain (one <t>, group 1), anything else (rich runs, phonetics: group 2), or empty
+_SI = re.compile(rb"<si><t(?:\s[^>]*)?(?:/>|>([^<]*)</t>)</si>|<si>(.*?)</si>|<si\s*/>", re.S)
 _SI_T = re.compile(rb"<t(?:\s[^>]*)?(?:/>|>([^<]*)</t>)")
 _RPH = re.compile(rb"<rPh\b.*?</rPh>|<phoneticPr\b[^>]*/>", re.S)
 
@@ -244,20 +247,35 @@ def _styles(zf: zipfile.ZipFile) -> tuple[tuple[str, ...], frozenset[int], froze
     return result
 
 
+_RICH: dict[bytes, str] = {}
+
+
+def _rich_text(body: bytes) -> str:
+    """The text of a string item with runs or phonetics, remembered: a template's rich labels
+    repeat in every file saved from it."""
+    text = _RICH.get(body)
+    if text is None:
+        if len(_RICH) > 20000:
+            _RICH.clear()
+        raw = _RPH.sub(b"", body) if b"<rPh" in body or b"<phoneticPr" in body else body
+        text = _RICH[body] = "".join(_text(t) for t in _SI_T.findall(raw))  # phonetics: not text (openpyxl)
+    return text
+
+
 def _shared_strings(zf: zipfile.ZipFile, names: set[str]) -> list[str]:
     part = next((n for n in names if n.lower() == "xl/sharedstrings.xml"), None)
     if part is None:
         return []
     data = zf.read(part)
-    out = []
-    for m in _SI.finditer(data):
-        body = m.group(1)
-        if not body:
-            out.append("")
-            continue
-        if b"<rPh" in body or b"<phoneticPr" in body:
-            body = _RPH.sub(b"", body)  # phonetic runs are not part of the text (openpyxl)
-        out.append("".join(_text(t) for t in _SI_T.findall(body)).replace("x005F_", ""))
+    found = _SI.findall(data)
+    if not found:
+        return []
+    plains, bodies = zip(*found)
+    out = list(map(_text_cached, plains))  # the plain items, column-wise; texts repeat across files
+    for i in compress(range(len(bodies)), bodies):
+        out[i] = _rich_text(bodies[i])
+    if b"x005F_" in data:
+        out = [t.replace("x005F_", "") for t in out]
     return out
 
 
@@ -406,22 +424,94 @@ def _value(t: bytes, v: bytes, si: bytes, date_styles, delta_styles, date1904: b
     raise FastReadError(f"cell type {t!r}")
 
 
+# --- hidden helper columns ----------------------------------------------------------------------
+
+_COL_TAG = re.compile(rb"<col\s([^>]*?)/?>")
+_HIDDEN_COLS: dict[bytes, frozenset[int]] = {}
+
+
+def _hidden_group_columns(head: bytes) -> frozenset[int]:
+    """The columns a sheet hides as an outline group (``<col hidden="1" outlineLevel="1">``:
+    perfxl's helper columns), as openpyxl's column dimensions give them — one per ``min``, the
+    last one written wins; :func:`perfxl.forms.grid.hidden_group_columns` of the openpyxl sheet.
+    Remembered by the ``<cols>`` element: every sheet of a form has the same."""
+    i = head.find(b"<cols")
+    if i < 0:
+        return frozenset()
+    cols = head[i:head.find(b"</cols>", i)]
+    found = _HIDDEN_COLS.get(cols)
+    if found is not None:
+        return found
+    tags = _COL_TAG.findall(cols)
+    if len(tags) != cols.count(b"<col") - 1:
+        raise FastReadError("column widths outside the plain layout")
+    by_min: dict[int, tuple[int, bool]] = {}
+    for a in map(_attrs, tags):
+        lo = int(a["min"])
+        hidden = a.get("hidden", "") not in ("", "false", "f", "0")  # openpyxl's Bool
+        by_min[lo] = (int(a.get("max") or lo), hidden and int(a.get("outlineLevel") or 0) >= 1)
+    found = frozenset(c for lo, (hi, grouped) in by_min.items() if grouped for c in range(lo, hi + 1))
+    if len(_HIDDEN_COLS) >= 64:
+        _HIDDEN_COLS.clear()
+    _HIDDEN_COLS[cols] = found
+    return found
+
+
+_CELL_PATTERNS: dict[frozenset[int], re.Pattern] = {}
+
+
+def _letters(cols: frozenset[int]) -> bytes:
+    """A regex alternation of exactly the column letters of ``cols`` (N, O … AR)."""
+    from openpyxl.utils import get_column_letter
+
+    by_prefix: dict[str, list[str]] = {}
+    for c in sorted(cols):
+        letters = get_column_letter(c)
+        by_prefix.setdefault(letters[:-1], []).append(letters[-1])
+    return ("(?:" + "|".join(f"{p}[{''.join(last)}]" for p, last in by_prefix.items()) + ")").encode()
+
+
+def _cell_pattern(hidden: frozenset[int]) -> re.Pattern:
+    """:data:`_CELL`, or for a sheet with hidden grouped columns, :data:`_CELL` after a first
+    alternative that stops at the ``<f`` of a formula cell in those columns: such a cell (a Grid
+    leaves it out) is found as a match with empty groups, at a fraction of the cost of reading it
+    — most cells of a perfxl form sheet are its helper columns' formulas. The two alternatives
+    are disjoint (a cell in a hidden column whose first child is ``<f`` never reaches the
+    second), so every ``<c`` is still counted once."""
+    if not hidden:
+        return _CELL
+    found = _CELL_PATTERNS.get(hidden)
+    if found is None:
+        if len(_CELL_PATTERNS) >= 32:
+            _CELL_PATTERNS.clear()
+        found = _CELL_PATTERNS[hidden] = re.compile(
+            rb'<c r="(?:' + _letters(hidden) + rb'[0-9]{1,7}"(?:\s[^>]*)?(?<!/)><f'
+            + rb'|([A-Z]{1,3})([0-9]{1,7})"' + _CELL_ATTRS + _CELL_BODY + rb")")
+    return found
+
+
 def _scan(sheet: FastSheet, xml: bytes, styles, shared: list[str], date1904: bool) -> None:
     formats_by_style, date_styles, delta_styles = styles
+    root = xml.find(b"worksheet")
+    if root < 1 or xml[root - 1] != 0x3C:  # "<x:worksheet": prefixed elements the patterns don't see
+        raise FastReadError("worksheet XML not in the plain layout")
     a, b = xml.find(b"<sheetData"), xml.find(b"</sheetData>")
     if a < 0:
-        data, tail = b"", xml
+        data, head, tail = b"", xml, xml
     elif b < 0:
         if not xml[a:].lstrip(b"<sheetData").lstrip().startswith(b"/>"):
             raise FastReadError("sheetData not closed")
-        data, tail = b"", xml[a:]
+        data, head, tail = b"", xml[:a], xml[a:]
     else:
-        data, tail = xml[a:b], xml[b:]
-    cells = _CELL.findall(data)
+        data, head, tail = xml[a:b], xml[:a], xml[b:]
+    hidden = _hidden_group_columns(head)
+    cells = _cell_pattern(hidden).findall(data)
     # every "<c" must start a cell the pattern read: other cell spellings ("<c>", "<c\n") and
     # rich-text runs ("<color", "<charset") leave the count short, and openpyxl reads the file
     if len(cells) != data.count(b"<c"):
         raise FastReadError("cells outside the plain layout")
+    if hidden:  # the formula cells of hidden grouped columns, found but not read: left out
+        cells = list(filter(itemgetter(0), cells))
     values, formulas, formats = sheet.values, sheet.formulas, sheet.formats
     max_r = max_c = 1
     if cells:

@@ -14,7 +14,7 @@ from itertools import product
 from typing import Any, Iterable
 
 from openpyxl.cell.cell import MergedCell
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from perfxl.cellvalues import CellValueError, parse_date_cell, parse_optional_number
@@ -81,30 +81,60 @@ def _merged_cells(ranges: Iterable[Any], max_row: int, max_col: int
     return merged
 
 
+def hidden_group_columns(ws: Worksheet) -> frozenset[int]:
+    """The columns ``ws`` hides as an outline group: perfxl's helper columns (hidden, outline
+    level 1), whose formulas compute what the visible cells show and are never read back."""
+    out: set[int] = set()
+    for key, dim in ws.column_dimensions.items():
+        if dim.hidden and (dim.outlineLevel or 0) >= 1:
+            lo = dim.min if dim.min is not None else column_index_from_string(key)
+            out.update(range(lo, (dim.max if dim.max is not None else lo) + 1))
+    return frozenset(out)
+
+
+def _holds_formula(cell: Any) -> bool:
+    value = cell.value
+    return value is not None and (cell.data_type == "f" or not isinstance(
+        value, (str, int, float, Decimal, bool, dt.date, dt.datetime, dt.time)))
+
+
 class Grid:
-    """A worksheet seen as values, with merged ranges resolved to their top-left cell."""
+    """A worksheet seen as values, with merged ranges resolved to their top-left cell.
+
+    Formula cells in hidden grouped columns (:func:`hidden_group_columns`: perfxl's helper
+    columns, about two thirds of a form sheet's cells) are left out, as if empty: a reader only
+    ever asks whether an input cell holds a formula, and :mod:`perfxl.fastread` need not parse
+    them. Their header labels, and anything else typed there, are kept."""
 
     def __init__(self, ws: Worksheet, max_rows: int = 5000, max_cols: int = 80):
         self.ws = ws
         self.title = ws.title
-        self.max_row = min(ws.max_row, max_rows)
-        self.max_col = min(ws.max_column, max_cols)
+        hidden = hidden_group_columns(ws)
+        max_row, max_col = ws.max_row, ws.max_column
+        if hidden:  # the sheet's extent without the left-out cells (openpyxl counts every cell)
+            kept = [k for k, cell in ws._cells.items() if k[1] not in hidden or not _holds_formula(cell)]
+            kept += [(m.max_row, m.max_col) for m in ws.merged_cells.ranges]
+            max_row = max((r for r, _ in kept), default=1)
+            max_col = max((c for _, c in kept), default=1)
+        self.max_row = min(max_row, max_rows)
+        self.max_col = min(max_col, max_cols)
         self._merged = _merged_cells(ws.merged_cells.ranges, self.max_row, self.max_col)
         self._values: dict[tuple[int, int], Any] = {}
         self._formulas: set[tuple[int, int]] = set()
         self._formats: dict[tuple[int, int], str] = {}
         for row in ws.iter_rows(min_row=1, max_row=self.max_row, max_col=self.max_col):
             for cell in row:
-                if isinstance(cell, MergedCell):
+                if isinstance(cell, MergedCell) or cell.value is None:
                     continue
-                if cell.value is not None:
-                    key = (cell.row, cell.column)
-                    if cell.data_type == "f" or not isinstance(cell.value, (str, int, float, Decimal, bool, dt.date, dt.datetime, dt.time)):
-                        self._formulas.add(key)  # a formula (or an array/data-table formula)
-                        self._values[key] = FORMULA
-                    else:
-                        self._values[key] = cell.value
-                    self._formats[key] = cell.number_format
+                key = (cell.row, cell.column)
+                if _holds_formula(cell):
+                    if key[1] in hidden:
+                        continue
+                    self._formulas.add(key)  # a formula (or an array/data-table formula)
+                    self._values[key] = FORMULA
+                else:
+                    self._values[key] = cell.value
+                self._formats[key] = cell.number_format
         self._index: dict[str, list[tuple[int, int]]] | None = None  # built on the first search
 
     @classmethod
