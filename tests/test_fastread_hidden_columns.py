@@ -99,6 +99,11 @@ VARIANTS = {
     # one col element for the whole block
     "col range": lambda x: re.sub(r'<cols>.*</cols>',
                                   '<cols><col min="5" max="7" hidden="true" outlineLevel="1"/></cols>', x),
+    # overlapping merged ranges (Excel refuses them, openpyxl reads them): cells of each range
+    # but its top-left one are dropped, the later range is the one a cell shows
+    "overlapping merges": lambda x: x.replace('<mergeCell ref="A6:B6" />',
+                                              '<mergeCell ref="A6:B6" /><mergeCell ref="A1:A3" />'
+                                              '<mergeCell ref="A2:C2" />'),
     # prefixed elements: the patterns see nothing, so openpyxl must read it
     "prefixed": lambda x: re.sub(r"<(/?)(?![?!])([A-Za-z])", r"<\1x:\2", x).replace("xmlns=", "xmlns:x="),
 }
@@ -115,9 +120,12 @@ def test_unusual_xml_reads_as_openpyxl_reads_it_or_goes_to_openpyxl(tmp_path, na
     except fastread.FastReadError:
         assert name in ("value first", "rich text", "prefixed", "extra attribute, visible"), name
         return
-    assert name in ("extra attribute", "col rewritten", "col range", "cached value"), name
+    assert name in ("extra attribute", "col rewritten", "col range", "cached value", "overlapping merges"), name
     _same(slow, fastread.grid(fb[wb.active.title]))
     if name == "col rewritten":
         assert slow.is_formula(2, 5)  # E is no longer hidden: its formulas are read
+    if name == "overlapping merges":
+        assert slow.own(1, 1) == "输入1" and slow.own(2, 1) is None and slow.own(3, 1) is None
+        assert slow.merged(2, 1) == (2, 1, 2, 3) and not slow.is_formula(2, 3)
     if name in ("extra attribute", "cached value"):
         assert not slow.is_formula(2, 5) and not slow.is_formula(2, 7)
