@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     from perfxl.forms.workbook import read_workbook
     from perfxl.report import score_all
     from perfxl.rules.checks import check_file
-    from perfxl.safety import check_workbook, guard_xml
+    from perfxl.safety import gate_workbook, guard_xml
 
     if args.dir is not None:
         files = sorted(args.dir.glob("*.xlsx"))[: args.n]
@@ -50,10 +50,10 @@ def main(argv: list[str] | None = None) -> int:
         spent = dict.fromkeys(phases, 0.0)
         for f in files:
             t0 = time.perf_counter()
-            check_workbook(f)
+            _, package = gate_workbook(f)
             t1 = time.perf_counter()
             with guard_xml(f):
-                wb = fastread.read_book(f)
+                wb = fastread.read_book(f, package)
             t2 = time.perf_counter()
             pf, _, _ = read_workbook(wb)
             t3 = time.perf_counter()

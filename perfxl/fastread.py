@@ -53,18 +53,24 @@ _NS_PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 
 # One cell in the layout openpyxl, Excel and LibreOffice write: attributes r, s, t in this order,
 # then an optional formula (its text is not captured: a Grid only marks formula cells), an optional
-# value, an optional plain inline string.
+# value, an optional plain inline string. Anything else that starts with "<c" — a cell spelled
+# otherwise, a rich-text run's <color> or <charset> — is matched by the last alternative, whose
+# group 9 then holds the character after "<c": the sheet goes to openpyxl. (No match can hold
+# a "<": attribute values are [^<>]*.)
 #   groups: 1 column letters, 2 row, 3 style, 4 type, 5 "<f" marker, 6 value text, 7 "<is>" marker,
-#           8 inline text
+#           8 inline text, 9 not a plain cell
 _CELL_ATTRS = rb'(?: s="([0-9]+)")?(?: t="([a-zA-Z]+)")?\s*'
 _CELL_BODY = (
     rb"(?:/>|>"
-    rb"(?:(<f)(?:\s[^>]*)?(?:/>|>[^<]*</f>))?"
+    rb"(?:(<f)(?:\s[^<>]*)?(?:/>|>[^<]*</f>))?"
     rb"(?:<v>([^<]*)</v>|<v\s*/>)?"
-    rb"(?:(<is>)<t(?:\s[^>]*)?(?:/>|>([^<]*)</t>)</is>)?"
+    rb"(?:(<is>)<t(?:\s[^<>]*)?(?:/>|>([^<]*)</t>)</is>)?"
     rb"</c>)"
 )
-_CELL = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"' + _CELL_ATTRS + _CELL_BODY)
+_CELL_PLAIN = rb'([A-Z]{1,3})([0-9]{1,7})"' + _CELL_ATTRS + _CELL_BODY
+_CELL_OTHER = rb"|([\s\S]))"
+_CELL = re.compile(rb'<c(?: r="' + _CELL_PLAIN + _CELL_OTHER)
+_OTHER = itemgetter(8)
 _MERGE = re.compile(rb'<mergeCell ref="([A-Z]{1,3})([0-9]+)(?::([A-Z]{1,3})([0-9]+))?"\s*/>')
 _ENTITY = re.compile(r"&(#[0-9]+|#x[0-9a-fA-F]+|amp|lt|gt|quot|apos);")
 _ENTITIES = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
@@ -102,8 +108,7 @@ class _Merged:
     ranges: list[FastRange] = field(default_factory=list)
 
 
-@dataclass
-class FastName:
+class FastName(NamedTuple):  # a NamedTuple: a return from the template holds ~70 names
     name: str
     attr_text: str
     local_sheet_id: int | None = None
@@ -291,7 +296,8 @@ _RELATIONSHIP = re.compile(rb"<Relationship\s([^>]*?)/?>")
 
 
 def _attrs(raw: bytes) -> dict[str, str]:
-    return {k.decode(): _text(v) for k, v in _TAG_ATTRS.findall(raw)}
+    text = _text_cached  # attribute names and most values repeat from file to file
+    return {text(k): text(v) for k, v in _TAG_ATTRS.findall(raw)}
 
 
 def _workbook(zf: zipfile.ZipFile):
@@ -318,9 +324,11 @@ def _workbook_plain(wb_xml: bytes, rels_xml: bytes):
         return None
     rels = _RELATIONSHIP.findall(rels_xml)
     sheet_tags = _WB_SHEET.findall(wb_xml)
-    name_tags = _WB_NAME.findall(wb_xml)
+    n_names = wb_xml.count(b"<definedName ")
+    plain = _WB_NAME_PLAIN.findall(wb_xml)
+    name_tags = _WB_NAME.findall(wb_xml) if len(plain) != n_names else ()
     if (len(rels) != rels_xml.count(b"<Relationship ") or len(sheet_tags) != wb_xml.count(b"<sheet ")
-            or len(name_tags) != wb_xml.count(b"<definedName ")):
+            or len(plain) != n_names and len(name_tags) != n_names):
         return None
     targets = {a.get("Id"): _part(a.get("Target", "")) for a in map(_attrs, rels)}
     rid = prefix.group(1).decode() + ":id"
@@ -331,18 +339,17 @@ def _workbook_plain(wb_xml: bytes, rels_xml: bytes):
     date1904 = pr is not None and _attrs(pr.group(1)).get("date1904", "0").lower() in ("1", "true")
     global_names: dict[str, FastName] = {}
     local_names: list[FastName] = []
-    plain = _WB_NAME_PLAIN.findall(wb_xml)
-    if len(plain) == len(name_tags):
-        names = [(n.decode(), _text(t), int(local) if local else None) for n, local, t in plain]
+    if not name_tags:
+        text = _text_cached  # names and the settings' references repeat in every file
+        names = [FastName(text(n), text(t), int(local) if local else None) for n, local, t in plain]
     else:
         names = []
         for raw_attrs, raw_text in name_tags:
             a = _attrs(raw_attrs)
             local = a.get("localSheetId")
-            names.append((a.get("name"), _text(raw_text), int(local) if local is not None else None))
-    for name_text, text, local in names:
-        name = FastName(name_text, text, local)
-        if local is None:
+            names.append(FastName(a.get("name"), _text(raw_text), int(local) if local is not None else None))
+    for name in names:
+        if name.local_sheet_id is None:
             global_names[name.name] = name
         else:
             local_names.append(name)
@@ -475,9 +482,9 @@ def _cell_pattern(hidden: frozenset[int]) -> re.Pattern:
     """:data:`_CELL`, or for a sheet with hidden grouped columns, :data:`_CELL` after a first
     alternative that stops at the ``<f`` of a formula cell in those columns: such a cell (a Grid
     leaves it out) is found as a match with empty groups, at a fraction of the cost of reading it
-    — most cells of a perfxl form sheet are its helper columns' formulas. The two alternatives
-    are disjoint (a cell in a hidden column whose first child is ``<f`` never reaches the
-    second), so every ``<c`` is still counted once."""
+    — most cells of a perfxl form sheet are its helper columns' formulas. The alternatives are
+    disjoint (a cell in a hidden column whose first child is ``<f`` never reaches the second),
+    and every ``<c`` still starts exactly one match."""
     if not hidden:
         return _CELL
     found = _CELL_PATTERNS.get(hidden)
@@ -485,8 +492,8 @@ def _cell_pattern(hidden: frozenset[int]) -> re.Pattern:
         if len(_CELL_PATTERNS) >= 32:
             _CELL_PATTERNS.clear()
         found = _CELL_PATTERNS[hidden] = re.compile(
-            rb'<c r="(?:' + _letters(hidden) + rb'[0-9]{1,7}"(?:\s[^>]*)?(?<!/)><f'
-            + rb'|([A-Z]{1,3})([0-9]{1,7})"' + _CELL_ATTRS + _CELL_BODY + rb")")
+            rb'<c(?: r="(?:' + _letters(hidden) + rb'[0-9]{1,7}"(?:\s[^<>]*)?(?<!/)><f|'
+            + _CELL_PLAIN + rb")" + _CELL_OTHER)
     return found
 
 
@@ -506,9 +513,7 @@ def _scan(sheet: FastSheet, xml: bytes, styles, shared: list[str], date1904: boo
         data, head, tail = xml[a:b], xml[:a], xml[b:]
     hidden = _hidden_group_columns(head)
     cells = _cell_pattern(hidden).findall(data)
-    # every "<c" must start a cell the pattern read: other cell spellings ("<c>", "<c\n") and
-    # rich-text runs ("<color", "<charset") leave the count short, and openpyxl reads the file
-    if len(cells) != data.count(b"<c"):
+    if any(map(_OTHER, cells)):  # every "<c" starts a plain cell, or openpyxl reads the file
         raise FastReadError("cells outside the plain layout")
     if hidden:  # the formula cells of hidden grouped columns, found but not read: left out
         cells = list(filter(itemgetter(0), cells))
@@ -516,12 +521,12 @@ def _scan(sheet: FastSheet, xml: bytes, styles, shared: list[str], date1904: boo
     max_r = max_c = 1
     if cells:
         # column-wise: each step is one C-level pass over all cells of the sheet
-        letters, rows, styles_at, types, fmarks, vals, ismarks, itexts = zip(*cells)
+        letters, rows, styles_at, types, fmarks, vals, ismarks, itexts, _ = zip(*cells)
         fmt = _style_formats(set(styles_at), formats_by_style)
         cols = _COLS
         for missing in set(letters).difference(cols):
             _col(missing)
-        rs = list(map(int, rows))
+        rs = list(map({r: int(r) for r in set(rows)}.__getitem__, rows))
         cs = list(map(cols.__getitem__, letters))
         max_r, max_c = max(max_r, *rs), max(max_c, *cs)
         keys = list(zip(rs, cs))
@@ -601,14 +606,47 @@ def _scan_cached(sheet: FastSheet, xml: bytes, styles, shared: list[str], date19
 # --- the workbook -------------------------------------------------------------------------------
 
 
-def read_book(path: str | Path) -> FastBook:
-    """Read every worksheet's values, formulas, formats and merges (see the module docstring).
+class _PackageZip:
+    """The parts of a gated :class:`perfxl.safety.Package`, read as ``zipfile.ZipFile`` reads
+    them: unpacked from the bytes the gate read (no second open, directory parse or seek), by
+    zipfile itself for any part :func:`perfxl.safety.unpack_part` leaves to it."""
+
+    def __init__(self, package) -> None:
+        self._package = package
+        self._zipfile: zipfile.ZipFile | None = None
+
+    def namelist(self) -> list[str]:
+        return list(self._package.entries)
+
+    def read(self, name: str) -> bytes:
+        from perfxl.safety import unpack_part
+
+        data = unpack_part(self._package, self._package.entries[name])  # KeyError as zipfile
+        if data is None:
+            if self._zipfile is None:
+                import io
+
+                self._zipfile = zipfile.ZipFile(io.BytesIO(self._package.data))
+            data = self._zipfile.read(name)
+        return data
+
+    def __enter__(self) -> "_PackageZip":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._zipfile is not None:
+            self._zipfile.close()
+
+
+def read_book(path: str | Path, package=None) -> FastBook:
+    """Read every worksheet's values, formulas, formats and merges (see the module docstring);
+    from ``package`` (:func:`perfxl.safety.gate_workbook`'s read of ``path``) when given.
 
     Raises :class:`FastReadError` for anything it does not model; the caller uses openpyxl then.
     """
     path = Path(path)
     try:
-        zf = zipfile.ZipFile(path)
+        zf = _PackageZip(package) if package is not None else zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise FastReadError(str(exc)) from exc
     try:

@@ -103,12 +103,28 @@ _IN_MEMORY_BYTES = 4 * 2**20  # files up to this size are read whole for the gat
 _SHEET_PART = re.compile(r"xl/(?:worksheets|chartsheets)/[^/]+\.xml", re.IGNORECASE)
 
 
+@dataclass(frozen=True)
+class Package:
+    """A workbook that passed the gate, as the gate read it: the file's bytes and its zip
+    directory (name -> the entry zipfile reads for it), so a reader unpacks its parts from
+    memory instead of opening and parsing the file again (:mod:`perfxl.fastread`)."""
+
+    data: bytes
+    entries: dict[str, zipfile.ZipInfo]
+
+
 def check_workbook(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> list[Finding]:
     """Refuse (HostileFileError, an InputError) a workbook unsafe to open; return info findings.
 
     Reads the file signature, the zip central directory and at most ``limits.sniff_bytes`` of
     each XML part; never unpacks a whole part.
     """
+    return gate_workbook(path, limits)[0]
+
+
+def gate_workbook(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> tuple[list[Finding], Package | None]:
+    """:func:`check_workbook`, and the :class:`Package` it read (None for a file too large to
+    be read whole)."""
     path = Path(path)
     try:
         size = path.stat().st_size
@@ -123,7 +139,8 @@ def check_workbook(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> list[Fi
     raise HostileFileError("H950", path, "不是 Excel 工作簿（.xlsx）：文件不是 zip 格式，可能是改了扩展名的其他文件")
 
 
-def _check_zip(path: Path, archive: BinaryIO, size: int, limits: Limits) -> list[Finding]:
+def _check_zip(path: Path, archive: BinaryIO, size: int, limits: Limits
+               ) -> tuple[list[Finding], Package | None]:
     """The zip checks of :func:`check_workbook`, on the open file ``archive``."""
     if size > limits.max_file_bytes:
         raise HostileFileError(
@@ -166,7 +183,7 @@ def _check_zip(path: Path, archive: BinaryIO, size: int, limits: Limits) -> list
             "H955", Severity.INFO, path.name, "",
             f"{path.name} 是启用宏的工作簿：perfxl 只读取单元格，不运行宏；写出的文件为不含宏的 .xlsx",
         ))
-    return findings
+    return findings, (None if whole is None else Package(whole, {i.filename: i for i in infos}))
 
 
 def _refuse_cfb(path: Path) -> None:
@@ -338,6 +355,32 @@ def _part_data_start(whole: bytes, info: zipfile.ZipInfo) -> int | None:
     start = name_start + name_length + extra_length
     end_offset = getattr(info, "_end_offset", None)  # newer Pythons refuse overlapping parts
     return start if end_offset is None or start + info.compress_size <= end_offset else None
+
+
+def unpack_part(package: Package, info: zipfile.ZipInfo) -> bytes | None:
+    """What ``ZipFile.read`` returns for the part ``info`` of a gated :class:`Package`, unpacked
+    from its bytes with one zlib call; ``None`` whenever zipfile might do anything else (see
+    :func:`_part_data_start`; a length, end or CRC it would reject) — then zipfile reads it."""
+    if info.compress_type not in (zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED):
+        return None
+    whole = package.data
+    start = _part_data_start(whole, info)
+    if start is None or start + info.compress_size > len(whole):
+        return None
+    raw = whole[start : start + info.compress_size]
+    if info.compress_type == zipfile.ZIP_STORED:
+        data = raw
+    else:
+        try:
+            inflater = zlib.decompressobj(-15)
+            data = inflater.decompress(raw, info.file_size + 1)  # the gate bounded file_size
+        except zlib.error:
+            return None
+        if not inflater.eof or inflater.unconsumed_tail or inflater.unused_data:
+            return None
+    if len(data) != info.file_size or zlib.crc32(data) != info.CRC:
+        return None
+    return data
 
 
 def _col_number(letters: bytes) -> int:

@@ -30,13 +30,13 @@ def load(path: str | Path) -> tuple[ProjectFile, list[Finding]]:
     if suffix == ".json":
         return load_json(path), []
     if suffix in WORKBOOK_SUFFIXES:
-        from perfxl.safety import check_workbook, guard_xml
+        from perfxl.safety import gate_workbook, guard_xml
 
-        gate = check_workbook(path)  # refuses hostile files before openpyxl/calamine open them
+        gate, package = gate_workbook(path)  # refuses hostile files before anything opens them
         from perfxl.forms.workbook import read_projects
 
         with guard_xml(path):
-            pf, findings = read_projects(path)
+            pf, findings = read_projects(path, package=package)
         return pf, [*gate, *findings]
     if suffix == ".txt":
         from perfxl.textimport import read_text

@@ -118,6 +118,70 @@ def test_large_file_streamed_gives_the_same_verdicts(tmp_path, monkeypatch):
     assert in_memory[:-1] == [[]] * len(TEMPLATES) and "H950" in in_memory[-1]
 
 
+# --- the fast reader's parts from the gate's read of the file ----------------------------------
+
+
+def _book_parts(book):
+    return [(s.title, s.sheet_state, s.values, s.formulas, s.formats, s.merged_cells.ranges,
+             s.max_row, s.max_column, {k: v.attr_text for k, v in s.defined_names.items()})
+            for s in book.worksheets]
+
+
+def _fast(path: Path, package):
+    from perfxl import fastread
+
+    try:
+        return _book_parts(fastread.read_book(path, package))
+    except fastread.FastReadError:
+        return "FastReadError"
+
+
+@pytest.mark.parametrize("template", TEMPLATES, ids=lambda p: p.stem)
+def test_package_parts_equal_zipfile_reads(template):
+    _, package = safety.gate_workbook(template)
+    with zipfile.ZipFile(template) as zf:
+        for info in zf.infolist():
+            assert safety.unpack_part(package, package.entries[info.filename]) == zf.read(info)
+
+
+def test_package_leaves_stored_and_bad_crc_parts_to_zipfile(tmp_path):
+    stored = _with_part(tmp_path, "xl/workbook.xml", b"<workbook/>", zipfile.ZIP_STORED)
+    _, package = safety.gate_workbook(stored)
+    info = package.entries["xl/workbook.xml"]
+    assert safety.unpack_part(package, info) == b"<workbook/>"  # stored: a slice of the file
+    bad = tmp_path / "bad" / "book.xlsx"
+    bad.parent.mkdir()
+    body = b"<workbook>" + bytes(random.Random(1).choices(b"abcdefgh <>/", k=20_000)) + b"</workbook>"
+    bad.write_bytes(_with_part(tmp_path, "xl/workbook.xml", body, zipfile.ZIP_DEFLATED).read_bytes())
+    _corrupt_crc(bad, "xl/workbook.xml")  # a large part: the gate never reaches its CRC
+    _, package = safety.gate_workbook(bad)
+    assert safety.unpack_part(package, package.entries["xl/workbook.xml"]) is None
+    assert _fast(bad, package) == _fast(bad, None) == "FastReadError"  # zipfile refuses the CRC
+
+
+def test_damaged_files_read_the_same_from_the_package_as_from_the_file(tmp_path):
+    """Bytes flipped anywhere in a template: whatever the gate lets through, the fast reader
+    gives the same from the gate's package as from the file (or refuses both times)."""
+    rng = random.Random(20261123)
+    base = TEMPLATES[0].read_bytes()
+    read = same = 0
+    for k in range(300):
+        data = bytearray(base)
+        for _ in range(rng.choice((1, 2, 8))):
+            data[rng.randrange(len(data))] = rng.randrange(256)
+        path = tmp_path / f"{k}.xlsx"
+        path.write_bytes(bytes(data))
+        try:
+            _, package = safety.gate_workbook(path)
+        except HostileFileError:
+            continue
+        read += 1
+        got = _fast(path, package)
+        assert got == _fast(path, None), k
+        same += got != "FastReadError"
+    assert read > 100 and same >= 5  # the comparison saw both readable and refused files
+
+
 # --- numbers ---------------------------------------------------------------------------------
 
 

@@ -180,13 +180,14 @@ def read_workbook(wb: Workbook | fastread.FastBook) -> tuple[ProjectFile, list[F
     return pf, findings, maps
 
 
-def read_projects(path: str | Path, *, fast: bool = True) -> tuple[ProjectFile, list[Finding]]:
+def read_projects(path: str | Path, *, fast: bool = True, package=None) -> tuple[ProjectFile, list[Finding]]:
     """Read every form sheet of the workbook at ``path``.
 
     Values only: by default through :mod:`perfxl.fastread` (a regex pass over the sheets' XML,
     ~50× cheaper than a full openpyxl load); whatever that reader does not model is read with
     openpyxl instead, as is everything with ``fast=False``. Both give the same ProjectFile and
-    findings (tests/test_benchmarks.py).
+    findings (tests/test_benchmarks.py). ``package``: the gate's read of the file
+    (:func:`perfxl.safety.gate_workbook`), so the fast reader need not open it again.
 
     Raises :class:`WorkbookReadError` when the file is not a workbook; anything unreadable inside
     it is a W7xx finding with sheet and cell.
@@ -194,7 +195,7 @@ def read_projects(path: str | Path, *, fast: bool = True) -> tuple[ProjectFile, 
     wb: Any = None
     if fast:
         try:
-            wb = fastread.read_book(path)
+            wb = fastread.read_book(path, package)
         except fastread.FastReadError:
             wb = None
     if wb is None:
