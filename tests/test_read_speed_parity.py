@@ -49,3 +49,25 @@ def test_find_equals_a_row_major_scan(values, max_col, labels, rows, cols, exact
     assert g.find(*labels, rows=rows, cols=cols, exact=exact) == expected
     everything = sorted(k for k in g._values if _scan(g, labels, [k[0]], [k[1]], exact))
     assert g.find_all(*labels, exact=exact) == everything
+
+
+def test_find_in_one_row_equals_a_row_major_scan():
+    """A header row's searches (one row, any column) use the grid's per-row index: random dense
+    rows, as a form's header rows are, searched for one to three labels."""
+    import random
+
+    rng = random.Random(7)
+    differs = 0
+    for _ in range(3000):
+        values = {(rng.randint(1, 3), rng.randint(1, 8)): rng.choice([*TEXTS, FORMULA])
+                  for _ in range(rng.randint(4, 24))}
+        formulas = {k for k, v in values.items() if v == FORMULA}
+        g = Grid.from_parts(SimpleNamespace(title="S"), 3, rng.randint(1, 8), [], values, formulas, {})
+        labels = rng.sample(LABELS, rng.randint(1, 3))
+        row, exact = rng.randint(1, 4), rng.random() < 0.5
+        kind = rng.choice([list, tuple, range])
+        rows = range(row, row + 1) if kind is range else kind([row])
+        expected = _scan(g, labels, [row], None, exact)
+        assert g.find(*labels, rows=rows, exact=exact) == expected, (values, labels, row, exact)
+        differs += expected is not None and len(g.find_all(*labels, exact=exact)) > 1
+    assert differs > 300  # rows with several candidates were searched

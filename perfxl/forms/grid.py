@@ -171,6 +171,21 @@ class Grid:
             self._index = index
         return index
 
+    def _row_labels(self) -> dict[int, dict[str, int]]:
+        """row -> {norm_label(text): its first column} of the text cells within the grid, built
+        once from the label index: a header's dozens of searches each look at one row."""
+        rows = self.__dict__.get("_rows")
+        if rows is None:
+            rows = {}
+            for text, keys in self._label_index().items():
+                for r, c in keys:
+                    if c <= self.max_col:
+                        row = rows.setdefault(r, {})
+                        if c < row.get(text, c + 1):
+                            row[text] = c
+            self._rows = rows
+        return rows
+
     # --- cells ---
     def raw(self, row: int, col: int) -> Any:
         """The value shown at (row, col): a merged cell shows its top-left value."""
@@ -213,6 +228,15 @@ class Grid:
              exact: bool = True) -> tuple[int, int] | None:
         """First cell (row-major, in the order of ``rows`` and ``cols`` when given) whose
         normalised text equals (or contains) one of ``labels``."""
+        if cols is None and isinstance(rows, (list, tuple, range)) and len(rows) == 1:  # one row
+            r = rows[0]
+            texts = self._row_labels().get(r, {})
+            wanted = [norm_label(x) for x in labels]
+            if exact:
+                found = [texts[w] for w in wanted if w in texts]
+            else:
+                found = [c for t, c in texts.items() if any(w in t for w in wanted)]
+            return (r, min(found)) if found else None
         hits = self._hits(labels, exact)
         if not hits:
             return None
