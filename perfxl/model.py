@@ -13,9 +13,9 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from enum import Enum
-from typing import Annotated, Literal, Union
+from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_serializer
+from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
 SCHEMA_VERSION = 1
 
@@ -47,8 +47,17 @@ class OverrunFormula(str, Enum):
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
-    # Where fields of this object live in a workbook: field name -> (sheet, cell).
-    _cells: dict[str, tuple[str, str]] = PrivateAttr(default={})  # copied per instance
+
+    def model_post_init(self, context: Any, /) -> None:
+        # Where fields of this object live in a workbook: field name -> (sheet, cell). Kept in
+        # pydantic's private-attribute slot (pickled, copied and compared with the model) but set
+        # here directly: a declared PrivateAttr costs twice the rest of a model's construction,
+        # and a workbook's read builds a model per indicator.
+        object.__setattr__(self, "__pydantic_private__", {"_cells": {}})
+
+    @property
+    def _cells(self) -> dict[str, tuple[str, str]]:
+        return self.__pydantic_private__["_cells"]
 
 
 def _decimal_str(value: Decimal | None) -> str | None:
@@ -199,8 +208,8 @@ _SHEET = "__sheet__"  # key of a project's own sheet among its recorded location
 
 
 def _cells_of(obj: _Model) -> dict[str, tuple[str, str]]:
-    """``obj._cells`` without pydantic's ``__getattr__`` fallback for private attributes (~30×
-    slower; the readers record a few hundred locations per workbook)."""
+    """``obj._cells`` without the property call (the readers record a few hundred locations
+    per workbook)."""
     return obj.__pydantic_private__["_cells"]
 
 

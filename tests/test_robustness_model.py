@@ -142,3 +142,23 @@ def test_huge_numbers_do_not_crash_checks():
                      projects=[SEEDS["self"].projects[0].model_copy(deep=True)])
     pf.projects[0].indicators[0].weight = Decimal("1E+20")
     checks.check_file(pf)
+
+
+def test_cell_locations_belong_to_each_model_and_travel_with_it():
+    """A model's recorded cells (perfxl.model's private slot, set without a PrivateAttr): one
+    dict per instance, kept by pickling (the summary's workers) and by deep copies, never part
+    of the JSON."""
+    import pickle
+
+    from perfxl.model import Indicator, locations, set_location
+
+    a = Indicator(level1="产出指标", level2="数量指标", name="甲", target="≥1(个)")
+    b = Indicator(level1="产出指标", level2="数量指标", name="乙", target="≥1(个)")
+    set_location(a, "target", "项目", "D13")
+    assert locations(a) == {"target": ("项目", "D13")} and locations(b) == {}
+    again = pickle.loads(pickle.dumps(a))
+    assert locations(again) == locations(a) and again == a
+    deep = a.model_copy(deep=True)
+    set_location(deep, "name", "项目", "C13")
+    assert locations(a) == {"target": ("项目", "D13")} and a._cells is not deep._cells
+    assert "D13" not in a.model_dump_json()
