@@ -164,10 +164,10 @@ class Grid:
         index = self.__dict__.get("_index")
         if index is None:
             index = {}
-            formulas = self._formulas
+            formulas, normed = self._formulas, _NORMED.get
             for key, v in self._values.items():
                 if isinstance(v, str) and key not in formulas:
-                    index.setdefault(norm_label(v), []).append(key)
+                    index.setdefault(normed(v) or norm_label(v), []).append(key)
             self._index = index
         return index
 
