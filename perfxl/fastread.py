@@ -6,8 +6,8 @@ What ``check`` and ``summary`` need from a workbook is what :class:`perfxl.forms
 holds: cell values, which cells hold formulas (a formula cell's value is the marker
 :data:`perfxl.forms.grid.FORMULA` on both paths: readers never use a formula's text), each value cell's number format (to give a read number the decimals its cell
 shows), merged ranges, sheet titles and states, and the sheets' defined names. This module gets
-exactly what ``openpyxl.load_workbook(path)`` (full mode, not ``data_only``) gives for those,
-with openpyxl's own typing rules:
+exactly what ``openpyxl.load_workbook(path)`` (full mode, not ``data_only``) gives for those
+(but for the helper-column formulas below), with openpyxl's own typing rules:
 
 - one ``re.findall`` over ``<sheetData>`` returns every cell as a tuple of byte strings (column
   letters, row, style, type, formula marker, value, inline text; a formula's text is skipped by
@@ -20,7 +20,12 @@ with openpyxl's own typing rules:
   returns from one template shares it); ``xl/workbook.xml`` the sheets, states and names (by
   regex in the plain layout, defusedxml otherwise);
 - a sheet whose XML repeats byte for byte across the files of a batch — the hidden settings
-  sheet of every return from one template — is parsed once (:func:`_scan_cached`).
+  sheet of every return from one template — is parsed once (:func:`_scan_cached`);
+- formula cells in hidden grouped columns (perfxl's helper columns) are left out, as
+  :class:`perfxl.forms.grid.Grid` leaves them out of an openpyxl sheet: the cell pattern stops
+  at their ``<f`` (:func:`_cell_pattern`), two thirds of a form sheet's cells;
+- the parts come from the bytes :func:`perfxl.safety.gate_workbook` already read, when given
+  (:class:`_PackageZip`), else from the file.
 
 Anything this reader does not model — cells whose XML is not in the plain layout every producer
 we know writes (extra attributes, rich inline text, prefixed namespaces, cells without ``r``),

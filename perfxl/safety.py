@@ -5,7 +5,9 @@ directory and the first few bytes of each XML part — and refuses, with a Chine
 H95x code, anything that is not a workbook, is encrypted, is a legacy ``.xls``, is a zip bomb,
 carries an XML DTD (entity bombs), or declares more sheets/rows than perfxl supports. Nothing is
 unpacked beyond a bounded prefix of each part. defusedxml (a hard dependency) is the second
-line: openpyxl uses it automatically when it is installed.
+line: openpyxl uses it automatically when it is installed. :func:`gate_workbook` is the same
+check handing on what it read (:class:`Package`), so the fast reader unpacks the parts from
+memory (:func:`unpack_part`) instead of opening the file again.
 
 Writing: :func:`check_writable` refuses to overwrite a workbook that Excel has open (an
 ``~$name.xlsx`` lock file beside it); :func:`output_path` never returns a macro workbook;
