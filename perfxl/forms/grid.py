@@ -276,8 +276,18 @@ def is_blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+_REFS: dict[tuple[int, int], str] = {}
+
+
 def ref(row: int, col: int) -> str:
-    return f"{get_column_letter(col)}{row}"
+    """``A1``-style reference of (row, col), remembered: a read records a location per field."""
+    key = (row, col)
+    found = _REFS.get(key)
+    if found is None:
+        if len(_REFS) >= 100_000:
+            _REFS.clear()
+        found = _REFS[key] = f"{get_column_letter(col)}{row}"
+    return found
 
 
 def col_letter(col: int) -> str:

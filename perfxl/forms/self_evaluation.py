@@ -471,6 +471,8 @@ def read(ws: Worksheet, grid: Grid | None = None) -> tuple[SelfEvaluation | None
 
     def num(r: int, c: int, what: str, money: bool = False) -> Decimal | None:
         v = g.own(r, c)
+        if v is None:  # blank (a formula cell holds the FORMULA marker)
+            return None
         if g.is_formula(r, c):
             return None
         try:
