@@ -219,3 +219,33 @@ def test_writer_closed_without_saving_cleans_up(monkeypatch) -> None:
     del writer
     gc.collect()
     assert unraisable == []
+
+
+def test_hyperlink_targets_resolve_as_the_in_memory_writer_does(tmp_path) -> None:
+    """The streamed sheets resolve each source folder once (a file that is a symbolic link
+    fully): the targets equal Path.resolve()'s, relative to the output folder or as a URI."""
+    import os
+
+    out_dir = tmp_path / "out"
+    (out_dir / "子目录").mkdir(parents=True)
+    other = tmp_path / "别处"
+    other.mkdir()
+    for p in (out_dir / "a.xlsx", out_dir / "子目录" / "b c&d.xlsx", other / "e.xlsx"):
+        p.write_bytes(b"")
+    os.symlink(other / "e.xlsx", out_dir / "link.xlsx")  # a file that is a link: its target
+    os.symlink(other, out_dir / "linked_dir")  # a folder that is a link
+    paths = [out_dir / "a.xlsx", out_dir / "子目录" / "b c&d.xlsx", other / "e.xlsx",
+             out_dir / "link.xlsx", out_dir / "linked_dir" / "e.xlsx",
+             out_dir / "子目录" / ".." / "a.xlsx", Path(os.path.relpath(out_dir / "a.xlsx"))]
+    renderer = sheets._TableRenderer("deviations", sheets._Styles(Workbook(write_only=True).create_sheet()),
+                                     out_dir)
+
+    def reference(p: Path) -> str:
+        try:
+            return p.resolve().relative_to(out_dir.resolve()).as_posix()
+        except ValueError:
+            return p.resolve().as_uri()
+
+    for p in paths:
+        assert renderer._target(str(p)) == reference(p), p
+    assert renderer._target(str(out_dir / "link.xlsx")).startswith("file://")

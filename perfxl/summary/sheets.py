@@ -27,6 +27,7 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.xml.constants import REL_NS
+from openpyxl.xml.functions import Element
 
 from perfxl.safety import clean_text, is_formula_like, set_text_cell
 from perfxl.summary.matching import MAPPING_SHEET
@@ -469,6 +470,7 @@ class _TableRenderer:
         self.out_dir = out_dir.resolve() if out_dir is not None else None
         self.links = _Links()
         self._targets: dict[str, str] = {}
+        self._folders: dict[Path, Path] = {}  # a source folder -> resolved
         self._styles = styles
         header_align = Alignment(horizontal="center", vertical="center", wrap_text=True)
         self._header_style = styles.get("General", HEADER_FONT, alignment=header_align)
@@ -555,13 +557,32 @@ class _TableRenderer:
         if target is None:
             if len(self._targets) >= _CACHE_LIMIT:
                 self._targets.clear()
-            resolved = Path(path).resolve()
+            # Path.resolve() of every file costs a system call per path component; the files
+            # of a batch share a few folders: resolve each folder once (a file that is itself a
+            # symbolic link, fully)
+            source = Path(path)
+            if source.is_symlink():
+                resolved = source.resolve()
+            else:
+                folder = self._folders.get(source.parent)
+                if folder is None:
+                    folder = self._folders[source.parent] = source.parent.resolve()
+                resolved = folder / source.name
             try:
                 target = resolved.relative_to(self.out_dir).as_posix()
             except ValueError:
                 target = resolved.as_uri()
             self._targets[path] = target
         return target
+
+
+class _HyperlinkRel(Relationship):
+    """A hyperlink's relationship, serialised as openpyxl serialises a Relationship (the same
+    attributes in the same order) without its descriptor machinery: a summary holds thousands."""
+
+    def to_tree(self, tagname=None, idx=None, namespace=None):
+        return Element("Relationship", {"Type": self.Type, "Target": self.Target,
+                                        "TargetMode": self.TargetMode, "Id": self.Id})
 
 
 class _Links:
@@ -574,7 +595,7 @@ class _Links:
 
     def add(self, ref: str, target: str, location: str) -> None:
         rid = f"rId{len(self.rels) + 1}"
-        self.rels.append(Relationship(type="hyperlink", TargetMode="External", Target=target, Id=rid))
+        self.rels.append(_HyperlinkRel(type="hyperlink", TargetMode="External", Target=target, Id=rid))
         self.xml.append(f'<hyperlink xmlns:r="{REL_NS}" ref="{ref}" location="{_xml_attr(location)}" r:id="{rid}" />')
 
 
