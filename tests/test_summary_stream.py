@@ -249,3 +249,14 @@ def test_hyperlink_targets_resolve_as_the_in_memory_writer_does(tmp_path) -> Non
     for p in paths:
         assert renderer._target(str(p)) == reference(p), p
     assert renderer._target(str(out_dir / "link.xlsx")).startswith("file://")
+
+
+@pytest.mark.parametrize("target", ["a b/c&d.xlsx", "file:///x/%E4%B8%AD.xlsx", '引号"<>\'.xlsx'])
+def test_hyperlink_relationship_bytes_equal_openpyxls(target) -> None:
+    from openpyxl.packaging.relationship import Relationship, RelationshipList
+    from openpyxl.xml.functions import tostring
+
+    plain, fast = RelationshipList(), RelationshipList()
+    plain.append(Relationship(type="hyperlink", TargetMode="External", Target=target, Id="rId1"))
+    fast.append(sheets._HyperlinkRel(type="hyperlink", TargetMode="External", Target=target, Id="rId1"))
+    assert tostring(fast.to_tree()) == tostring(plain.to_tree())
