@@ -360,29 +360,16 @@ def _part_data_start(whole: bytes, info: zipfile.ZipInfo) -> int | None:
 
 
 def unpack_part(package: Package, info: zipfile.ZipInfo) -> bytes | None:
-    """What ``ZipFile.read`` returns for the part ``info`` of a gated :class:`Package`, unpacked
-    from its bytes with one zlib call; ``None`` whenever zipfile might do anything else (see
-    :func:`_part_data_start`; a length, end or CRC it would reject) — then zipfile reads it."""
-    if info.compress_type not in (zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED):
+    """What ``ZipFile.read`` returns for the part ``info`` of a gated :class:`Package`, cut from
+    its bytes (:func:`_deflated_prefix` of the whole part; a stored part sliced); ``None``
+    whenever zipfile might do anything else — then zipfile reads it."""
+    if info.compress_type == zipfile.ZIP_DEFLATED:
+        return _deflated_prefix(package.data, info, info.file_size)
+    start = _part_data_start(package.data, info) if info.compress_type == zipfile.ZIP_STORED else None
+    if start is None:
         return None
-    whole = package.data
-    start = _part_data_start(whole, info)
-    if start is None or start + info.compress_size > len(whole):
-        return None
-    raw = whole[start : start + info.compress_size]
-    if info.compress_type == zipfile.ZIP_STORED:
-        data = raw
-    else:
-        try:
-            inflater = zlib.decompressobj(-15)
-            data = inflater.decompress(raw, info.file_size + 1)  # the gate bounded file_size
-        except zlib.error:
-            return None
-        if not inflater.eof or inflater.unconsumed_tail or inflater.unused_data:
-            return None
-    if len(data) != info.file_size or zlib.crc32(data) != info.CRC:
-        return None
-    return data
+    data = package.data[start : start + info.compress_size]
+    return data if len(data) == info.file_size and zlib.crc32(data) == info.CRC else None
 
 
 def _col_number(letters: bytes) -> int:

@@ -203,6 +203,25 @@ def write_table(
     return ws
 
 
+def link_target(path: str, out_dir: Path, folders: dict[Path, Path] | None = None) -> str:
+    """The hyperlink target of a source file: relative to the (resolved) output folder, else a
+    URI. ``folders`` remembers resolved source folders: ``Path.resolve`` costs a system call
+    per path component and a batch's files share a few folders (a file that is itself a
+    symbolic link is resolved fully)."""
+    source = Path(path)
+    if folders is None or source.is_symlink():
+        resolved = source.resolve()
+    else:
+        folder = folders.get(source.parent)
+        if folder is None:
+            folder = folders[source.parent] = source.parent.resolve()
+        resolved = folder / source.name
+    try:
+        return resolved.relative_to(out_dir).as_posix()
+    except ValueError:
+        return resolved.as_uri()
+
+
 def _hyperlink(cell, row: dict, same_workbook: bool, out_dir: Path | None) -> None:
     link = row.get("_link")
     if not link:
@@ -212,10 +231,7 @@ def _hyperlink(cell, row: dict, same_workbook: bool, out_dir: Path | None) -> No
     if same_workbook:
         cell.hyperlink = Hyperlink(ref=cell.coordinate, location=location, display=cell.value)
     elif row.get("_path") and out_dir is not None:
-        try:
-            target = Path(row["_path"]).resolve().relative_to(out_dir.resolve()).as_posix()
-        except ValueError:
-            target = Path(row["_path"]).resolve().as_uri()
+        target = link_target(row["_path"], out_dir.resolve())
         cell.hyperlink = Hyperlink(ref=cell.coordinate, target=target, location=location)
         cell.hyperlink.target = target
         cell.hyperlink.location = location
@@ -552,27 +568,12 @@ class _TableRenderer:
         return True
 
     def _target(self, path: str) -> str:
-        """The hyperlink target of a source file: relative to the output folder, else a URI."""
+        """:func:`link_target`, remembered per source file (and its folder)."""
         target = self._targets.get(path)
         if target is None:
             if len(self._targets) >= _CACHE_LIMIT:
                 self._targets.clear()
-            # Path.resolve() of every file costs a system call per path component; the files
-            # of a batch share a few folders: resolve each folder once (a file that is itself a
-            # symbolic link, fully)
-            source = Path(path)
-            if source.is_symlink():
-                resolved = source.resolve()
-            else:
-                folder = self._folders.get(source.parent)
-                if folder is None:
-                    folder = self._folders[source.parent] = source.parent.resolve()
-                resolved = folder / source.name
-            try:
-                target = resolved.relative_to(self.out_dir).as_posix()
-            except ValueError:
-                target = resolved.as_uri()
-            self._targets[path] = target
+            target = self._targets[path] = link_target(path, self.out_dir, self._folders)
         return target
 
 
