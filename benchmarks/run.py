@@ -12,7 +12,10 @@ In one run, on the same generated workbooks (``benchmarks/generate.py``), it mea
 - peak memory of each batch measurement at a small N (100 for N = 1,000) and at N;
 
 and prints workbooks per second, each ratio to its floor and the targets of issue 7, as medians
-over ``--repeat`` runs. Every measurement runs in a fresh Python process (imports done before
+over ``--repeat`` runs. Each batch row also gives its CPU time per workbook (all processes,
+pool workers included) and the rate that CPU allows with every usable core busy: on a shared
+machine the wall rates move with the neighbours, the CPU per workbook much less, and a target
+above the CPU bound can't be met without less work per workbook. Every measurement runs in a fresh Python process (imports done before
 the clock starts), so the peak RSS it reports is its own. Extra rows (perfxl's reader alone,
 openpyxl's value reader) show where the time goes between the floor and the commands.
 """
@@ -53,6 +56,7 @@ BATCH = {
     "check_2proc": "perfxl check, 2 processes (pool estimate)",
 }
 TARGETED = ("check", "summary")
+POOLED = ("check", "summary", "check_2proc")  # measurements that use more than one core
 SINGLE = {
     "openpyxl_roundtrip": "openpyxl load + save, seed workbook (floor)",
     "score": "perfxl score seed workbook -o OUT",
@@ -67,6 +71,13 @@ def _rss_kb() -> int:
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return max(own, kids)
+
+
+def _cpu_seconds() -> float:
+    """CPU time (user + system) of this process and of the children it waited for (the
+    workers of perfxl's pool): what a measurement costs whatever the machine's neighbours do."""
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 @contextlib.contextmanager
@@ -208,9 +219,10 @@ def child(kind: str, list_file: str, out: str, inner: int) -> dict:
                 "check": lambda: _check(files),
                 "summary": lambda: _summary(files, out),
             }[kind]
-            t0 = time.perf_counter()
+            t0, cpu0 = time.perf_counter(), _cpu_seconds()
             result.update(fn())
             result["seconds"] = time.perf_counter() - t0
+            result["cpu_seconds"] = _cpu_seconds() - cpu0
         else:
             fn = {"score": _score, "openpyxl_roundtrip": _openpyxl_roundtrip}[kind]
             fn(files[0], out)  # warm-up: first-call costs (lazy imports, caches) are not the file's
@@ -267,7 +279,7 @@ def run_child(kind: str, files: list[str], workdir: Path, inner: int = 1) -> dic
             codes[c] = codes.get(c, 0) + k
     # wall time includes two interpreter start-ups; the children's own clocks exclude them
     return {"kind": kind, "n": len(files), "seconds": max(r["seconds"] for r in results), "wall_seconds": wall,
-            "exit_codes": codes, "rss_base_kb": max(r["rss_base_kb"] for r in results),
+            "cpu_seconds": sum(r["cpu_seconds"] for r in results), "exit_codes": codes, "rss_base_kb": max(r["rss_base_kb"] for r in results),
             "rss_peak_kb": max(r["rss_peak_kb"] for r in results)}
 
 
@@ -382,6 +394,7 @@ def summarise(raw, n, small, repeat, info, skipped, mode) -> dict:
         errors = [r["error"] for r in runs if "error" in r]
         ok = [r for r in runs if "error" not in r]
         sec = _median([r["seconds"] for r in ok])
+        cpu = _median([r.get("cpu_seconds") for r in ok])
         codes: dict[str, int] = {}
         for r in ok:
             for c, k in r.get("exit_codes", {}).items():
@@ -392,6 +405,7 @@ def summarise(raw, n, small, repeat, info, skipped, mode) -> dict:
             "seconds": sec,
             "all_seconds": [r["seconds"] for r in ok],
             "rate": (int(count) / sec) if sec and kind in BATCH else None,
+            "cpu_ms": (cpu / int(count) * 1000) if cpu and kind in BATCH else None,
             "rss_peak_mb": _mb(_median([r["rss_peak_kb"] for r in ok])),
             "rss_base_mb": _mb(_median([r["rss_base_kb"] for r in ok])),
             "exit_codes": codes,
@@ -435,12 +449,23 @@ def summarise(raw, n, small, repeat, info, skipped, mode) -> dict:
         "set": info,
         "check_mode": mode,
         "skipped": skipped,
-        "machine": machine(),
-        "rows": rows,
+        "machine": (m := machine()),
+        "rows": _with_cpu_bounds(rows, m["usable_cores"] or 1),
         "memory": memory,
         "verdicts": verdicts,
         "when": time.strftime("%Y-%m-%d %H:%M"),
     }
+
+
+def _with_cpu_bounds(rows: dict, cores: int) -> dict:
+    """Each batch row's CPU bound: the workbooks per second its CPU per workbook would allow if
+    every usable core were busy all the time (one core for the single-process floor and
+    references). A wall rate can only come near it; a target above it can't be met on this
+    machine without less CPU per workbook."""
+    for row in rows.values():
+        used = cores if row["kind"] in POOLED else 1
+        row["cpu_bound"] = (used * 1000 / row["cpu_ms"]) if row.get("cpu_ms") else None
+    return rows
 
 
 def _mb(kb):
@@ -470,7 +495,7 @@ def table_rows(res: dict) -> list[list[str]]:
         if row["kind"] == "check" and res.get("check_mode"):
             label += f" ({res['check_mode']})"
         if row["errors"]:
-            out.append([label, str(row["n"]), "ERROR", "", "", ""])
+            out.append([label, str(row["n"]), "ERROR", "", "", "", "", ""])
             continue
         out.append([
             label,
@@ -478,12 +503,16 @@ def table_rows(res: dict) -> list[list[str]]:
             _fmt(row["seconds"], ".3f"),
             _fmt(row["rate"], ".0f"),
             _fmt(row["x_floor"], ".2f"),
+            _fmt(row.get("cpu_ms"), ".2f"),
+            _fmt(row.get("cpu_bound"), ".0f"),
             _fmt(row["rss_peak_mb"], ".0f"),
         ])
     return out
 
 
-HEADERS = ["measurement", "N", "median s", "workbooks/s", "× floor", "peak RSS MB"]
+HEADERS = ["measurement", "N", "median s", "workbooks/s", "× floor", "CPU ms/wb", "CPU bound/s", "peak RSS MB"]
+CPU_NOTE = ("CPU ms/wb: CPU time (all processes) per workbook; CPU bound/s: the workbooks per second that "
+            "CPU allows with every usable core busy (one core for the floor and the references)")
 MEM_HEADERS = ["command", "peak MB small N", "peak MB N", "growth", "RSS after imports MB"]
 
 
@@ -513,6 +542,7 @@ def text_report(res: dict) -> str:
     lines = [f"perfxl benchmark, {res['when']}: median of {res['repeat']} run(s)",
              f"machine: {machine_line(res)}", f"set: {set_line(res)}", ""]
     lines += _aligned(HEADERS, table_rows(res))
+    lines.append(CPU_NOTE)
     if res["memory"]:
         lines += ["", "peak memory (each measurement in its own process):"]
         lines += _aligned(MEM_HEADERS, mem_rows(res))
@@ -550,6 +580,7 @@ def markdown_report(res: dict) -> str:
     lines = [f"Machine: {machine_line(res)}.", "", f"Set: {set_line(res)}; median of {res['repeat']} run(s), "
              f"{res['when']}.", ""]
     lines += md(HEADERS, table_rows(res))
+    lines += ["", CPU_NOTE + "."]
     if res["memory"]:
         lines += [""] + md(MEM_HEADERS, mem_rows(res))
     if res["verdicts"]:

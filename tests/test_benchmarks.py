@@ -94,9 +94,25 @@ def test_generated_workbooks_read_back_and_run_py_reports(tmp_path):
     assert sum(check["exit_codes"].get(c, 0) for c in ("0", "1")) == (n if check_is_per_file(res) else 1)
     assert check["x_floor"] > 0
     assert res["rows"]["score@1"]["x_floor"] > 0 and not res["rows"]["score@1"]["errors"]
+    cores = res["machine"]["usable_cores"]
+    for kind, used in (("floor", 1), ("check", cores)):  # CPU per workbook, and the rate it allows
+        row = res["rows"][f"{kind}@{n}"]
+        assert 0 < row["cpu_ms"] < row["seconds"] * 1000 * cores / n * 1.5
+        assert row["cpu_bound"] == pytest.approx(used * 1000 / row["cpu_ms"])
+    assert res["rows"]["score@1"]["cpu_bound"] is None  # a single workbook: no rate
     if f"summary@{n}" in res["rows"]:
         assert not res["rows"][f"summary@{n}"]["errors"]
     assert "| measurement |" in proc.stdout and "calamine" in proc.stdout
+
+
+def test_cpu_seconds_count_the_workers_waited_for():
+    """The CPU of a measurement includes its pool's workers: children it waited for."""
+    import run
+
+    before = run._cpu_seconds()
+    subprocess.run([sys.executable, "-c", "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.3: pass"],
+                   check=True)
+    assert run._cpu_seconds() - before >= 0.3
 
 
 def check_is_per_file(res) -> bool:
