@@ -15,8 +15,9 @@ and prints workbooks per second, each ratio to its floor and the targets of issu
 over ``--repeat`` runs. Each batch row also gives its CPU time per workbook (all processes,
 pool workers included) and the rate that CPU allows with every usable core busy: on a shared
 machine the wall rates move with the neighbours, the CPU per workbook much less, and a target
-above the CPU bound can't be met without less work per workbook. Every measurement runs in a fresh Python process (imports done before
-the clock starts), so the peak RSS it reports is its own. Extra rows (perfxl's reader alone,
+above the CPU bound can't be met without less work per workbook. Every measurement runs in a
+fresh Python process (imports done before the clock starts), so the peak RSS it reports is its
+own. Extra rows (perfxl's reader alone,
 openpyxl's value reader) show where the time goes between the floor and the commands.
 """
 
@@ -279,7 +280,8 @@ def run_child(kind: str, files: list[str], workdir: Path, inner: int = 1) -> dic
             codes[c] = codes.get(c, 0) + k
     # wall time includes two interpreter start-ups; the children's own clocks exclude them
     return {"kind": kind, "n": len(files), "seconds": max(r["seconds"] for r in results), "wall_seconds": wall,
-            "cpu_seconds": sum(r["cpu_seconds"] for r in results), "exit_codes": codes, "rss_base_kb": max(r["rss_base_kb"] for r in results),
+            "cpu_seconds": sum(r["cpu_seconds"] for r in results), "exit_codes": codes,
+            "rss_base_kb": max(r["rss_base_kb"] for r in results),
             "rss_peak_kb": max(r["rss_peak_kb"] for r in results)}
 
 
@@ -464,7 +466,7 @@ def _with_cpu_bounds(rows: dict, cores: int) -> dict:
     machine without less CPU per workbook."""
     for row in rows.values():
         used = cores if row["kind"] in POOLED else 1
-        row["cpu_bound"] = (used * 1000 / row["cpu_ms"]) if row.get("cpu_ms") else None
+        row["cpu_bound"] = (used * 1000 / row["cpu_ms"]) if row["cpu_ms"] else None
     return rows
 
 
@@ -503,8 +505,8 @@ def table_rows(res: dict) -> list[list[str]]:
             _fmt(row["seconds"], ".3f"),
             _fmt(row["rate"], ".0f"),
             _fmt(row["x_floor"], ".2f"),
-            _fmt(row.get("cpu_ms"), ".2f"),
-            _fmt(row.get("cpu_bound"), ".0f"),
+            _fmt(row["cpu_ms"], ".2f"),
+            _fmt(row["cpu_bound"], ".0f"),
             _fmt(row["rss_peak_mb"], ".0f"),
         ])
     return out

@@ -110,8 +110,8 @@ def test_cpu_seconds_count_the_workers_waited_for():
     import run
 
     before = run._cpu_seconds()
-    subprocess.run([sys.executable, "-c", "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.3: pass"],
-                   check=True)
+    burn = "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.3: pass"
+    subprocess.run([sys.executable, "-c", burn], check=True)
     assert run._cpu_seconds() - before >= 0.3
 
 
