@@ -104,7 +104,6 @@ _PUNCT = re.compile(r"[\s、，,；;：:。.“”\"'‘’()（）【】\[\]《
 
 
 @functools.lru_cache(maxsize=8192)
-@functools.lru_cache(maxsize=8192)
 def _name_key(name: str | None) -> str:
     return _PUNCT.sub("", unicodedata.normalize("NFKC", name or ""))
 
