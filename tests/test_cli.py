@@ -162,15 +162,13 @@ def test_atomic_save_keeps_mode_and_backup(tmp_path):
 @pytest.mark.parametrize(
     "seed_text, fixture",
     [
-        ("000_c5fddddb41e6eafd.txt", "self_evaluation_2023.json"),
-        ("001_f69fa939a5c47c23.txt", "declaration_2026.json"),
+        ("published_self_evaluation_2023.txt", "self_evaluation_2023.json"),
+        ("published_declaration_2026.txt", "declaration_2026.json"),
     ],
 )
 def test_import_published_text_to_workbook_and_export_back(capsys, tmp_path, seed_text, fixture):
-    """Issue 9: seed text → workbook → JSON equals the hand-transcribed projects exactly."""
-    text = Path(__file__).resolve().parents[2] / "shared" / "seeds" / seed_text
-    if not text.exists():
-        pytest.skip("../shared/seeds is not beside the project")
+    """Seed text → workbook → JSON equals the hand-transcribed projects exactly."""
+    text = SEEDS / seed_text
     book, exported = tmp_path / "imported.xlsx", tmp_path / "exported.json"
     assert main(["import", str(text), "-o", str(book)]) == 0
     assert "已导入 4 个项目" in capsys.readouterr().out

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from decimal import Decimal
 from pathlib import Path
 
@@ -16,19 +15,14 @@ from perfxl.model import Declaration, ProjectFile, SelfEvaluation
 from perfxl.textimport import read_text, read_text_full
 from perfxl.demo import seed_dir
 
-REPO = Path(__file__).resolve().parents[1]
 FIXTURES = seed_dir()
-SELF_TXT = "000_c5fddddb41e6eafd.txt"
-DECL_TXT = "001_f69fa939a5c47c23.txt"
+SELF_TXT = "published_self_evaluation_2023.txt"
+DECL_TXT = "published_declaration_2026.txt"
 
 
 def seed_text(name: str) -> Path:
-    dirs = [Path(d) for d in os.environ.get("PERFXL_SEED_TEXT", "").split(os.pathsep) if d]
-    dirs += [FIXTURES, REPO.parent / "shared" / "seeds"]
-    for d in dirs:
-        if (d / name).is_file():
-            return d / name
-    pytest.skip(f"seed text {name} not available")
+    """The published seed texts ship as package data (perfxl/data/seeds)."""
+    return FIXTURES / name
 
 
 def codes(findings, code=None):
@@ -64,8 +58,6 @@ def _diff(expected, actual, path="") -> list[str]:
     [(SELF_TXT, "self_evaluation_2023.json"), (DECL_TXT, "declaration_2026.json")],
 )
 def test_seed_text_equals_fixture(text, fixture):
-    if not (FIXTURES / fixture).is_file():
-        pytest.skip(f"fixture {fixture} not transcribed yet")
     expected = ProjectFile.model_validate_json((FIXTURES / fixture).read_text(encoding="utf-8"))
     got, findings = read_text(seed_text(text))
     assert not [f for f in findings if f.severity is not Severity.INFO], findings
