@@ -62,7 +62,6 @@ def test_planted_problems_are_in_the_data(seeds):
 
 
 def test_generated_workbooks_read_back_and_run_py_reports(tmp_path):
-    pytest.importorskip("perfxl.forms.workbook")
     from perfxl.forms.workbook import read_projects
 
     n = 3
@@ -138,7 +137,6 @@ def _same_read(path) -> None:
 def test_fastread_gives_the_grid_and_projects_openpyxl_gives(tmp_path):
     """perfxl.fastread (one regex pass over the sheet XML) must read exactly what the openpyxl
     path reads: same Grid contents, same projects, same findings."""
-    pytest.importorskip("perfxl.forms.workbook")
     import openpyxl
 
     from perfxl import fastread
@@ -166,7 +164,6 @@ def test_fastread_parity_on_generated_and_broken_workbooks(tmp_path):
     """The generated benchmark set and damaged workbooks (tests/test_robustness_workbooks.py's
     injections: garbage, text numbers, error values, dates, deleted rows, unmerged cells,
     renamed/deleted/copied sheets) read the same through both paths."""
-    pytest.importorskip("perfxl.forms.workbook")
     from tests import test_robustness_workbooks as R
 
     generate.generate(6, tmp_path / "set", seed=7, verbose=False, unique=3)

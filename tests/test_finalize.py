@@ -123,7 +123,6 @@ def test_freeze_udfs_replaces_calls_by_values_and_locks(tmp_path):
 @pytest.fixture(scope="module")
 def finalized(tmp_path_factory):
     """The 2023 seed self-evaluation workbook, written by the forms module and finalized."""
-    pytest.importorskip("perfxl.forms.workbook")
     if not HAVE_SOFFICE:
         pytest.skip("LibreOffice not installed")
     from perfxl.forms.workbook import write_projects
@@ -299,7 +298,6 @@ def test_email_draft_from_the_seed_without_workbooks(self_evaluations, tmp_path)
 
 
 def test_cli_carry_and_refusing_finalize(tmp_path, capsys):
-    pytest.importorskip("perfxl.forms.workbook")
     from perfxl.cli import main
 
     seeds = SEEDS
@@ -324,7 +322,6 @@ def test_cli_carry_and_refusing_finalize(tmp_path, capsys):
 
 def test_finalize_macro_workbook_gives_macro_free_xlsx(tmp_path):
     """An .xlsm (VBA part, macroEnabled content type) comes out as a plain .xlsx."""
-    pytest.importorskip("perfxl.forms.workbook")
     from perfxl.forms.workbook import write_projects
 
     plain = tmp_path / "plain.xlsx"

@@ -7,7 +7,6 @@ generated broken inputs the issue asks for are here.
 from __future__ import annotations
 
 import datetime as dt
-import unicodedata
 from decimal import Decimal
 
 import pytest
@@ -22,6 +21,7 @@ from perfxl.cellvalues import (
     read_number,
     text_cell,
 )
+from perfxl.rules import targets
 
 def fuzz(n: int) -> settings:
     return settings(max_examples=n, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
@@ -55,11 +55,25 @@ def test_numbers_as_typed(raw, want):
     assert parse_number_cell(raw) == want
 
 
+@pytest.mark.parametrize(
+    "text, canonical",
+    [
+        ("9", "=9.00"),
+        ("≥9.5(人)", "≥9.50(人)"),
+        ("≤187.925(万元)", "≤187.925(万元)"),
+        # 27 digits: more than Decimal's default 28-digit context once two decimals are added
+        ("100000000000000000000000000", "=100000000000000000000000000.00"),
+    ],
+)
+def test_canonical_target_spelling(text, canonical):
+    assert str(targets.parse_target(text)) == canonical
+
+
 def test_percent_and_text_flags():
     cell = read_number("88.38%")
     assert cell.percent and cell.was_text and cell.value == Decimal("88.38")
-    assert read_number(88.38) == read_number(88.38)  # plain numbers carry no flags
-    assert not read_number(88.38).was_text
+    plain = read_number(88.38)  # a plain number carries no flags
+    assert (plain.value, plain.percent, plain.was_text) == (Decimal("88.38"), False, False)
 
 
 @pytest.mark.parametrize("raw", [None, "", " ", "-", "—", "－", "/", "无"])
@@ -181,14 +195,11 @@ def test_fuzz_formatted_numbers_read_back_exactly(value, grouped, fullwidth, per
         text = "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)
     if percent:
         text += "％" if fullwidth else "%"
-    assert unicodedata.normalize("NFKC", text)  # sanity
     cell = read_number(text)
     assert cell.value == value and cell.percent == percent and cell.was_text
 
 
 # --- fuzz: target and actual texts ------------------------------------------------------------
-
-targets = pytest.importorskip("perfxl.rules.targets")
 
 _PIECES = ["≥", "≤", ">=", "<=", "=", ">", "<", "＞", "＝", "≧", "9", "9.00", "1,000", "８５", "0", "-3",
            "(", ")", "（", "）", "人", "%", "％", "百分比", "万元", "元/小时", "小时/天", "件", "个",
@@ -200,6 +211,30 @@ target_texts = st.one_of(
 )
 
 
+def _fields(parsed) -> dict:
+    return {k: v for k, v in vars(parsed).items() if k != "text"}
+
+
+def _assert_well_formed_target(t) -> None:
+    """A parsed target is either quantitative (comparator, finite number) or a non-empty word,
+    and its canonical spelling reads back to the same target."""
+    if t.quantitative:
+        assert t.comparator in targets.COMPARATORS and t.value.is_finite(), t
+        assert t.qualitative is None, t
+    else:
+        assert (t.comparator, t.value, t.unit) == (None, None, None), t
+        assert t.qualitative and t.qualitative.strip(), t
+    assert _fields(targets.parse_target(targets.format_target(t))) == _fields(t)
+
+
+def _assert_well_formed_actual(a) -> None:
+    """A parsed actual is a finite number or an achievement level, never both, and reads back."""
+    assert (a.value is None) != (a.level is None), a
+    if a.value is not None:
+        assert a.value.is_finite(), a
+    assert _fields(targets.parse_actual(targets.format_actual(a))) == _fields(a)
+
+
 @fuzz(3000)
 @given(target_texts)
 def test_fuzz_target_texts(text):
@@ -208,7 +243,7 @@ def test_fuzz_target_texts(text):
     except ValueError as exc:
         assert _has_cjk(str(exc)), str(exc)
     else:
-        assert t is not None
+        _assert_well_formed_target(t)
 
 
 @fuzz(2000)
@@ -219,4 +254,4 @@ def test_fuzz_actual_texts(text):
     except ValueError as exc:
         assert _has_cjk(str(exc)), str(exc)
     else:
-        assert a is not None
+        _assert_well_formed_actual(a)

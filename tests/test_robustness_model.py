@@ -16,8 +16,7 @@ from hypothesis import strategies as st
 from perfxl.model import ProjectFile, locate
 from tests.conftest import load_seed
 
-checks = pytest.importorskip("perfxl.rules.checks")
-targets = pytest.importorskip("perfxl.rules.targets")
+from perfxl.rules import checks, targets
 
 SEEDS = {
     "self": load_seed("self_evaluation_2023.json"),

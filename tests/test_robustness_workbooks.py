@@ -26,9 +26,8 @@ from perfxl.model import ProjectFile
 from perfxl.sources import InputError, load
 from tests.conftest import load_seed
 
-workbook = pytest.importorskip("perfxl.forms.workbook")
-checks = pytest.importorskip("perfxl.rules.checks")
-targets = pytest.importorskip("perfxl.rules.targets")
+from perfxl.forms import workbook
+from perfxl.rules import checks, targets
 
 SEED_NAMES = ("self_evaluation_2023.json", "declaration_2026.json")
 NUMBER_FIELDS = ("weight", "score", "initial_budget", "budget", "executed", "project_total",

@@ -323,7 +323,8 @@ def test_libreoffice_recalculation_and_pdf(result, tmp_path) -> None:
 
 @pytest.fixture(scope="module")
 def seed_workbooks(tmp_path_factory):
-    workbook = pytest.importorskip("perfxl.forms.workbook")
+    from perfxl.forms import workbook
+
     folder = tmp_path_factory.mktemp("seedbooks")
     for src, name in ((SE, "2023年度_绩效自评表.xlsx"), (DE, "2026年度_绩效目标申报表.xlsx")):
         pf = ProjectFile.model_validate_json(src.read_text(encoding="utf-8"))

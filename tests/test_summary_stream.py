@@ -127,7 +127,8 @@ def test_lazy_matching_equals_sorting_every_pair() -> None:
 @pytest.fixture(scope="module")
 def many_inputs(tmp_path_factory):
     """Seed workbooks and renamed copies, the seed JSON files and a corrupt file."""
-    workbook = pytest.importorskip("perfxl.forms.workbook")
+    from perfxl.forms import workbook
+
     folder = tmp_path_factory.mktemp("inputs")
     for src, name in ((SEEDS / "self_evaluation_2023.json", "自评"), (SEEDS / "declaration_2026.json", "申报")):
         pf = ProjectFile.model_validate_json(src.read_text(encoding="utf-8"))

@@ -349,16 +349,16 @@ def has_decimals(value: Decimal) -> bool:
     return value.is_finite() and not value.same_quantum(value.to_integral_value())
 
 
-_CENT = Decimal("0.01")
-
-
 def format_number(value: Decimal) -> str:
     """At least two decimals, as the official forms print them (``9`` → ``9.00``)."""
     text = format(value, "f")
+    if not value.is_finite():
+        return text
     point = text.find(".")
-    if value.is_finite() and (point < 0 or len(text) - point < 3):  # fewer than two decimals
-        return format(value.quantize(_CENT), "f")
-    return text
+    if point < 0:
+        return text + ".00"
+    # padded as text: quantize() fails beyond the context's 28 digits
+    return text + "0" * max(0, 3 - (len(text) - point))
 
 
 def format_target(t: Target) -> str:
