@@ -127,20 +127,30 @@ def test_unreadable_actuals_reported_at_their_cell(case):
             assert ("T102", sheet, cell) in at or ("T107", sheet, cell) in at, (ind.actual, findings)
 
 
-def test_blank_project_and_empty_file_do_not_crash():
+def test_blank_projects_are_reported_not_crashed():
     assert checks.check_file(ProjectFile()) == []
     pf = ProjectFile.model_validate(
         {"projects": [{"form": "self_evaluation", "name": "", "year": 2023},
                       {"form": "declaration", "name": "", "year": 2026}]}
     )
-    checks.check_file(pf)  # findings or not, never an exception
+    got = {(f.code, f.cell) for f in checks.check_file(pf)}
+    # the self-evaluation: weights 10 (execution) + 0 ≠ 100 (R1), and no indicators at all;
+    # the declaration: no indicators at all
+    assert {("S201", "funds.weight"), ("X502", "indicators"), ("X501", "indicators")} <= got, got
 
 
-def test_huge_numbers_do_not_crash_checks():
-    pf = ProjectFile(settings=SEEDS["self"].settings,
-                     projects=[SEEDS["self"].projects[0].model_copy(deep=True)])
-    pf.projects[0].indicators[0].weight = Decimal("1E+20")
-    checks.check_file(pf)
+def test_huge_weight_is_reported_in_the_weight_sum():
+    project = SEEDS["self"].projects[0].model_copy(deep=True)
+    pf = ProjectFile(settings=SEEDS["self"].settings, projects=[project])
+    before = {(f.code, f.cell) for f in checks.check_file(pf)}
+    assert project.indicators[0].weight == Decimal("6.00")
+    project.indicators[0].weight = Decimal("1E+20")
+    after = checks.check_file(pf)
+    added = {(f.code, f.cell) for f in after} - before
+    assert ("S201", "funds.weight") in added, added
+    s201 = next(f for f in after if f.code == "S201")
+    # 10 (execution) + 1E+20 + the other third-level weights (90 − 6 = 84), in full (R1)
+    assert "100000000000000000094.00" in s201.message, s201.message
 
 
 def test_cell_locations_belong_to_each_model_and_travel_with_it():

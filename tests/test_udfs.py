@@ -1,6 +1,6 @@
 """Worksheet functions (perfxl.udfs): thin, array-capable wrappers over the rules.
 
-1. On every seed indicator they give what the core gives (score_project), one cell at a time
+1. On the seed's 热线 indicators they give the scores worked out by hand, one cell at a time
    and as whole columns in one call.
 2. On every seed indicator they give what the template's native formulas give after a
    LibreOffice recalculation (design.md §2) — see ``test_udfs_equal_native_formulas``.
@@ -12,42 +12,48 @@ from __future__ import annotations
 import pytest
 
 from perfxl import udfs
-from perfxl.model import SelfEvaluation
-from perfxl.rules.scoring import score_project
 
 
-def _rows(pf):
-    for project in pf.projects:
-        scored = score_project(project, pf.settings)
-        for ind, s in zip(project.indicators, scored.indicators):
-            yield project, ind, s
+# The 2023 热线服务保障经费 indicators, scored by hand: (suggested score, completion ratio).
+HOTLINE_BY_HAND = [
+    (5.33, 8 / 9),  # ≥9 人, 8: R2 6 × 8/9 = 5.333 → R6r 5.33
+    (7.0, 24582 / 20000),  # met → full weight
+    (6.0, 34487 / 28000),
+    (5.25, 10518 / 12000),  # R2 6 × 0.8765 = 5.259 → 5.25
+    (7.0, 96.70 / 90),
+    (6.0, 96.59 / 92),
+    (6.0, 1.0),  # =24 小时, 24 (R2e)
+    (6.0, 187.63 / 187.92),  # R3: under the ceiling → full weight
+    (6.0, ""),  # R5 部分达成, weight 8, band [4.8, 6.4): 6
+    (6.0, 0.0),  # ≤2 %, actual 0 → full weight (R3)
+    (6.0, ""),  # R5 as above
+    (6.0, ""),
+    (10.0, 88.38 / 85),
+]
 
 
-def _f(value):
-    return "" if value is None else float(value)
+def _hotline(self_evaluations):
+    project = self_evaluations.projects[0]
+    assert project.name == "热线服务保障经费" and len(project.indicators) == len(HOTLINE_BY_HAND)
+    return project.indicators
 
 
 def test_seed_indicators_one_cell_at_a_time(self_evaluations):
-    n = 0
-    for project, ind, s in _rows(self_evaluations):
-        got = udfs.PERFXL_SCORE(ind.target, ind.actual, float(ind.weight))
-        assert got == _f(s.suggested), (project.name, ind.name)
-        assert udfs.PERFXL_RATIO(ind.target, ind.actual) == _f(s.ratio), (project.name, ind.name)
-        n += 1
-    assert n >= 30  # every indicator of the four 2023 projects
+    for ind, (score, ratio) in zip(_hotline(self_evaluations), HOTLINE_BY_HAND):
+        assert udfs.PERFXL_SCORE(ind.target, ind.actual, float(ind.weight)) == score, ind.name
+        assert udfs.PERFXL_RATIO(ind.target, ind.actual) == pytest.approx(ratio), ind.name
 
 
 def test_seed_columns_in_one_call(self_evaluations):
-    rows = list(_rows(self_evaluations))
-    targets = [[ind.target] for _, ind, _ in rows]
-    actuals = [[ind.actual] for _, ind, _ in rows]
-    weights = [[float(ind.weight)] for _, ind, _ in rows]
-    scores = udfs.PERFXL_SCORE(targets, actuals, weights)
-    ratios = udfs.PERFXL_RATIO(targets, actuals)
-    assert scores == [[_f(s.suggested)] for _, _, s in rows]
-    assert ratios == [[_f(s.ratio)] for _, _, s in rows]
-    # a scalar weight broadcasts over the column
-    assert len(udfs.PERFXL_SCORE(targets, actuals, [[10.0]])) == len(rows)
+    rows = _hotline(self_evaluations)
+    targets = [[ind.target] for ind in rows]
+    actuals = [[ind.actual] for ind in rows]
+    weights = [[float(ind.weight)] for ind in rows]
+    assert udfs.PERFXL_SCORE(targets, actuals, weights) == [[score] for score, _ in HOTLINE_BY_HAND]
+    assert udfs.PERFXL_RATIO(targets, actuals) == [[pytest.approx(r)] for _, r in HOTLINE_BY_HAND]
+    # a scalar weight broadcasts over the column: 10 × 8/9 = 8.888 → 8.88 (R6r)
+    broadcast = udfs.PERFXL_SCORE(targets, actuals, [[10.0]])
+    assert len(broadcast) == len(rows) and broadcast[0] == [8.88]
 
 
 def test_known_seed_values():
@@ -63,9 +69,8 @@ def test_known_seed_values():
     assert udfs.PERFXL_RATIO("≥28000.00(件)", 34487.0) == pytest.approx(34487 / 28000)  # a number cell
 
 
-def test_grade_and_target_parser(self_evaluations):
-    totals = [[float(score_project(p, self_evaluations.settings).total)]
-              for p in self_evaluations.projects if isinstance(p, SelfEvaluation)]
+def test_grade_and_target_parser(published):
+    totals = [[float(p["total"])] for p in published]
     assert udfs.PERFXL_GRADE(totals) == [["优"]] * 4  # 90.98, 92, 90.91, 92 (domain.md §4)
     assert [udfs.PERFXL_GRADE(x) for x in (90, 89.99, 80, 60, 59.99, None, "")] == [
         "优", "良", "良", "中", "差", "", ""]
