@@ -441,14 +441,22 @@ def test_every_atomic_save_refuses_a_locked_file(tmp_path, capsys):
     assert [q.name for q in tmp_path.iterdir() if q.name.startswith(".")] == []  # no temp left
 
 
-def test_unwritable_file_reported(tmp_path):
-    if os.geteuid() == 0:
-        pytest.skip("root can write read-only files")
+def test_unwritable_file_reported(tmp_path, monkeypatch):
+    """The operating system refuses to open the file for writing (read-only, or held by another
+    program); simulated, because root may write a read-only file."""
     p = _xlsx(tmp_path / "ro.xlsx")
-    p.chmod(0o444)
+    real_open = Path.open
+
+    def refusing_open(self, mode="r", *args, **kwargs):
+        if self == p and mode != "rb":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_open(self, mode, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", refusing_open)
     with pytest.raises(HostileFileError) as e:
         check_writable(p)
     assert _code(e) == "H956"
+    assert "文件无法写入" in str(e.value) and "Permission denied" in str(e.value)
 
 
 # --- kill during save ------------------------------------------------------------------------
