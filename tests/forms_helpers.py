@@ -12,11 +12,10 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Font
 
 from perfxl.forms.grid import is_error
-from perfxl.libreoffice import recalculate, soffice_path
+from perfxl.libreoffice import recalculate
 from perfxl.model import FundRow, SelfEvaluation, SelfEvaluationFunds, Settings
 from perfxl.rules.scoring import execution_rate, in_band, score_project, target_met
 
-needs_soffice = pytest.mark.skipif(soffice_path() is None, reason="LibreOffice (soffice) not installed")
 
 
 def recalc(paths: list[Path], outdir: Path) -> list[Path]:

@@ -280,19 +280,16 @@ def test_carry_workbook_next_year_with_hint_column(workbook_api, tmp_path):
             assert "上年实际完成值（参考）" in header
 
 
+@pytest.mark.libreoffice
 def test_carried_and_filled_workbook_recalculates_like_the_core(workbook_api, tmp_path):
     """The carried 2026 self-evaluations, filled with the 2023 actuals, laid out as a workbook and
     recalculated by LibreOffice: every total and grade formula equals score_project."""
-    import shutil
-
     from openpyxl import load_workbook
 
     from perfxl.libreoffice import recalculate
     from perfxl.model import ProjectFile
     from perfxl.rules.scoring import score_project
 
-    if shutil.which("soffice") is None:
-        pytest.skip("LibreOffice not installed")
     declarations = load_seed("declaration_2026.json")
     last = {p.name: p for p in load_seed("self_evaluation_2023.json").projects}
     filled = [_filled(d, declarations.settings, last[SAME_PROJECT[d.name]])

@@ -9,7 +9,6 @@ image rendered for a look), and mailed as an .eml with both attachments.
 from __future__ import annotations
 
 import email
-import shutil
 import subprocess
 import zipfile
 from decimal import Decimal
@@ -32,8 +31,6 @@ from perfxl.model import ProjectFile
 from tests.conftest import SEEDS, load_seed
 
 D = Decimal
-HAVE_SOFFICE = shutil.which("soffice") is not None
-needs_lo = pytest.mark.skipif(not HAVE_SOFFICE, reason="LibreOffice not installed")
 
 
 # --- names -------------------------------------------------------------------------------------
@@ -89,7 +86,7 @@ def _udf_book(path: Path) -> None:
     wb.save(path)
 
 
-@needs_lo
+@pytest.mark.libreoffice
 def test_freeze_udfs_replaces_calls_by_values_and_locks(tmp_path):
     from perfxl.libreoffice import recalculate
 
@@ -123,8 +120,6 @@ def test_freeze_udfs_replaces_calls_by_values_and_locks(tmp_path):
 @pytest.fixture(scope="module")
 def finalized(tmp_path_factory):
     """The 2023 seed self-evaluation workbook, written by the forms module and finalized."""
-    if not HAVE_SOFFICE:
-        pytest.skip("LibreOffice not installed")
     from perfxl.forms.workbook import write_projects
 
     tmp = tmp_path_factory.mktemp("fin")
@@ -135,6 +130,7 @@ def finalized(tmp_path_factory):
     return pf, src, result
 
 
+@pytest.mark.libreoffice
 def test_finalize_refuses_while_errors_remain(finalized, tmp_path):
     from perfxl.findings import has_errors
 
@@ -147,6 +143,7 @@ def test_finalize_refuses_while_errors_remain(finalized, tmp_path):
     assert not list(tmp_path.glob("*.xlsx"))
 
 
+@pytest.mark.libreoffice
 def test_finalized_name_and_no_vba(finalized):
     _, _, result = finalized
     assert result.xlsx.name == "2023年度_上海市绿化和市容管理局行政服务中心_绩效自评表.xlsx"
@@ -159,6 +156,7 @@ def test_finalized_name_and_no_vba(finalized):
     verify_macro_free(result.xlsx)
 
 
+@pytest.mark.libreoffice
 def test_finalized_properties_and_protection(finalized):
     pf, _, result = finalized
     wb = load_workbook(result.xlsx)
@@ -206,6 +204,7 @@ def _inputs(project) -> list:
     return norm(project.model_dump())
 
 
+@pytest.mark.libreoffice
 def test_finalized_values_intact_after_libreoffice(finalized, tmp_path):
     """Open the finalized file in LibreOffice, recalculate: inputs intact, no formula error, and
     the recalculated workbook reads back and scores like the core."""
@@ -234,6 +233,7 @@ def test_finalized_values_intact_after_libreoffice(finalized, tmp_path):
     assert [s.total for s in score_all(pf)] == [D("90.98"), D("92.00"), D("90.91"), D("92.00")]
 
 
+@pytest.mark.libreoffice
 def test_pdf_every_sheet_with_cjk_font(finalized, tmp_path):
     pf, _, result = finalized
     assert result.pdf is not None and result.pdf.exists()
@@ -254,6 +254,7 @@ def test_pdf_every_sheet_with_cjk_font(finalized, tmp_path):
     assert list(tmp_path.glob("page*.png"))
 
 
+@pytest.mark.libreoffice
 def test_eml_parses_and_carries_both_attachments(finalized):
     pf, _, result = finalized
     assert result.eml is not None

@@ -9,9 +9,9 @@ import pytest
 
 from perfxl.cli import main
 from perfxl.forms.workbook import read_projects, write_projects
-from tests.forms_helpers import error_cells, needs_soffice, recalc
+from tests.forms_helpers import error_cells, recalc
 
-pytestmark = [pytest.mark.libreoffice, needs_soffice]
+pytestmark = pytest.mark.libreoffice
 
 
 def test_score_a_workbook_saved_by_libreoffice(tmp_path, self_evaluations, capsys, published):

@@ -18,9 +18,9 @@ from perfxl.model import (
     FundRow, Indicator, OverrunFormula, ProjectFile, Rounding, SelfEvaluation, SelfEvaluationFunds,
     Settings,
 )
-from tests.forms_helpers import compare_self_evaluation, error_cells, needs_soffice, user_edits
+from tests.forms_helpers import compare_self_evaluation, error_cells, user_edits
 
-pytestmark = [pytest.mark.libreoffice, needs_soffice]
+pytestmark = pytest.mark.libreoffice
 
 D = Decimal
 

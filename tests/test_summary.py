@@ -246,13 +246,6 @@ def test_build_summary_sheets_in_open_workbook_links_back() -> None:
 # --- LibreOffice: the native formulas give the Python values; the charts render ----------------
 
 
-def _soffice_or_skip():
-    from perfxl.libreoffice import soffice_path
-
-    if soffice_path() is None:
-        pytest.skip("LibreOffice not installed")
-
-
 ERRORS = ("#NAME?", "#DIV/0!", "#VALUE!", "#REF!", "#N/A", "#NUM!", "#NULL!", "Err:")
 
 
@@ -264,7 +257,6 @@ def _close(a, b) -> bool:
 
 @pytest.mark.libreoffice
 def test_libreoffice_recalculation_and_pdf(result, tmp_path) -> None:
-    _soffice_or_skip()
     from perfxl.libreoffice import recalculate, to_pdf
     from perfxl.summary.sheets import STATS_CELLS
     from perfxl.summary.tables import COLUMNS

@@ -103,11 +103,9 @@ def recalculated(tmp_path_factory):
     import openpyxl
 
     from perfxl.forms.workbook import read_workbook, write_projects
-    from perfxl.libreoffice import recalculate, soffice_path
+    from perfxl.libreoffice import recalculate
     from tests.conftest import load_seed
 
-    if soffice_path() is None:
-        pytest.skip("LibreOffice is not installed")
     tmp = tmp_path_factory.mktemp("udf")
     written = [write_projects(load_seed(name), tmp / (name.split(".")[0] + ".xlsx"))
                for name in ("self_evaluation_2023.json", "declaration_2026.json")]
@@ -127,6 +125,7 @@ def _native(value):
     return float(value) if isinstance(value, (int, float)) else value
 
 
+@pytest.mark.libreoffice
 def test_udfs_equal_native_formulas(recalculated):
     """On every seed indicator: PERFXL_SCORE = 建议得分, PERFXL_RATIO = 完成比例,
     PERFXL_TARGET = 比较符/目标值/目标单位 helpers, PERFXL_GRADE = 评分等级 — each UDF called once
