@@ -39,7 +39,6 @@ UDF_MODULES = "perfxl.udfs"
 
 RIBBON_PART = "customUI/customUI14.xml"
 RIBBON_REL_TYPE = "http://schemas.microsoft.com/office/2007/relationships/ui/extensibility"
-RELS_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 XL_OPENXML_ADDIN = 55  # XlFileFormat.xlOpenXMLAddIn
 
 NEEDS_WINDOWS = (

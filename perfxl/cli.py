@@ -128,7 +128,7 @@ def cmd_score(args: argparse.Namespace) -> int:
         if losses:
             print(f"注意：{written} 中不含原工作簿的{'、'.join(losses)}。", file=sys.stderr)
     elif args.output:
-        _load_checked(args.input)  # an unreadable input is reported first, as before
+        _load_checked(args.input)  # an unreadable input is reported before the misused -o
         raise InputError("-o 只用于工作簿（.xlsx）输入；JSON 输入请用 --json 输出结果")
     else:
         _, scores, findings = _load_checked(args.input)
@@ -215,7 +215,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
         print(f"未汇总 {skipped['file']}：{skipped['reason']}", file=sys.stderr)
     if not result.tables.self_evaluations and not result.tables.declarations:
         return EXIT_UNREADABLE
-    errors = any(f["severity"] == Severity.ERROR.label for f in result.tables.findings)
+    errors = any(Severity(f["severity"]) is Severity.ERROR for f in result.tables.findings)
     return EXIT_FINDINGS if errors or result.skipped else EXIT_OK
 
 

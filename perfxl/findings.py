@@ -75,5 +75,13 @@ def load_all_rules() -> dict[str, Rule]:
     return RULES
 
 
+def finding(code: str, sheet: str, cell: str, message: str) -> Finding:
+    """A finding of ``code`` with the severity its catalogue entry gives, so that what perfxl
+    reports never contradicts what ``perfxl explain CODE`` says."""
+    if code not in RULES:
+        load_all_rules()
+    return Finding(code, RULES[code].severity, sheet, cell, message)
+
+
 def has_errors(findings: list[Finding]) -> bool:
     return any(f.severity is Severity.ERROR for f in findings)

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from perfxl.findings import Finding, Rule, Severity, register
+from perfxl.findings import Finding, Rule, Severity, finding, register
 from perfxl.sources import InputError
 
 _SRC = "issue 8（健壮性与安全）；ECMA-376 Part 2（OPC 压缩包）；MS-CFB；MS-OFFCRYPTO"
@@ -181,8 +181,8 @@ def _check_zip(path: Path, archive: BinaryIO, size: int, limits: Limits
         macro = any(n.lower().endswith("vbaproject.bin") for n in names)
     findings: list[Finding] = []
     if macro or path.suffix.lower() == ".xlsm":
-        findings.append(Finding(
-            "H955", Severity.INFO, path.name, "",
+        findings.append(finding(
+            "H955", path.name, "",
             f"{path.name} 是启用宏的工作簿：perfxl 只读取单元格，不运行宏；写出的文件为不含宏的 .xlsx",
         ))
     return findings, (None if whole is None else Package(whole, {i.filename: i for i in infos}))

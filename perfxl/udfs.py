@@ -140,9 +140,6 @@ def grade_cell(total: Any) -> str:
     return EMPTY if value is None else (grade(value) or EMPTY)
 
 
-TARGET_FIELDS = ("comparator", "value", "unit", "qualitative")
-
-
 def parse_target_cell(text: Any) -> list[Any]:
     """A target as [比较符, 数值, 单位, 定性词]; an unreadable one as ["", "", "", 错误说明]."""
     target_text = _text(text)

@@ -14,7 +14,7 @@ from copy import copy
 from decimal import Decimal
 from pathlib import Path
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.cell.cell import MergedCell
 from openpyxl.formatting.rule import Rule
 from openpyxl.utils import column_index_from_string, get_column_letter
@@ -261,11 +261,3 @@ def _apply_ops(wb: Workbook, patch: Patch) -> None:
 def save(wb: Workbook, path: str | Path, *, backup: bool = True) -> Path:
     """Save atomically; when ``path`` exists and ``backup``, keep it as ``NAME.bak.xlsx``."""
     return atomic_save(Path(path), lambda tmp: wb.save(tmp), backup=backup)
-
-
-def apply_to_file(path: str | Path, patch: Patch, out: str | Path | None = None,
-                  *, backup: bool = True) -> Path:
-    """Open ``path``, apply ``patch``, save to ``out`` (default: in place, keeping a backup)."""
-    wb = load_workbook(path)
-    apply_patch(wb, patch)
-    return save(wb, out or path, backup=backup)

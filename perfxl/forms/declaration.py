@@ -30,7 +30,7 @@ from decimal import Decimal
 from openpyxl.utils import get_column_letter as L
 from openpyxl.worksheet.worksheet import Worksheet
 
-from perfxl.findings import Finding, Severity
+from perfxl.findings import Finding, finding
 from perfxl.forms import formulas as F
 from perfxl.forms.grid import (
     CellError, Grid, decimal_format, quantize_to_format, ref, to_date, to_decimal,
@@ -43,7 +43,7 @@ from perfxl.patch import ConditionalFormat, DefineName, Formula, Patch, SheetSet
 TITLE = "财政项目支出绩效目标申报表"
 FORM = "declaration"
 LAST_PRINT_COL = 8
-C_CAT, C_L1, C_L2, C_NAME, C_NAME2, C_TARGET, C_TARGET2, C_TARGET3 = range(1, 9)
+C_CAT, C_L1, C_L2, C_NAME, C_NAME2, C_TARGET, _, C_TARGET3 = range(1, 9)  # target: F:H merged
 C_CHECK_LABEL, C_CHECK = 10, 11
 C_HELPER0 = 13
 WIDTHS = {"A": 10, "B": 11, "C": 13, "D": 38, "E": 14, "F": 16, "G": 12, "H": 18,
@@ -326,8 +326,8 @@ def read(ws: Worksheet, grid: Grid | None = None) -> tuple[Declaration | None, S
     m = SheetMap(S)
     findings: list[Finding] = []
 
-    def warn(cell: str, msg: str, sev: Severity = Severity.WARNING, code: str = "W703") -> None:
-        findings.append(Finding(code, sev, S, cell, msg))
+    def warn(cell: str, msg: str, code: str = "W703") -> None:
+        findings.append(finding(code, S, cell, msg))
 
     year = None
     for r in range(1, min(g.max_row, 8) + 1):
@@ -340,7 +340,7 @@ def read(ws: Worksheet, grid: Grid | None = None) -> tuple[Declaration | None, S
         if year:
             break
     if year is None:
-        warn("A2", "找不到年度（如“（2026年度）”），无法确定申报年度", Severity.ERROR, "W706")
+        warn("A2", "找不到年度（如“（2026年度）”），无法确定申报年度", "W706")
 
     for key, label in (("name", "项目名称"), ("nature", "项目性质"), ("category", "项目类别"),
                        ("department", "主管部门"), ("unit", "实施单位"),
@@ -389,8 +389,7 @@ def read(ws: Worksheet, grid: Grid | None = None) -> tuple[Declaration | None, S
             try:
                 values[key] = to_date(g.raw(*rc))
             except CellError as e:
-                warn(ref(*rc), f"{'计划开始日期' if key == 'start_date' else '计划完成日期'}：{e}",
-                     Severity.ERROR, "W701")
+                warn(ref(*rc), f"{'计划开始日期' if key == 'start_date' else '计划完成日期'}：{e}", "W701")
     amounts: dict[str, Decimal | None] = {}
     for key in FUND_LABELS:
         rc = m.fields.get(key)
@@ -400,26 +399,26 @@ def read(ws: Worksheet, grid: Grid | None = None) -> tuple[Declaration | None, S
         try:
             d = to_decimal(v)
         except CellError as e:
-            warn(ref(*rc), f"{FUND_LABELS[key]}：{e}", Severity.ERROR, "W701")
+            warn(ref(*rc), f"{FUND_LABELS[key]}：{e}", "W701")
             continue
         if d is not None and isinstance(v, str):
             warn(ref(*rc), f"{FUND_LABELS[key]}是以文本形式存储的数字“{v}”，已按 {d} 读取", code="W702")
         if d is not None and isinstance(v, (int, float)) and not isinstance(v, bool):
             d = quantize_to_format(d, g.number_format(*rc))
         if d is not None and d < 0:
-            warn(ref(*rc), f"金额不能为负数：{d}", Severity.ERROR, "W701")
+            warn(ref(*rc), f"金额不能为负数：{d}", "W701")
             continue
         amounts[key] = d
     funds = DeclarationFunds(**amounts)
     for key in amounts:
         set_location(funds, key, S, ref(*m.fields[key]))
     if not values["name"]:
-        warn(ref(*m.fields["name"]) if "name" in m.fields else "", "项目名称为空", Severity.ERROR, "W704")
+        warn(ref(*m.fields["name"]) if "name" in m.fields else "", "项目名称为空", "W704")
 
     hit = g.find("三级指标")
     indicators: list[Indicator] = []
     if hit is None:
-        warn("", "找不到绩效指标表头（三级指标），未读取任何指标", Severity.ERROR)
+        warn("", "找不到绩效指标表头（三级指标），未读取任何指标")
     else:
         hr = m.header_row = hit[0]
         for key, label in IND_HEADERS.items():
@@ -467,7 +466,7 @@ def read(ws: Worksheet, grid: Grid | None = None) -> tuple[Declaration | None, S
                 m.rows.append(r)
             m.last_row = m.rows[-1] if m.rows else hr + 1
         else:
-            warn(ref(hr, 1), "绩效指标表头缺少三级指标或指标值列", Severity.ERROR)
+            warn(ref(hr, 1), "绩效指标表头缺少三级指标或指标值列")
     # the check cells beside the form (found by their labels)
     for key, label in CHECK_LABELS.items():
         h = g.find(label)

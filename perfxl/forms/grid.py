@@ -207,10 +207,6 @@ class Grid:
     def merged(self, row: int, col: int) -> tuple[int, int, int, int] | None:
         return self._merged.get((row, col))
 
-    def is_merge_start(self, row: int, col: int) -> bool:
-        m = self._merged.get((row, col))
-        return m is None or (m[0], m[1]) == (row, col)
-
     def right_end(self, row: int, col: int) -> int:
         m = self._merged.get((row, col))
         return m[3] if m else col

@@ -29,7 +29,7 @@ from decimal import Decimal
 from openpyxl.utils import get_column_letter as L
 from openpyxl.worksheet.worksheet import Worksheet
 
-from perfxl.findings import Finding, Severity
+from perfxl.findings import Finding, finding
 from perfxl.forms import formulas as F
 from perfxl.forms.grid import (
     CellError, Grid, decimal_format, is_blank, quantize_to_format, ref, to_decimal, to_text,
@@ -357,13 +357,6 @@ def _funds_flags(m: SheetMap) -> Patch:
     return p
 
 
-NAMES = {
-    "form": None, "year": "year", "name": "name", "department": "department", "unit": "unit",
-    "expected_goal": "expected_goal", "achieved_goal": "achieved_goal",
-    "total": "total", "total_weight": "total_weight", "grade": "grade",
-}
-
-
 def names_patch(m: SheetMap) -> Patch:
     """Sheet-local defined names (``pxl_name`` …) pointing at the fields."""
     p = Patch()
@@ -457,11 +450,6 @@ def is_self_evaluation(grid: Grid) -> bool:
     return hit is not None
 
 
-def _finding(code: str, sheet: str, cell: str, message: str,
-             severity: Severity = Severity.WARNING) -> Finding:
-    return Finding(code, severity, sheet, cell, message)
-
-
 def read(ws: Worksheet, grid: Grid | None = None) -> tuple[SelfEvaluation | None, SheetMap, list[Finding]]:
     """Read one self-evaluation sheet. Every unreadable cell becomes a W7xx finding."""
     g = grid or Grid(ws)
@@ -478,12 +466,12 @@ def read(ws: Worksheet, grid: Grid | None = None) -> tuple[SelfEvaluation | None
         try:
             d = to_decimal(v)
         except CellError as e:
-            findings.append(_finding("W701", S, ref(r, c), f"{what}：{e}", Severity.ERROR))
+            findings.append(finding("W701", S, ref(r, c), f"{what}：{e}"))
             return None
         if d is not None and isinstance(v, str):
-            findings.append(_finding("W702", S, ref(r, c),
+            findings.append(finding("W702", S, ref(r, c),
                                      f"{what}是以文本形式存储的数字“{v}”，已按 {d} 读取；请改为数值格式，"
-                                     "否则表内公式不计算它", Severity.WARNING))
+                                     "否则表内公式不计算它"))
         if d is not None and isinstance(v, (int, float)) and not isinstance(v, bool):
             d = quantize_to_format(d, g.number_format(r, c))
         return d
@@ -498,7 +486,7 @@ def read(ws: Worksheet, grid: Grid | None = None) -> tuple[SelfEvaluation | None
     def labelled(label: str, field: str) -> tuple[int, int] | None:
         hit = g.find(label)
         if hit is None:
-            findings.append(_finding("W703", S, "", f"找不到“{label}”一栏，{field}按空白处理"))
+            findings.append(finding("W703", S, "", f"找不到“{label}”一栏，{field}按空白处理"))
             return None
         return g.value_right_of(*hit)
 
@@ -517,10 +505,9 @@ def read(ws: Worksheet, grid: Grid | None = None) -> tuple[SelfEvaluation | None
     m.unit = labelled("实施单位", "实施单位")
     name = text_at(m.name)
     if not name:
-        findings.append(_finding("W704", S, m.cell(m.name) or "", "项目名称为空", Severity.ERROR))
+        findings.append(finding("W704", S, m.cell(m.name) or "", "项目名称为空"))
     if year is None:
-        findings.append(_finding("W706", S, "A2", "找不到年度（如“（2023年度）”），无法确定评价年度",
-                                 Severity.ERROR))
+        findings.append(finding("W706", S, "A2", "找不到年度（如“（2023年度）”），无法确定评价年度"))
 
     # funds block
     hdr = g.find("年初预算数")
@@ -543,9 +530,9 @@ def read(ws: Worksheet, grid: Grid | None = None) -> tuple[SelfEvaluation | None
             if hit:
                 m.funds_rows[key] = hit[0]
             else:
-                findings.append(_finding("W703", S, "", f"项目资金中找不到“{label}”一行"))
+                findings.append(finding("W703", S, "", f"项目资金中找不到“{label}”一行"))
     else:
-        findings.append(_finding("W703", S, "", "找不到项目资金表头（年初预算数），资金按空白处理"))
+        findings.append(finding("W703", S, "", "找不到项目资金表头（年初预算数），资金按空白处理"))
     fund_rows: dict[str, FundRow] = {}
     for key, r in m.funds_rows.items():
         amounts: dict[str, Decimal | None] = {}
@@ -555,7 +542,7 @@ def read(ws: Worksheet, grid: Grid | None = None) -> tuple[SelfEvaluation | None
                 continue
             d = num(r, c, f"{FUND_LABELS[key]}的{FUND_HEADERS[fkey]}", money=True)
             if d is not None and d < 0:
-                findings.append(_finding("W701", S, ref(r, c), f"金额不能为负数：{d}", Severity.ERROR))
+                findings.append(finding("W701", S, ref(r, c), f"金额不能为负数：{d}"))
                 d = None
             amounts[fkey] = d
         fund_rows[key] = row = FundRow(**amounts)
@@ -575,13 +562,12 @@ def read(ws: Worksheet, grid: Grid | None = None) -> tuple[SelfEvaluation | None
         if hit:
             setattr(m, key, (g.bottom(*hit) + 1, hit[1]))
         else:
-            findings.append(_finding("W703", S, "", f"找不到“{label}”一栏"))
+            findings.append(finding("W703", S, "", f"找不到“{label}”一栏"))
 
     # indicator table
     hit = g.find("三级指标")
     if hit is None:
-        findings.append(_finding("W703", S, "", "找不到绩效指标表头（三级指标），未读取任何指标",
-                                 Severity.ERROR))
+        findings.append(finding("W703", S, "", "找不到绩效指标表头（三级指标），未读取任何指标"))
     else:
         hr = m.header_row = hit[0]
         for key, label in IND_HEADERS.items():
@@ -600,8 +586,7 @@ def read(ws: Worksheet, grid: Grid | None = None) -> tuple[SelfEvaluation | None
                 m.cols[key] = h[1]
         missing = [IND_HEADERS[k] for k in ("name", "target") if k not in m.cols]
         if missing:
-            findings.append(_finding("W703", S, ref(hr, 1), "绩效指标表头缺少：" + "、".join(missing),
-                                     Severity.ERROR))
+            findings.append(finding("W703", S, ref(hr, 1), "绩效指标表头缺少：" + "、".join(missing)))
     indicators: list[Indicator] = []
     if m.header_row and "name" in m.cols and "target" in m.cols:
         end = g.max_row
@@ -676,7 +661,7 @@ def _read_row(g: Grid, S: str, m: SheetMap, r: int, lvl1: str, lvl2: str, num):
         if c is None:
             return None
         if g.is_formula(r, c):
-            findings.append(_finding("W707", S, ref(r, c),
+            findings.append(finding("W707", S, ref(r, c),
                                      f"{IND_HEADERS[key]}应为文字，单元格中是公式，已忽略"))
             return None
         return to_text(g.raw(r, c))
@@ -693,8 +678,7 @@ def _read_row(g: Grid, S: str, m: SheetMap, r: int, lvl1: str, lvl2: str, num):
     if "weight" in m.cols:
         weight = num(r, m.cols["weight"], f"第 {r} 行分值")
         if weight is not None and weight < 0:
-            findings.append(_finding("W701", S, ref(r, m.cols["weight"]), f"分值不能为负数：{weight}",
-                                     Severity.ERROR))
+            findings.append(finding("W701", S, ref(r, m.cols["weight"]), f"分值不能为负数：{weight}"))
             weight = None
     if "score" in m.cols:
         c = m.cols["score"]

@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 
 from openpyxl.worksheet.worksheet import Worksheet
 
-from perfxl.findings import Finding, Severity
+from perfxl.findings import Finding, finding
 from perfxl.forms.grid import decimal_format, quantize_to_format, to_decimal
 from perfxl.model import OverrunFormula, Rounding, Settings
 from perfxl.patch import AddSheet, DefineName, Patch, SheetSetup
@@ -130,16 +130,6 @@ def layout(settings: Settings) -> Patch:
     return p
 
 
-def values_patch(settings: Settings, ws: Worksheet | None = None) -> Patch:
-    """Writes that set the settings values (found by key in column A when ``ws`` is given)."""
-    p = Patch()
-    rows = _key_rows(ws) if ws is not None else {}
-    for i, (key, _label, _name) in enumerate(_ROWS):
-        row = rows.get(key, FIRST_ROW + i)
-        p.write(SHEET, f"B{row}", _value(settings, key), "setting_value", _fmt(settings, key))
-    return p
-
-
 def _key_rows(ws: Worksheet) -> dict[str, int]:
     """key -> row of its first occurrence in column A (within the first 200 rows)."""
     rows: dict[str, int] = {}
@@ -162,8 +152,8 @@ def read(ws: Worksheet | None) -> tuple[Settings, list[Finding]]:
     for key, _label, _name in _ROWS:
         row = rows.get(key)
         if row is None:
-            findings.append(Finding(
-                "W705", Severity.WARNING, SHEET, "",
+            findings.append(finding(
+                "W705", SHEET, "",
                 f"设置表缺少“{key}”一行，已使用默认值 {_value(settings, key)}",
             ))
             continue
@@ -179,8 +169,8 @@ def read(ws: Worksheet | None) -> tuple[Settings, list[Finding]]:
                 value = str(raw).strip()
             setattr(settings, key, value)
         except (InvalidOperation, ValueError, TypeError):  # CellError is a ValueError
-            findings.append(Finding(
-                "W705", Severity.WARNING, SHEET, f"B{row}",
+            findings.append(finding(
+                "W705", SHEET, f"B{row}",
                 f"设置“{key}”的值“{raw}”无法识别，已使用默认值 {_value(settings, key)}",
             ))
     return settings, findings

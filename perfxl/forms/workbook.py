@@ -21,7 +21,7 @@ from openpyxl import Workbook, load_workbook
 
 from perfxl import fastread
 from perfxl.adapters.file import apply_patch, save
-from perfxl.findings import Finding, Severity
+from perfxl.findings import Finding, finding
 from perfxl.forms import catalog as _catalog  # noqa: F401  registers W7xx
 from perfxl.forms import declaration as decl_form
 from perfxl.forms import self_evaluation as se_form
@@ -166,13 +166,13 @@ def read_workbook(wb: Workbook | fastread.FastBook) -> tuple[ProjectFile, list[F
         project, smap, fnd = _MODULES[form].read(ws, grid)
         findings.extend(fnd)
         if project is None:
-            findings.append(Finding("W708", Severity.ERROR, ws.title, "",
+            findings.append(finding("W708", ws.title, "",
                                     f"工作表“{ws.title}”像是{form.title}，但无法读出项目，已跳过"))
             continue
         projects.append(project)
         maps.append((project, smap))
     if not projects:
-        findings.append(Finding("W709", Severity.WARNING, "", "",
+        findings.append(finding("W709", "", "",
                                 "工作簿中没有找到绩效目标申报表或绩效自评表"))
     pf = ProjectFile(settings=settings, projects=projects)
     # ProjectFile validation copies the models; keep the located originals

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
 from operator import attrgetter
 
-from perfxl.findings import RULES, Finding
+from perfxl.findings import Finding, finding
 from perfxl.model import (
     Declaration,
     Indicator,
@@ -65,7 +65,7 @@ _EMPTY_REASONS = frozenset({"", "-", "—", "——", "/", "无", "暂无", "无
 
 def _finding(code: str, project: Project, obj, field: str, message: str) -> Finding:
     sheet, cell = locate(project, obj, field)
-    return Finding(code, RULES[code].severity, sheet, cell, message)
+    return finding(code, sheet, cell, message)
 
 
 def _n(x: Decimal | None) -> str:

@@ -23,7 +23,6 @@ import numpy as np
 from perfxl.rules.targets import parse_target, same_unit
 
 MAPPING_SHEET = "项目对照"
-MAPPING_HEADERS = ("上年年度", "上年项目名称", "本年年度", "本年项目名称", "对照方式", "相似度")
 
 # Methods, as the 项目对照 sheet shows them.
 SAME = "名称相同"

@@ -31,7 +31,7 @@ from openpyxl.xml.functions import Element
 
 from perfxl.safety import clean_text, is_formula_like, set_text_cell
 from perfxl.summary.matching import MAPPING_SHEET
-from perfxl.summary.tables import BELOW_LAST_ACTUAL, COLUMNS, SummaryTables
+from perfxl.summary.tables import BELOW_LAST_ACTUAL, COLUMNS, SHOWN_AS, SummaryTables
 
 # sheet title, table name, COLUMNS key
 SHEETS = {
@@ -46,7 +46,6 @@ SHEETS = {
     "skipped": ("未读取文件", "SkippedFiles", "skipped"),
     "charts": ("图表", None, None),
 }
-SHEET_TITLES = [v[0] for v in SHEETS.values()]
 
 FORMATS = {"money": "#,##0.00", "num": "0.00", "int": "0", "text": "@", "link": "General"}
 HEADER_FONT = Font(name="黑体", bold=True)
@@ -157,7 +156,6 @@ def write_table(
     rows: list[dict],
     *,
     same_workbook: bool = False,
-    source_dir: Path | None = None,
     out_dir: Path | None = None,
 ) -> Worksheet:
     title, table_name, cols_key = SHEETS[key]
@@ -177,6 +175,8 @@ def write_table(
                 cell.value = formulas[k](row)
             else:
                 v = row.get(k)
+                if k in SHOWN_AS:
+                    v = SHOWN_AS[k].get(v, v)
                 if isinstance(v, str):
                     set_text_cell(cell, v or None)
                 else:
@@ -525,6 +525,8 @@ class _TableRenderer:
         if k == "reason":
             return [self._reason_tail(k, row.get(k), row) for row in rows]
         values = [formula(row) for row in rows] if formula is not None else [row.get(k) for row in rows]
+        if k in SHOWN_AS:
+            values = [SHOWN_AS[k].get(v, v) for v in values]
         cache = self._caches[j]
         if bool not in set(map(type, values)):  # True == 1 as a key: booleans are not cached
             try:

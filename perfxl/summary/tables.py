@@ -1,4 +1,4 @@
-"""Per-project rows of the summary, and the pandas DataFrames built from them.
+"""Per-project rows of the summary.
 
 Rows are plain dicts keyed by English column keys (:data:`COLUMNS` gives each key its Chinese
 header and kind); numbers are ``Decimal``. The row builders take one project at a time, so a
@@ -14,8 +14,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
-
-import pandas as pd
 
 from perfxl.findings import Finding, Severity
 from perfxl.model import Declaration, SelfEvaluation, Settings, locate, sheet_of
@@ -145,6 +143,10 @@ BELOW_LAST_ACTUAL = "目标低于上年实际"
 BELOW_WEIGHT, MISSED, OVERRUN = "得分低于分值", "未达到目标值", "超出目标上限"
 NOT_MET_KINDS = (MISSED, OVERRUN, "部分达成", "未达成")
 _CELL = re.compile(r"^\$?[A-Z]{1,3}\$?\d+$")
+
+
+# Columns whose rows hold a keyword (as the JSON output writes it) that the sheets show in Chinese.
+SHOWN_AS = {"severity": {s.value: s.label for s in Severity}}
 
 
 def severity_counts(findings: list[Finding]) -> dict[str, int]:
@@ -440,7 +442,7 @@ def finding_rows(file: str, findings: list[Finding]) -> list[dict]:
         {
             "file": file,
             "code": f.code,
-            "severity": f.severity.label,
+            "severity": f.severity.value,
             "sheet": f.sheet,
             "cell": f.cell,
             "message": f.message,
@@ -472,11 +474,6 @@ class SummaryTables:
             self.declarations.append(rows.declaration)
         self.deviations += rows.deviations
         self.indicator_mix += rows.indicator_mix
-
-    def frame(self, name: str) -> pd.DataFrame:
-        """The table ``name`` as a DataFrame with the documented columns (English keys)."""
-        cols = list(COLUMNS[name])
-        return pd.DataFrame([{k: r.get(k) for k in cols} for r in getattr(self, name)], columns=cols)
 
     def stats(self) -> dict[str, Decimal | int | str | None]:
         """The figures of the 统计 sheet, computed in Python (the sheet has formulas)."""

@@ -66,7 +66,6 @@ class FormReader:
         self.kind, self.block, self.sink = kind, block, sink
         self.title = block[0]
         self.year: int | None = year_in_title(self.title)
-        self.year_line: int | None = self.title.no if self.year else None
         self.fields: dict[str, tuple[str, int]] = {}
         self.printed = Printed(self.title.no, kind)
         # funds
@@ -74,7 +73,6 @@ class FormReader:
         self.self_funds: dict[str, dict[str, Decimal | None]] = {}
         self.decl_funds: dict[str, Decimal | None] = {}
         self.annual_col: int | None = None
-        self.fund_weight: Decimal | None = None
         # goals: field -> column of its header; text pieces
         self.goal_cols: list[tuple[int, str]] = []
         self.goals: dict[str, str] = {}
@@ -91,7 +89,7 @@ class FormReader:
                 continue
             labels = line.labels
             if state == "head" and self.year is None and (y := year_of(line)):
-                self.year, self.year_line = y, line.no
+                self.year = y
                 continue
             if state == "ind":
                 if ind.is_grade_row(line):

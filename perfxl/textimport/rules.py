@@ -1,4 +1,4 @@
-"""I9xx: what the text importer had to guess, or could not read (issue 9).
+"""I9xx: what the text importer had to guess, or could not read.
 
 Every guess is an INFO finding that names the line of the text (``第N行``), so a person can look
 at the published form and confirm it. Text that cannot be read is a WARNING (that piece is left
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from perfxl.findings import RULES, Finding, Rule, Severity, register
+from perfxl.findings import RULES, Finding, Rule, Severity, finding, register
 
 _SRC = "domain.md §4（种子文本由已公开的表格提取而来，有错列、拆行等缺陷）；issue 9"
 
@@ -124,5 +124,4 @@ class Sink:
         cell = f"第{line}行" if line else ""
         if line and not message.startswith(cell):
             message = f"{cell}：{message}"
-        severity = RULES[code].severity
-        self.findings.append(Finding(code, severity, self.sheet, cell, message))
+        self.findings.append(finding(code, self.sheet, cell, message))
