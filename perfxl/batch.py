@@ -1,4 +1,4 @@
-"""Run one function over many input files, on several cores when the batch is large (issue 7).
+"""Run one function over many input files, on several cores when the batch is large.
 
 ``map_files(fn, paths, jobs)`` yields ``fn(path)`` for every path, in input order. With
 ``jobs > 1`` and at least :data:`POOL_MIN_FILES` files it uses a process pool; ``fn`` must be a

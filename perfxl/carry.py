@@ -1,4 +1,4 @@
-"""Carry a project forward between forms (issue 6): model → model, pure, no I/O.
+"""Carry a project forward between forms: model → model, pure, no I/O.
 
 * :func:`to_self_evaluation` — a 绩效目标申报表 (Declaration) becomes the same year's 绩效自评表
   (SelfEvaluation): header, funds, indicators and targets carried over, weights proposed by R1,

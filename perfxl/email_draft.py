@@ -1,4 +1,4 @@
-"""An email draft with the finalized files attached (issue 6).
+"""An email draft with the finalized files attached.
 
 :func:`build_message` builds a standard MIME message with Python's :mod:`email` package: a
 Chinese plain-text body that summarises the projects (form, year, total, grade, funds), the

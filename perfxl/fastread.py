@@ -1,4 +1,4 @@
-"""A fast, values-only view of an .xlsx for the read path (issue 7): a few regex passes over the
+"""A fast, values-only view of an .xlsx for the read path: a few regex passes over the
 workbook's XML bytes, instead of a full openpyxl load (which builds cells, styles, merged-cell
 objects and borders, ≈ 0.45 s for a template workbook).
 

@@ -1,4 +1,4 @@
-"""定稿: the file staff actually email (issue 6).
+"""定稿: the file staff actually email.
 
 :func:`finalize` refuses while errors remain (unless ``force``), then writes a macro-free
 ``.xlsx`` named ``{year}年度_{project or unit}_{form}.xlsx`` in which

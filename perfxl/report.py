@@ -11,7 +11,7 @@ Numbers are decimal strings; a number that does not apply (a declaration has no 
 ``perfxl check --json`` prints ``{"findings": [...]}`` in the same finding shape. Given several
 files (or a folder), it prints one such document with every file's findings in input order, and
 each finding then also carries ``"file"`` (the input path as given); with one file there is no
-``file`` key, exactly as before.
+``file`` key.
 """
 
 from __future__ import annotations

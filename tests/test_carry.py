@@ -1,6 +1,6 @@
-"""Carry forward (issue 6): declaration → self-evaluation → next year's declaration.
+"""Carry forward: declaration → self-evaluation → next year's declaration.
 
-Pure model tests first (R1 weights, funds in 万元, identity), then the seed check of the issue:
+Pure model tests first (R1 weights, funds in 万元, identity), then the seed check:
 each 2026 seed declaration carried and filled with the 2023 actuals of the same project (where
 indicator names match) scores what the rules give by hand; then the workbook round trip.
 """

@@ -1,4 +1,4 @@
-"""Broken workbooks (issue 8): seed workbooks written with ``write_projects``, then damaged the
+"""Broken workbooks: seed workbooks written with ``write_projects``, then damaged the
 way emailed copies come back — numbers typed as text, garbage, error values, deleted rows,
 unmerged cells, renamed, missing or duplicated sheets. ``sources.load``, ``check_file`` and the
 CLI never raise, and each defect injected into a field's cell is reported at that cell.

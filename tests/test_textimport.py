@@ -1,4 +1,4 @@
-"""Issue 9: reading the published forms' tab-separated text (perfxl.textimport)."""
+"""Reading the published forms' tab-separated text (perfxl.textimport)."""
 
 from __future__ import annotations
 

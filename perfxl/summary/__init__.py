@@ -1,4 +1,4 @@
-"""Cross-project and cross-year summaries (issue 5).
+"""Cross-project and cross-year summaries.
 
 - :mod:`perfxl.summary.tables` — DataFrames of per-project rows built from ProjectFiles + scores;
 - :mod:`perfxl.summary.matching` — projects and indicators matched across years (项目对照);

@@ -1,4 +1,4 @@
-"""Read the tab-separated text of published 绩效自评表 / 绩效目标申报表 (issue 9).
+"""Read the tab-separated text of published 绩效自评表 / 绩效目标申报表.
 
 ``read_text(path_or_text) -> (ProjectFile, findings)``: several projects per text, both layouts
 of domain.md §1, tolerant of the extraction's defects (domain.md §4). Every guess is an INFO
