@@ -1,6 +1,6 @@
 """Cross-project and cross-year summaries.
 
-- :mod:`perfxl.summary.tables` — DataFrames of per-project rows built from ProjectFiles + scores;
+- :mod:`perfxl.summary.tables` — per-project rows (plain dicts) built from ProjectFiles + scores;
 - :mod:`perfxl.summary.matching` — projects and indicators matched across years (项目对照);
 - :mod:`perfxl.summary.sheets` — the summary workbook (Excel Tables, native formulas, charts);
 - :mod:`perfxl.summary.charts` — PNG export of the same charts (matplotlib);
