@@ -430,7 +430,7 @@ def summary_work(book, ui: UI) -> str:
     from perfxl.patch import Patch, Write
     from perfxl.summary.build import summary_tables
     from perfxl.summary.sheets import SHEETS
-    from perfxl.summary.tables import COLUMNS
+    from perfxl.summary.tables import COLUMNS, shown
 
     _, pf, read_findings = read_live(book, ui)
     ui.status(f"{TITLE}：正在汇总 {len(pf.projects)} 个项目……")
@@ -451,7 +451,7 @@ def summary_work(book, ui: UI) -> str:
         ui.counter.add("sheet")
         block = [[header for header, _ in cols.values()]]
         for row in rows:
-            block.append([_summary_value(row.get(k), kind) for k, (_, kind) in cols.items()])
+            block.append([_summary_value(shown(k, row.get(k)), kind) for k, (_, kind) in cols.items()])
         patch.add(Write(title, "A1", block))
         written.append(f"{title}（{len(rows)} 行）")
     live.apply_patch(book, patch, ui.counter)

@@ -224,10 +224,13 @@ def test_cut2_refuses_an_unknown_rounding_like_the_enum():
 
 
 def _format_reference(x: Decimal) -> str:
-    """format_number as first written: the exponent from ``as_tuple``."""
-    exp = x.as_tuple().exponent
+    """format_number's definition: at least two decimals, exactly, however many digits (the
+    exponent from ``as_tuple``; quantized in a context wide enough for every digit)."""
+    _, digits, exp = x.as_tuple()
     if isinstance(exp, int) and exp > -2:
-        x = x.quantize(Decimal("0.01"))
+        with localcontext() as ctx:
+            ctx.prec = len(digits) + max(exp, 0) + 3
+            x = x.quantize(Decimal("0.01"))
     return format(x, "f")
 
 

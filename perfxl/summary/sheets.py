@@ -31,7 +31,7 @@ from openpyxl.xml.functions import Element
 
 from perfxl.safety import clean_text, is_formula_like, set_text_cell
 from perfxl.summary.matching import MAPPING_SHEET
-from perfxl.summary.tables import BELOW_LAST_ACTUAL, COLUMNS, SHOWN_AS, SummaryTables
+from perfxl.summary.tables import BELOW_LAST_ACTUAL, COLUMNS, SHOWN_AS, SummaryTables, shown
 
 # sheet title, table name, COLUMNS key
 SHEETS = {
@@ -174,9 +174,7 @@ def write_table(
             if k in formulas:
                 cell.value = formulas[k](row)
             else:
-                v = row.get(k)
-                if k in SHOWN_AS:
-                    v = SHOWN_AS[k].get(v, v)
+                v = shown(k, row.get(k))
                 if isinstance(v, str):
                     set_text_cell(cell, v or None)
                 else:
@@ -526,7 +524,7 @@ class _TableRenderer:
             return [self._reason_tail(k, row.get(k), row) for row in rows]
         values = [formula(row) for row in rows] if formula is not None else [row.get(k) for row in rows]
         if k in SHOWN_AS:
-            values = [SHOWN_AS[k].get(v, v) for v in values]
+            values = [shown(k, v) for v in values]
         cache = self._caches[j]
         if bool not in set(map(type, values)):  # True == 1 as a key: booleans are not cached
             try:

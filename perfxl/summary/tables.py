@@ -149,6 +149,12 @@ _CELL = re.compile(r"^\$?[A-Z]{1,3}\$?\d+$")
 SHOWN_AS = {"severity": {s.value: s.label for s in Severity}}
 
 
+def shown(key: str, value):
+    """A row's value as every summary sheet shows it (a severity keyword as 错误/警告/提示)."""
+    labels = SHOWN_AS.get(key)
+    return value if labels is None else labels.get(value, value)
+
+
 def severity_counts(findings: list[Finding]) -> dict[str, int]:
     return {
         "errors": sum(f.severity is Severity.ERROR for f in findings),
