@@ -27,6 +27,7 @@ from perfxl.safety import set_text_cell
 from perfxl.model import ProjectFile
 from perfxl.sources import InputError, load
 from tests.conftest import load_seed
+from tests.strategies import damaged_target_texts, target_texts
 
 from perfxl.forms import workbook
 from perfxl.rules import checks, targets
@@ -110,11 +111,17 @@ GARBAGE = ["abc", "约100", "12元", "1.2.3", "#DIV/0!", "#N/A", "#REF!", "=cmd|
 NUMBER_TEXTS = ["1,813,200.00", "１２３", "88.38%", " 7.00 ", "８．５"]
 DATE_TEXTS = ["2026年1月1日", "2026/1/1", "明年", "#VALUE!", "2026-02-30", 12.5, "abc"]
 
+# Target cells as staff type them (the real grammar), damaged as returned forms show, or odd.
+target_values = st.one_of(
+    st.sampled_from(["", " ", "大约九个", "≥", "≥abc(人)", "#N/A", 42]),
+    target_texts().map(lambda case: case[0]),
+    damaged_target_texts().map(lambda case: case[0]),
+)
+
 defect = st.one_of(
     st.tuples(st.just("number_garbage"), st.sampled_from(GARBAGE)),
     st.tuples(st.just("number_text"), st.sampled_from(NUMBER_TEXTS)),
-    st.tuples(st.just("target"), st.one_of(st.sampled_from(["", "大约九个", "≥", "≥abc(人)", "#N/A", 42]),
-                                          st.text(max_size=12))),
+    st.tuples(st.just("target"), target_values),
     st.tuples(st.just("date"), st.sampled_from(DATE_TEXTS)),
     st.tuples(st.just("delete_row"), st.integers(1, 60)),
     st.tuples(st.just("unmerge"), st.integers(0, 50)),
@@ -230,8 +237,7 @@ def _inject_cells(data: bytes, sheetnames: list[str], edits: dict[tuple[str, str
 cell_defect = st.one_of(
     st.tuples(st.just("number_garbage"), st.sampled_from([g for g in GARBAGE if g != "\x01"])),
     st.tuples(st.just("number_text"), st.sampled_from(NUMBER_TEXTS)),
-    st.tuples(st.just("target"), st.one_of(st.sampled_from(["", "大约九个", "≥", "≥abc(人)", "#N/A", 42]),
-                                          st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]), max_size=12))),
+    st.tuples(st.just("target"), target_values),
     st.tuples(st.just("date"), st.sampled_from(DATE_TEXTS)),
     st.tuples(st.just("wrong_type"), st.sampled_from([3.5, True, 0, -1])),
 )
