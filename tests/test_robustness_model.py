@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from perfxl.model import ProjectFile, locate
 from tests.conftest import load_seed
+from tests.strategies import damaged_target_texts, target_texts
 
 from perfxl.rules import checks, targets
 
@@ -32,7 +33,12 @@ def fuzz(n: int) -> settings:
 _PIECES = ["≥", "≤", ">=", "=", "＞", "9", "9.00", "1,000", "８５", "0", "-3", "(", ")", "（", "）", "人",
            "%", "百分比", "万元", "元/小时", "件", "及时", "提高", "达成年度指标", "部分达成", " ", "\n",
            "左右", "NaN", "1e999", "#DIV/0!", "=cmd|'/C calc'!A0", "@SUM(A1)", "\x00", "约", "—"]
-texts = st.one_of(st.text(max_size=30), st.lists(st.sampled_from(_PIECES), max_size=7).map("".join))
+texts = st.one_of(
+    st.text(max_size=30),
+    st.lists(st.sampled_from(_PIECES), max_size=7).map("".join),
+    target_texts().map(lambda case: case[0]),  # as staff type them (domain.md §1, §5)
+    damaged_target_texts().map(lambda case: case[0]),
+)
 decimals = st.one_of(
     st.none(),
     st.decimals(min_value=-1000, max_value=1000, places=2),
