@@ -225,6 +225,25 @@ def workbook_bytes(macros: Path | None = None, templates: Path | None = None) ->
     return macro_package(_workbook_bytes(wb), len(wb.worksheets), addin=False, macros=macros)
 
 
+def check_package(data: bytes) -> None:
+    """Raise AddinError unless ``data`` is a macro package with the ribbon and a VBA project
+    that olefile opens in strict mode."""
+    import olefile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            names = set(z.namelist())
+            missing = {VBA_PART, RIBBON_PART} - names
+            if missing:
+                raise AddinError("加载项缺少部件：" + "、".join(sorted(missing)))
+            vba = z.read(VBA_PART)
+        with olefile.OleFileIO(vba, raise_defects=olefile.DEFECT_INCORRECT) as ole:
+            if not ole.exists("VBA/dir") or not ole.exists("PROJECT"):
+                raise AddinError("加载项的 VBA 工程缺少 dir 或 PROJECT 流")
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise AddinError(f"加载项文件无效：{exc}") from exc
+
+
 BUILDERS = {".xlam": addin_bytes, ".xlsm": workbook_bytes}
 
 
