@@ -85,7 +85,10 @@ def vba_modules(macros: Path | None = None) -> list[Path]:
 def vba_module_version(path: Path | None = None) -> str:
     """The xlwings version the VBA module belongs to (its ``XLWINGS_VERSION`` constant)."""
     path = path or data_dir("macros") / "xlwings.bas"
-    text = path.read_text(encoding="ascii")
+    try:
+        text = path.read_text(encoding="ascii")
+    except UnicodeDecodeError as exc:
+        raise AddinError(f"{path.name} 含非 ASCII 字符，VBA 模块只能使用 ASCII（中文请用 ChrW）：{exc}") from exc
     match = re.search(r'^Public Const XLWINGS_VERSION As String = "([^"]+)"', text, re.M)
     if not match:
         raise AddinError(f"{path} 中找不到 XLWINGS_VERSION")

@@ -16,6 +16,7 @@ the checks are pure functions of them, so each Windows branch is tested with inj
 
 from __future__ import annotations
 
+import locale
 import os
 import shutil
 import struct
@@ -73,6 +74,11 @@ def default_interpreter(executable: str | None = None) -> str:
     return str(windowless if windowless.exists() else exe)
 
 
+def ansi_encoding() -> str:
+    """The system's ANSI code page (cp936 on Chinese Windows), in which VBA reads text files."""
+    return locale.getpreferredencoding(False)
+
+
 def install(addin: Path | None = None, interpreter: str | None = None) -> tuple[Path, Path]:
     """Write the add-in into XLSTART and the interpreter setting (Windows only)."""
     if not on_windows():
@@ -85,7 +91,7 @@ def install(addin: Path | None = None, interpreter: str | None = None) -> tuple[
     conf = user_config_path()
     text = config_lines(interpreter or default_interpreter())
     # the VBA module reads the file in the system's ANSI code page
-    atomic_save(conf, lambda tmp: tmp.write_text(text, encoding="mbcs"))
+    atomic_save(conf, lambda tmp: tmp.write_text(text, encoding=ansi_encoding()))
     return target, conf
 
 
@@ -154,9 +160,9 @@ def check(facts: Facts) -> list[Problem]:
     elif facts.interpreter_exists is False:
         problems.append(Problem(f"加载项设置中的 Python 解释器不存在：{facts.interpreter}",
                                 "用要使用的 Python 运行 perfxl addin install（会重写解释器设置）"))
-    if facts.interpreter and facts.interpreter_exists and facts.dlls is not None:
-        bits = facts.excel_bits or facts.python_bits
-        wanted = f"xlwings{bits}-{facts.vba_version}.dll"
+    same_bits = facts.excel_bits in (None, facts.python_bits)  # else the DLL is moot
+    if facts.interpreter and facts.interpreter_exists and facts.dlls is not None and same_bits:
+        wanted = f"xlwings{facts.python_bits}-{facts.vba_version}.dll"
         if wanted not in facts.dlls:
             found = "、".join(facts.dlls) if facts.dlls else "没有任何 xlwings DLL"
             problems.append(Problem(
@@ -174,7 +180,7 @@ def check(facts: Facts) -> list[Problem]:
 
 def _config_interpreter(conf: Path) -> str | None:
     try:
-        text = conf.read_text(encoding="mbcs" if on_windows() else "utf-8")
+        text = conf.read_text(encoding=ansi_encoding())
     except (OSError, UnicodeDecodeError):
         return None
     for line in text.splitlines():
