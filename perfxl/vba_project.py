@@ -101,9 +101,9 @@ _CHUNK = 4096
 
 
 def _copy_token_bits(position: int) -> int:
-    """Bits of a copy token's offset at ``position`` bytes into the chunk (§2.4.1.3.19.1)."""
-    bits = max((position - 1).bit_length(), 4)
-    return bits
+    """Bits of a copy token's offset at ``position`` bytes into the chunk: ceil(log2(position)),
+    at least 4 (§2.4.1.3.19.1)."""
+    return max((position - 1).bit_length(), 4)
 
 
 def _compress_chunk(data: bytes) -> bytes:
