@@ -190,31 +190,29 @@ def _config_interpreter(conf: Path) -> str | None:
     return None
 
 
+_EXCEL_PATH_KEY = r"SOFTWARE\Microsoft\Windows\CurrentVersion\App Paths\excel.exe"
+# Office's bitness: Click-to-Run installs, then MSI installs of Office 2016+
+_BITNESS_KEYS = ((r"SOFTWARE\Microsoft\Office\ClickToRun\Configuration", "Platform"),
+                 (r"SOFTWARE\Microsoft\Office\16.0\Outlook", "Bitness"))
+
+
 def _excel_facts() -> tuple[str | None, int | None]:
     """(excel.exe path, Excel bitness) from the registry."""
     import winreg
 
     path = bits = None
     try:
-        with winreg.OpenKey(winreg.HKEY_LOCAL_MACHINE,
-                            r"SOFTWARE\Microsoft\Windows\CurrentVersion\App Paths\excel.exe") as key:
+        with winreg.OpenKey(winreg.HKEY_LOCAL_MACHINE, _EXCEL_PATH_KEY) as key:
             path = winreg.QueryValue(key, None)
     except OSError:
         pass
-    for sub in (r"SOFTWARE\Microsoft\Office\ClickToRun\Configuration",):
+    for sub, name in _BITNESS_KEYS:
         try:
             with winreg.OpenKey(winreg.HKEY_LOCAL_MACHINE, sub) as key:
-                platform = winreg.QueryValueEx(key, "Platform")[0]
-                bits = 64 if str(platform).lower() == "x64" else 32
+                bits = 64 if str(winreg.QueryValueEx(key, name)[0]).lower() == "x64" else 32
+                break
         except OSError:
-            pass
-    if bits is None:
-        try:
-            with winreg.OpenKey(winreg.HKEY_LOCAL_MACHINE,
-                                r"SOFTWARE\Microsoft\Office\16.0\Outlook") as key:
-                bits = 64 if winreg.QueryValueEx(key, "Bitness")[0] == "x64" else 32
-        except OSError:
-            pass
+            continue
     return path, bits
 
 
@@ -242,22 +240,36 @@ def gather_facts() -> Facts:
             addin_problem = str(exc)
     facts = Facts(sys.platform, struct.calcsize("P") * 8, xlwings_version, vba_version,
                   package_data, addin_problem)
-    if not on_windows():
+    if on_windows():
+        excel_path, excel_bits = _excel_facts()
+        windows_facts(facts, excel_path, excel_bits, user_config_path())
+    return facts
+
+
+def windows_facts(facts: Facts, excel_path: str | None, excel_bits: int | None, conf: Path) -> Facts:
+    """Fill in the Windows facts: Excel (from the registry), the interpreter of the user config
+    file ``conf``, the xlwings DLLs where xlwings.bas looks for them, and whether that
+    interpreter can start the COM server (import pythoncom and xlwings)."""
+    facts.excel_path, facts.excel_bits = excel_path, excel_bits
+    facts.interpreter = _config_interpreter(conf)
+    if not facts.interpreter:
         return facts
-    facts.excel_path, facts.excel_bits = _excel_facts()
-    facts.interpreter = _config_interpreter(user_config_path())
-    if facts.interpreter:
-        exe = Path(facts.interpreter)
-        facts.interpreter_exists = exe.is_file() or shutil.which(facts.interpreter) is not None
-        if facts.interpreter_exists:
-            # xlwings.bas loads the DLL beside the interpreter, or one folder up (a venv)
-            folders = [exe.parent, exe.parent.parent]
-            facts.dlls = sorted({p.name for d in folders for p in d.glob("xlwings*.dll")})
-            proc = subprocess.run([facts.interpreter, "-c", "import pythoncom, xlwings"],
-                                  capture_output=True, text=True, timeout=60)
-            if proc.returncode != 0:
-                lines = (proc.stderr or "").strip().splitlines()
-                facts.com_error = lines[-1] if lines else f"退出码 {proc.returncode}"
+    exe = Path(facts.interpreter)
+    facts.interpreter_exists = exe.is_file() or shutil.which(facts.interpreter) is not None
+    if not facts.interpreter_exists:
+        return facts
+    # xlwings.bas loads the DLL beside the interpreter, or one folder up (a venv's Scripts)
+    folders = [exe.parent, exe.parent.parent]
+    facts.dlls = sorted({p.name for d in folders for p in d.glob("xlwings*.dll")})
+    try:
+        proc = subprocess.run([facts.interpreter, "-c", "import pythoncom, xlwings"],
+                              capture_output=True, text=True, timeout=120)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        facts.com_error = f"{type(exc).__name__}: {exc}"
+        return facts
+    if proc.returncode != 0:
+        lines = (proc.stderr or "").strip().splitlines()
+        facts.com_error = lines[-1] if lines else f"退出码 {proc.returncode}"
     return facts
 
 

@@ -124,3 +124,90 @@ def test_install_of_a_missing_file_says_so(tmp_path, monkeypatch, capsys):
     assert cli.main(["addin", "install", str(tmp_path / "nope.xlam")]) == cli.EXIT_UNREADABLE
     err = capsys.readouterr().err
     assert "找不到加载项文件" in err and "Traceback" not in err
+
+
+def _healthy_base() -> Facts:
+    return dataclasses.replace(HEALTHY, excel_path=None, excel_bits=None, interpreter=None,
+                               interpreter_exists=None, dlls=None, com_error=None)
+
+
+def test_windows_facts_find_the_dll_beside_the_interpreter_and_a_failing_com_import(tmp_path):
+    import os
+    import sys
+
+    folder = tmp_path / "Python311"
+    folder.mkdir()
+    exe = folder / "pythonw.exe"
+    os.symlink(sys.executable, exe)  # a real interpreter, without pywin32
+    (folder / "xlwings64-0.37.8.dll").write_bytes(b"")
+    conf = tmp_path / "perfxl.conf"
+    conf.write_text(addin_install.config_lines(str(exe)), encoding=addin_install.ansi_encoding())
+    excel = r"C:\Program Files\Microsoft Office\root\Office16\EXCEL.EXE"
+    facts = addin_install.windows_facts(_healthy_base(), excel, 64, conf)
+    assert (facts.interpreter, facts.interpreter_exists) == (str(exe), True)
+    assert facts.dlls == ["xlwings64-0.37.8.dll"]
+    assert facts.com_error == "ModuleNotFoundError: No module named 'pythoncom'"
+    [problem] = addin_install.check(facts)
+    assert "Could not activate Python COM server" in problem.what and "pywin32" in problem.fix
+
+
+def test_windows_facts_of_a_missing_or_broken_interpreter(tmp_path):
+    conf = tmp_path / "perfxl.conf"
+    conf.write_text(addin_install.config_lines(str(tmp_path / "gone" / "pythonw.exe")),
+                    encoding=addin_install.ansi_encoding())
+    facts = addin_install.windows_facts(_healthy_base(), None, None, conf)
+    assert facts.interpreter_exists is False and facts.dlls is None
+    broken = tmp_path / "pythonw.exe"
+    broken.write_bytes(b"MZ not a program")
+    conf.write_text(addin_install.config_lines(str(broken)), encoding=addin_install.ansi_encoding())
+    facts = addin_install.windows_facts(_healthy_base(), None, None, conf)
+    assert facts.com_error and facts.com_error.startswith(("PermissionError", "OSError"))
+
+
+class _FakeKey:
+    def __init__(self, values):
+        self.values = values
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+class _FakeWinreg:
+    """The registry of a PC with 32-bit Click-to-Run Office from the Microsoft Store."""
+
+    HKEY_LOCAL_MACHINE = "HKLM"
+    KEYS = {
+        r"SOFTWARE\Microsoft\Windows\CurrentVersion\App Paths\excel.exe":
+            {None: r"C:\Program Files\WindowsApps\Microsoft.Office.Desktop.Excel_16.0\Office16\EXCEL.EXE"},
+        r"SOFTWARE\Microsoft\Office\ClickToRun\Configuration": {"Platform": "x86"},
+    }
+
+    @classmethod
+    def OpenKey(cls, root, sub):
+        if sub not in cls.KEYS:
+            raise OSError(2, "not found")
+        return _FakeKey(cls.KEYS[sub])
+
+    @staticmethod
+    def QueryValue(key, name):
+        return key.values[name]
+
+    @staticmethod
+    def QueryValueEx(key, name):
+        if name not in key.values:
+            raise OSError(2, "not found")
+        return key.values[name], 1
+
+
+def test_excel_facts_read_the_registry(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "winreg", _FakeWinreg)
+    path, bits = addin_install._excel_facts()
+    assert "WindowsApps" in path and bits == 32
+    facts = dataclasses.replace(HEALTHY, excel_path=path, excel_bits=bits)
+    whats = [p.what for p in addin_install.check(facts)]
+    assert any("Microsoft Store" in w for w in whats) and any("32 位" in w for w in whats)
