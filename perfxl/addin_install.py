@@ -35,6 +35,7 @@ NOT_WINDOWS = (
     "请在使用 Excel 的 Windows 电脑上安装 Python 与 perfxl 后运行此命令。"
     "在本机仍可用 perfxl addin build 生成加载项文件，并使用命令行（perfxl check / score 等）。"
 )
+REINSTALL = "重新安装 perfxl：在 perfxl 源代码目录中运行 python -m pip install --force-reinstall ."
 WINDOWS_ONLY_CHECKS = [
     "Excel 是否为 Microsoft Store 版（xlwings 不支持）",
     "Excel 与 Python 的位数（32/64 位）是否一致",
@@ -129,10 +130,10 @@ def check(facts: Facts) -> list[Problem]:
     for name, present in facts.package_data.items():
         if not present:
             problems.append(Problem(f"perfxl 安装不完整：缺少 {name}/ 文件夹",
-                                    "重新安装 perfxl：python -m pip install --force-reinstall perfxl"))
+                                    REINSTALL))
     if facts.addin_problem:
         problems.append(Problem(f"无法生成加载项：{facts.addin_problem}",
-                                "重新安装 perfxl：python -m pip install --force-reinstall perfxl"))
+                                REINSTALL))
     if facts.xlwings_version is None:
         problems.append(Problem("没有安装 xlwings", f"python -m pip install xlwings=={facts.vba_version}"))
     elif facts.vba_version and facts.xlwings_version != facts.vba_version:

@@ -40,7 +40,7 @@ FAULTS = {
     "xlwings_version": ({"xlwings_version": "0.36.0"}, "xlwings 0.36.0 与加载项的 VBA 模块（xlwings 0.37.8）",
                         "pip install xlwings==0.37.8"),
     "package_data": ({"package_data": {"macros": True, "templates": False}}, "缺少 templates/",
-                     "--force-reinstall perfxl"),
+                     "--force-reinstall ."),
 }
 
 
