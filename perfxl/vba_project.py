@@ -9,7 +9,9 @@ performance cache and compile the stored source on load ([MS-OVBA] §2.3.4.1). W
 - ``VBA/<module>``: the module's source, compressed (§2.4.1), attribute lines included;
 - ``PROJECT`` / ``PROJECTwm`` (§2.3.1, §2.3.3): the project's text properties and module names,
   with ``CMG``/``DPB``/``GC`` meaning unprotected, no password, visible (§2.4.3);
-- the compound file around them: :mod:`cfbwrite`.
+- the compound file around them: :mod:`cfbwrite` (of the registry's CFB packages, ``cfb`` only
+  reads; ``cfbwrite``'s ``write_ole`` gives files olefile accepts in strict mode, with a valid
+  red-black directory tree, and the same bytes on every run).
 
 Sources must be ASCII (code page 1252 on every Windows, Chinese ones included): the ribbon
 module builds its Chinese strings with ``ChrW``.
