@@ -260,5 +260,8 @@ def build(output: Path | None = None) -> list[Path]:
         if builder is None:
             raise AddinError(f"输出文件 {target.name} 的扩展名应为 .xlam（加载项）或 .xlsm（宏工作簿）。")
         data = builder()
-        written.append(atomic_save(target, lambda tmp: tmp.write_bytes(data)))
+        try:
+            written.append(atomic_save(target, lambda tmp: tmp.write_bytes(data)))
+        except OSError as exc:
+            raise AddinError(f"无法写入 {target}：{exc.strerror or exc}。请换一个可写的文件夹（-o）。") from exc
     return written

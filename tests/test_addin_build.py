@@ -230,3 +230,13 @@ def test_build_refuses_an_unknown_suffix_with_a_chinese_message(tmp_path):
     assert proc.returncode == 2
     assert ".xlam" in proc.stderr and "扩展名" in proc.stderr and "Traceback" not in proc.stderr
     assert not (tmp_path / "x.xlsx").exists()
+
+
+def test_build_into_a_folder_that_cannot_be_written_says_so(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    proc = subprocess.run([sys.executable, "-m", "perfxl.cli", "addin", "build", "-o", str(blocker / "perfxl.xlam")],
+                          capture_output=True, text=True, cwd=tmp_path,
+                          env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+    assert proc.returncode == 2
+    assert "无法写入" in proc.stderr and "-o" in proc.stderr and "内部错误" not in proc.stderr
