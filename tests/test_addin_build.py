@@ -107,6 +107,7 @@ def test_dir_stream_has_code_page_1252_and_the_office_reference():
     assert b"*\\G{00020430-0000-0000-C000-000000000046}#2.0#0#" in dir_  # stdole
 
 
+@pytest.mark.libreoffice
 def test_libreoffice_lists_the_modules_with_their_kinds(tmp_path):
     """LibreOffice's VBA importer is a reader independent of the writer and of oletools.
     python3-uno belongs to the system Python (.ci/run installs it)."""
