@@ -280,18 +280,23 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_addin(args: argparse.Namespace) -> int:
-    from perfxl.addin_build import AddinError, build, install
+    from perfxl import addin_build, addin_install
+    from perfxl.addin_build import AddinError
 
     try:
         if args.action == "build":
-            print(f"已生成加载项：{build(Path(args.output))}")
-        else:
-            target, conf = install(Path(args.addin), args.python)
+            for path in addin_build.build(Path(args.output) if args.output else None):
+                print(f"已生成：{path}")
+            return EXIT_OK
+        if args.action == "install":
+            target, conf = addin_install.install(Path(args.addin) if args.addin else None, args.python)
             print(f"已安装加载项：{target}\n已写入 Python 解释器设置：{conf}\n请重新启动 Excel。")
+        text, problems = addin_install.doctor()
+        print(text)
+        return EXIT_FINDINGS if problems else EXIT_OK
     except AddinError as exc:
         print(f"错误：{exc}", file=sys.stderr)
         return EXIT_UNREADABLE
-    return EXIT_OK
 
 
 # --- parser ----------------------------------------------------------------------------------
@@ -375,14 +380,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--email", action="store_true", help="同时生成附带定稿文件的 .eml 邮件草稿")
     p.set_defaults(func=cmd_finalize)
 
-    p = sub.add_parser("addin", help="生成或安装 Excel 加载项（需要 Windows 与 Excel）")
+    p = sub.add_parser("addin", help="生成、安装、检查 Excel 加载项")
     addin_sub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
-    q = addin_sub.add_parser("build", help="用 Excel 编译 macros/ 生成 workbook/perfxl.xlam")
-    q.add_argument("-o", "--output", default="workbook/perfxl.xlam")
+    q = addin_sub.add_parser("build", help="由 macros/ 生成 workbook/perfxl.xlam 与 workbook/绩效工作簿.xlsm（任何系统）")
+    q.add_argument("-o", "--output", help="只生成这一个文件（扩展名 .xlam 或 .xlsm）")
     q.set_defaults(func=cmd_addin)
-    q = addin_sub.add_parser("install", help="把加载项复制到 Excel 启动文件夹并写入解释器设置")
-    q.add_argument("addin", nargs="?", default="workbook/perfxl.xlam")
-    q.add_argument("--python", help="Excel 调用的 Python 解释器（默认当前解释器）")
+    q = addin_sub.add_parser("install", help="（Windows）把加载项写入 Excel 启动文件夹并写入解释器设置，然后运行 doctor")
+    q.add_argument("addin", nargs="?", help="要安装的 .xlam（默认：perfxl 自带的加载项）")
+    q.add_argument("--python", help="Excel 调用的 Python 解释器（默认当前 Python 旁的 pythonw.exe）")
+    q.set_defaults(func=cmd_addin)
+    q = addin_sub.add_parser("doctor", help="检查本机能否使用加载项，并给出解决办法")
     q.set_defaults(func=cmd_addin)
 
     return parser

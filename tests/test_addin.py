@@ -14,6 +14,7 @@ import pytest
 
 from perfxl import addin
 from perfxl.adapters import live
+from perfxl.findings import Severity
 from perfxl.model import ProjectFile, set_location, set_sheet
 from perfxl.patch import Formula
 from tests.test_addin_support import apply_actions, remote, remote_book  # noqa: F401
@@ -50,53 +51,81 @@ def _seed_workbook(tmp_path, pf: ProjectFile, n: int | None = None):
     return path, ProjectFile(settings=pf.settings, projects=located)
 
 
-@pytest.fixture
-def seeded(remote, tmp_path, monkeypatch, self_evaluations):
-    path, pf = _seed_workbook(tmp_path, self_evaluations)
-
-    def fake_read_live(book, ui):
-        wb = live.snapshot(book, ui.counter)  # the real bulk read, on the remote engine
-        assert wb["P1"]["B3"].value == pf.projects[0].name
-        return wb, pf, []
-
-    monkeypatch.setattr(addin, "read_live", fake_read_live)
-    return path, pf
+def _reason_cell(path, project: str, indicator: str) -> tuple[str, str]:
+    """Found without the checker: on the sheet of ``project``, the 偏差原因分析 cell of the row
+    whose indicator name is ``indicator``."""
+    wb = openpyxl.load_workbook(path)
+    ws = wb[project]
+    cells = [c for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    header = next(c for c in cells if c.value == "偏差原因分析")
+    row = next(c.row for c in cells if c.value == indicator and c.row > header.row)
+    return ws.title, ws.cell(row, header.column).coordinate
 
 
-def test_check_lists_findings_with_links_and_colours_and_replaces_on_rerun(seeded):
-    path, pf = seeded
-    findings = addin.all_findings(pf, [])
-    located = [f for f in findings if f.sheet.startswith("P") and addin._CELL.match(f.cell)]
-    assert located, "the seeds have known problems (domain.md §4)"
+def _fill_rgb(wb, sheet: str, cell: str) -> str | None:
+    fill = wb[sheet][cell].fill
+    return fill.fgColor.rgb[-6:] if fill.fill_type == "solid" else None
+
+
+def test_check_on_a_template_workbook_flags_the_known_errors_and_clears_fixed_ones(remote, tmp_path, self_evaluations):
+    """校验 on a real template workbook, nothing mocked: the two scores below their weight
+    without a reason (domain.md §4: 热线·退单 5/6, 行政服务·项目的可持续性 13/15) are listed
+    as errors with links and coloured red; the sheet equals `perfxl check --json`; after the
+    user types a reason and runs 校验 again, that cell's flag and row are gone."""
+    from perfxl.forms.workbook import write_projects
+
+    path = write_projects(self_evaluations, tmp_path / "book.xlsx")
+    known = [_reason_cell(path, "热线服务保障经费", "退单"),
+             _reason_cell(path, "绿化市容行政服务工作经费", "项目的可持续性")]
+    red = addin.SEVERITY_FILL[Severity.ERROR].lstrip("#")
 
     book = remote_book(path)
     message = addin.check()
     wb = openpyxl.load_workbook(path)
     extra = apply_actions(wb, book.json()["actions"])
-    ws = wb[addin.FINDINGS_SHEET]
-    rows = list(ws.iter_rows(values_only=True))
+    assert extra["alerts"][-1]["prompt"] == message and message.startswith("校验完成：错误")
+    rows = list(wb[addin.FINDINGS_SHEET].iter_rows(values_only=True))
     assert list(rows[0]) == addin.FINDINGS_HEADER
-    assert len(rows) == 1 + len(findings)
-    first = located[0]
-    row = next(r for r in rows[1:] if r[1] == first.code and r[3] == first.sheet and r[4] == first.cell)
-    assert row[2] == first.severity.label and row[5] == first.message
-    assert row[6] == f'=HYPERLINK("#\'{first.sheet}\'!{first.cell}","{first.sheet}!{first.cell}")'
-    flagged = wb[first.sheet][first.cell]
-    assert flagged.fill.fgColor.rgb[-6:] in {c.lstrip("#") for c in addin.SEVERITY_FILL.values()}
-    assert extra["alerts"] and "校验完成" in extra["alerts"][-1]["prompt"]
-    assert message == extra["alerts"][-1]["prompt"] and "Traceback" not in message
+    for sheet, cell in known:
+        [row] = [r for r in rows[1:] if (r[3], r[4]) == (sheet, cell)]
+        assert row[2] == "错误" and "原因" in row[5], row
+        assert row[6] == f'=HYPERLINK("#\'{sheet}\'!{cell}","{sheet}!{cell}")'
+        assert _fill_rgb(wb, sheet, cell) == red
+    # the same findings as the command line reads from the file
+    proc = _cli_check_json(path, tmp_path)
+    cli_rows = {(f["code"], f["sheet"], f["cell"], f["message"]) for f in proc}
+    assert {(r[1], r[3], r[4], r[5]) for r in rows[1:]} == cli_rows
     wb.save(path)
 
-    # run again on the result: the sheet is replaced (cleared and rewritten), never duplicated,
-    # and the previous flags are cleared before this run's are set
+    # the user explains the first one and runs 校验 again
+    sheet, cell = known[0]
+    wb = openpyxl.load_workbook(path)
+    wb[sheet][cell] = "偏差原因：人员调整，已补充。"
+    wb.save(path)
     book = remote_book(path)
     addin.check()
     wb = openpyxl.load_workbook(path)
     apply_actions(wb, book.json()["actions"])
+    again = [r for r in wb[addin.FINDINGS_SHEET].iter_rows(values_only=True) if any(v is not None for v in r)]
     assert wb.sheetnames.count(addin.FINDINGS_SHEET) == 1
-    assert [s for s in wb.sheetnames if s.startswith(addin.FINDINGS_SHEET)] == [addin.FINDINGS_SHEET]
-    assert ws.max_row == len(list(wb[addin.FINDINGS_SHEET].iter_rows(values_only=True)))
-    assert wb[first.sheet][first.cell].fill.fgColor.rgb[-6:] == flagged.fill.fgColor.rgb[-6:]
+    assert not [r for r in again[1:] if (r[3], r[4]) == (sheet, cell)]
+    assert _fill_rgb(wb, sheet, cell) is None  # the previous run's flag is cleared
+    assert _fill_rgb(wb, *known[1]) == red  # the other one is still flagged
+    assert len(again) == len(rows) - 1  # cleared, not appended
+
+
+def _cli_check_json(path, tmp_path) -> list[dict]:
+    """`perfxl check --json FILE`: the findings as the command line prints them."""
+    import json
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    proc = subprocess.run([sys.executable, "-m", "perfxl.cli", "check", "--json", str(path)],
+                          capture_output=True, text=True, cwd=tmp_path,
+                          env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+    assert proc.returncode in (0, 1), proc.stderr
+    return json.loads(proc.stdout)["findings"]
 
 
 def test_unexpected_error_becomes_an_alert_and_a_log_entry(remote, tmp_path, monkeypatch):

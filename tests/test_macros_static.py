@@ -9,14 +9,13 @@ import inspect
 import re
 import subprocess
 import sys
-import zipfile
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import pytest
 
 import xlwings
-from perfxl import addin_build
+from perfxl import addin_build, addin_install
 
 ROOT = Path(__file__).resolve().parent.parent
 MACROS = ROOT / "macros"
@@ -134,35 +133,19 @@ def test_build_imports_xlwings_before_the_ribbon_module():
     assert names[0] == "xlwings.bas" and "PerfxlRibbon.bas" in names
 
 
-def test_inject_ribbon_patches_the_zip_and_keeps_the_vba_project(tmp_path):
-    shell = Path(xlwings.__file__).parent / "quickstart_addin.xlam"
-    ribbon = (MACROS / "customUI14.xml").read_bytes()
-    out = addin_build.inject_ribbon(shell, tmp_path / "perfxl.xlam", ribbon)
-    again = addin_build.inject_ribbon(out, tmp_path / "again.xlam", ribbon)  # idempotent
-    with zipfile.ZipFile(shell) as src, zipfile.ZipFile(again) as dst:
-        assert dst.read("customUI/customUI14.xml") == ribbon
-        for name in src.namelist():
-            if name != "_rels/.rels":
-                assert dst.read(name) == src.read(name), name  # vbaProject.bin byte for byte
-        rels = ET.fromstring(dst.read("_rels/.rels"))
-        targets = [r.get("Target") for r in rels if r.get("Type") == addin_build.RIBBON_REL_TYPE]
-        assert targets == ["customUI/customUI14.xml"]
-        assert len({r.get("Id") for r in rels}) == len(rels)
-
-
 def test_config_lines_are_what_the_vba_module_reads():
-    text = addin_build.config_lines(r"C:\Python311\python.exe")
+    text = addin_install.config_lines(r"C:\Python311\python.exe")
     assert text.splitlines() == ['"INTERPRETER_WIN","C:\\Python311\\python.exe"', '"UDF_MODULES","perfxl.udfs"']
 
 
 @pytest.mark.skipif(sys.platform.startswith("win"), reason="explains itself only off Windows")
-@pytest.mark.parametrize("action", ["build", "install"])
-def test_addin_commands_explain_they_need_windows_excel(action, tmp_path):
+def test_addin_install_explains_it_needs_windows(tmp_path):
     proc = subprocess.run(
-        [sys.executable, "-m", "perfxl.cli", "addin", action],
+        [sys.executable, "-m", "perfxl.cli", "addin", "install"],
         capture_output=True, text=True, cwd=tmp_path,
         env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
     )
     assert proc.returncode == 2
-    assert "Windows" in proc.stderr and "Excel" in proc.stderr and "需要" in proc.stderr
+    assert "Windows" in proc.stderr and "XLSTART" in proc.stderr and "只能" in proc.stderr
     assert "Traceback" not in proc.stderr
+    assert not list(tmp_path.rglob("*.xlam"))
