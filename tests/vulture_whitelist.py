@@ -38,6 +38,10 @@ _.status_bar  # xlwings App
 _.formatColumns
 _.formatRows
 _.selectLockedCells
+_.code_name  # openpyxl workbook/sheet properties (VBA code names, perfxl/addin_build.py)
+_.codeName
+_.external_attr  # zipfile.ZipInfo
+_.visibility  # openpyxl BookView (a hidden add-in window)
 _.selectUnlockedCells
 _.fullCalcOnLoad
 _.lastModifiedBy
@@ -79,3 +83,5 @@ name_similarity  # perfxl.summary.matching
 indicator_similarity  # perfxl.summary.matching
 save_summary  # perfxl.summary.sheets: benchmarks/ and tests/test_summary_stream.py
 STATS_CELLS  # perfxl.summary.sheets: where each statistic lives on the 统计 sheet
+pinned_xlwings_version  # perfxl.addin_build: the pin the VBA module's version is tested against
+decrypt  # perfxl.vba_project: reads back CMG/DPB/GC, the oracle of encrypt's tests
