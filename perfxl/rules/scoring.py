@@ -40,6 +40,7 @@ from perfxl.rules.targets import (
     Achievement,
     Actual,
     Target,
+    met_by_same_word,
     normalize_unit,
     read_actual,
     read_target,
@@ -345,6 +346,9 @@ def score_indicator(ind: Indicator, settings: Settings, *, evaluate: bool) -> In
         return IndicatorScore(ind, target, None, ind.weight, ind.score, None, ind.score,
                               None, target_error, None)
     actual, actual_error = _read(read_actual, ind.actual)
+    if actual_error is not None and met_by_same_word(target, ind.actual):
+        # the qualitative target's own word (健全 for 健全): met, R5 decides the band
+        actual, actual_error = Actual(ind.actual, None, None, Achievement.MET), None
     suggested = ratio = None
     if target is not None:
         suggested = suggest_score(target, actual, ind.weight, settings)
