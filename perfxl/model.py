@@ -238,7 +238,22 @@ def sheet_of(project: _ProjectBase) -> str:
 
 def locations(obj: _Model) -> dict[str, tuple[str, str]]:
     """Every workbook cell recorded for ``obj``'s fields: field name -> (sheet, cell)."""
-    return {field: where for field, where in _cells_of(obj).items() if field != _SHEET}
+    return {field: where for field, where in _cells_of(obj).items()
+            if field != _SHEET and not field.endswith(_COMPUTED)}
+
+
+_COMPUTED = "#computed"  # key suffix: the field's cell shows a formula's result
+
+
+def mark_computed(obj: _Model, field: str) -> None:
+    """Remember that ``obj.field``'s cell holds a formula (a 得分 showing the suggestion): the
+    field is ``None`` in the model, yet the form shows a value there."""
+    _cells_of(obj)[field + _COMPUTED] = ("", "")
+
+
+def is_computed(obj: _Model, field: str) -> bool:
+    """Whether :func:`mark_computed` was called for ``obj.field``."""
+    return field + _COMPUTED in _cells_of(obj)
 
 
 def _json_path(project: _ProjectBase, obj: _Model, field: str) -> str:

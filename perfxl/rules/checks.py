@@ -25,6 +25,7 @@ from perfxl.model import (
     ProjectFile,
     SelfEvaluation,
     Settings,
+    is_computed,
     locate,
     locations,
 )
@@ -342,7 +343,8 @@ def check_weights(project: Project, scored: ProjectScore, settings: Settings) ->
 
 
 def check_scores(project: Project, scored: ProjectScore, settings: Settings) -> list[Finding]:
-    """S204 outside [0, weight] · S205 outside its R5 band · S206 above the rule · S208 missing."""
+    """S204 outside [0, weight] · S205 outside its R5 band · S206 above the rule · S208 missing
+    (truly empty: a formula showing the suggestion counts as filled)."""
     if not isinstance(project, SelfEvaluation):
         return []
     out = []
@@ -350,6 +352,8 @@ def check_scores(project: Project, scored: ProjectScore, settings: Settings) -> 
         ind, w, sc = s.indicator, s.weight, s.score
         if w is None:
             continue
+        if sc is None and is_computed(ind, "score"):
+            continue  # the cell's formula shows the suggested score (=建议得分): filled
         if sc is None:
             sug = f"，合计时按建议得分 {_n(s.suggested)} 计" if s.suggested is not None else ""
             out.append(_finding("S208", project, ind, "score", f"{_label(ind)}未填写得分{sug}"))
@@ -622,6 +626,20 @@ LEVEL2_CATALOG: dict[str, frozenset[str]] = {
     "满意度": frozenset({"服务对象满意度", "满意度"}),
 }
 _ALL_LEVEL2 = frozenset().union(*LEVEL2_CATALOG.values())
+
+
+def level1_for(level1: str | None, level2: str | None) -> str | None:
+    """The standard 一级指标 a 二级指标 belongs to when ``level1`` (blank, or carried over from
+    the group above) does not hold it; ``None`` when ``level1`` fits or the 二级 is not in exactly
+    one 一级's catalogue (经济效益指标 → 效益指标; 成本指标 is under 产出 and 成本 alike)."""
+    k2 = _level_key(level2)
+    if not k2:
+        return None
+    cat = _category(level1)
+    if cat is not None and k2 in LEVEL2_CATALOG[cat]:
+        return None
+    homes = [c for c, allowed in LEVEL2_CATALOG.items() if k2 in allowed]
+    return f"{homes[0]}指标" if len(homes) == 1 else None
 
 
 def check_categories(project: Project, scored: ProjectScore, settings: Settings) -> list[Finding]:
