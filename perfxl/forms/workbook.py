@@ -180,6 +180,26 @@ def read_workbook(wb: Workbook | fastread.FastBook) -> tuple[ProjectFile, list[F
     return pf, findings, maps
 
 
+_WHY_NOT_READ = ("W706", "W708", "W710")
+
+
+def require_forms(wb: Any, pf: ProjectFile, findings: list[Finding]) -> None:
+    """Raise :class:`WorkbookReadError` (exit status 2) when nothing in ``wb`` could be read as a
+    form: the message names the sheets looked at and what was looked for, and why a sheet that
+    looked like a form was not read."""
+    if pf.projects:
+        return
+    sheets = [t for t in wb.sheetnames if t != settings_sheet.SHEET]
+    looked = "、".join(f"“{t}”" for t in sheets) if sheets else "（没有工作表）"
+    why = [f"{f.sheet}{'!' + f.cell if f.cell else ''}：{f.message}"
+           for f in findings if f.code in _WHY_NOT_READ]
+    raise WorkbookReadError(
+        "工作簿中没有可读取的绩效目标申报表或绩效自评表。查看了工作表：" + looked
+        + "；查找的是：前 6 行中含标题“绩效目标申报表”或“绩效自评表”、并有年度（如“（2023年度）”）"
+        "的工作表，或 perfxl 模板的 pxl_form 名称"
+        + ("。" + "；".join(why) if why else "") + "。请用 perfxl 模板或官方表样填写。")
+
+
 def read_projects(path: str | Path, *, fast: bool = True, package=None) -> tuple[ProjectFile, list[Finding]]:
     """Read every form sheet of the workbook at ``path``.
 
@@ -189,8 +209,8 @@ def read_projects(path: str | Path, *, fast: bool = True, package=None) -> tuple
     findings (tests/test_benchmarks.py). ``package``: the gate's read of the file
     (:func:`perfxl.safety.gate_workbook`), so the fast reader need not open it again.
 
-    Raises :class:`WorkbookReadError` when the file is not a workbook; anything unreadable inside
-    it is a W7xx finding with sheet and cell.
+    Raises :class:`WorkbookReadError` when the file is not a workbook or holds no readable form
+    (:func:`require_forms`); anything unreadable inside it is a W7xx finding with sheet and cell.
     """
     wb: Any = None
     if fast:
@@ -201,6 +221,7 @@ def read_projects(path: str | Path, *, fast: bool = True, package=None) -> tuple
     if wb is None:
         wb = _open(path)
     pf, findings, _ = read_workbook(wb)
+    require_forms(wb, pf, findings)
     return pf, findings
 
 

@@ -358,12 +358,24 @@ def score_indicator(ind: Indicator, settings: Settings, *, evaluate: bool) -> In
                           ratio, target_error, actual_error)
 
 
+def has_inputs(project: SelfEvaluation) -> bool:
+    """Whether a self-evaluation has anything evaluated: a 全年预算数 or 全年执行数, an actual
+    value or a typed score. Without any, it gets no total and no grade.
+    Excel (the 总分 cell): ``COUNT(budget,executed,actuals,scores)+COUNTIF(actuals,"?*")=0`` → ""."""
+    total = project.funds.total
+    return (total.budget is not None or total.executed is not None
+            or any((i.actual or "").strip() or i.score is not None for i in project.indicators))
+
+
 def score_project(project: Declaration | SelfEvaluation, settings: Settings) -> ProjectScore:
     """Every derived number of one project (R2–R8), each target/actual parsed exactly once."""
     if isinstance(project, SelfEvaluation):
         rate = execution_rate(project.funds, settings.rounding)
         exec_score = execution_score(project.funds, settings.rounding)
         indicators = [score_indicator(i, settings, evaluate=True) for i in project.indicators]
+        if not has_inputs(project):
+            # nothing evaluated yet (a blank form): no total and no grade, not 0 and 差
+            return ProjectScore(project, rate, exec_score, indicators, None, None)
         # R6r: the total is the plain sum of the displayed scores
         total = (exec_score or _ZERO) + sum(
             (s.effective for s in indicators if s.effective is not None), _ZERO
