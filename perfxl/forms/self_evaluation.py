@@ -311,8 +311,16 @@ def formulas_patch(m: SheetMap, project: SelfEvaluation | None = None) -> Patch:
         hr = m.header_row
         p.add(Write(S, ref(t, m.cols["weight"]), Formula(
             f"=ROUND(N({weight_cell})+SUM({wl}{hr}:INDEX({wl}:{wl},ROW()-1)),9)"), "total"))
+        # scoring.has_inputs: a form with nothing evaluated has no total (and so no grade)
+        al = letters.get("actual")
+        budget_exec = f"{ref(tr, fc['budget'])},{ref(tr, fc['executed'])}" if {
+            "budget", "executed"} <= fc.keys() else weight_cell
+        actuals = f"{al}{hr + 1}:INDEX({al}:{al},ROW()-1)" if al else None
+        scores = f"{sl}{hr + 1}:INDEX({sl}:{sl},ROW()-1)"
+        inputs = (f"COUNT({budget_exec},{actuals},{scores})+COUNTIF({actuals},\"?*\")" if actuals
+                  else f"COUNT({budget_exec},{scores})")
         p.add(Write(S, ref(t, m.cols["score"]), Formula(
-            f"=ROUND(N({ref(tr, fc['score'])})+SUM({sl}{hr}:INDEX({sl}:{sl},ROW()-1)),9)"),
+            f'=IF({inputs}=0,"",ROUND(N({ref(tr, fc["score"])})+SUM({sl}{hr}:INDEX({sl}:{sl},ROW()-1)),9))'),
             "total"))
         if m.grade:
             tot = ref(t, m.cols["score"])
