@@ -201,8 +201,8 @@ def check_actual_text(project: Project, scored: ProjectScore, settings: Settings
             out.append(_finding(
                 "T109", project, ind, "actual",
                 f"{_label(ind)}的年度指标值是百分比（{t.text}），实际完成值“{a.text}”却是不大于 1 的"
-                f"数，按 {_n(a.value)}% 计分；若指 {_n(a.value * _HUNDRED)}%，请写作 "
-                f"{_n(a.value * _HUNDRED)}% 或把单元格设为百分比格式"))
+                f"数，按 {a.value}% 计分；若指 {_n((a.value * _HUNDRED).normalize())}%，请写作 "
+                f"{_n((a.value * _HUNDRED).normalize())}% 或把单元格设为百分比格式"))
         if s.actual_error:
             out.append(_finding("T102", project, ind, "actual", f"{_label(ind)}：{s.actual_error}"))
         elif s.actual is None:
