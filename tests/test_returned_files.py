@@ -294,3 +294,61 @@ def test_findings_are_ordered_errors_warnings_info(tmp_path, capsys):
     lines = [ln for ln in capsys.readouterr().out.splitlines() if "[" in ln]
     ranks = [0 if "[错误]" in ln else 1 if "[警告]" in ln else 2 for ln in lines]
     assert ranks == sorted(ranks) and set(ranks) == {0, 1, 2}
+
+
+# --- 11. printed derived figures ------------------------------------------------------------------------
+
+
+def test_typed_rate_score_and_total_are_compared_with_the_inputs(tmp_path):
+    p = standard()
+    p.funds.total.budget, p.funds.total.executed = D("250000"), D("215457.6")
+    p.achieved_goal = "预算执行率偏低：部分资金结余"
+    path = workbook(tmp_path, p)
+    # a published form keeps numbers where the template has formulas: 86.19 % although
+    # 215457.6 / 250000 = 86.18 %; 8.62 is 86.18 % × 10 rounded half-up (truncation: 8.61)
+    edit(path, H6=86.19, I6=8.62, G16=98.62)
+    _, findings = all_findings(path)
+    s210 = {f.cell: f.message for f in findings if f.code == "S210"}
+    assert set(s210) == {"H6", "I6", "G16"}
+    assert "表中预算执行率为 86.19" in s210["H6"] and "按截断为 86.18" in s210["H6"]
+    assert "哪种舍入都得不到表中的数" in s210["H6"]
+    assert "按四舍五入可得到表中的数" in s210["I6"] and "按截断为 8.61" in s210["I6"]
+    assert "按四舍五入可得到表中的数" in s210["G16"]
+    # what perfxl wrote itself (formulas) is never compared
+    _, findings = all_findings(workbook(tmp_path, p, "clean.xlsx"))
+    assert not [f for f in findings if f.code == "S210"]
+
+
+HALF_UP_TEXT = """财政项目支出绩效自评表
+(2024年度)
+项目名称\t示例项目
+主管部门\t某局\t\t实施单位\t某中心
+项目资金 (元)\t\t年初预算数\t全年预算数\t全年执行数\t分数\t执行率(%)\t得分
+\t年度资金总额\t250,000.00\t250,000.00\t215,457.60\t10.00\t86.18\t8.62
+\t其中：当年财政拨款\t250,000.00\t250,000.00\t215,457.60\t-\t86.18\t-
+\t上年结转资金\t0.00\t0.00\t0.00\t-\t0.00\t-
+\t其他资金\t0.00\t0.00\t0.00\t-\t0.00\t-
+年度 总体 目标\t预期目标\t\t\t实际完成情况
+\t按计划完成\t\t\t资金结余，执行率偏低
+一级指标\t二级指标\t三级指标\t年度指标值\t实际完成值\t分值\t得分\t偏差原因分析
+产出指标\t数量指标\t培训人数\t≥100(人)\t120.00(人)\t50.00\t50.00\t
+效益指标\t社会效益指标\t服务作用\t有效保障\t达成指标\t30.00\t30.00\t
+满意度指标\t服务对象满意度指标\t满意度\t≥85.00(%)\t90.00(%)\t10.00\t10.00\t
+\t\t\t\t100\t98.62
+评分等级\t优
+"""
+
+
+def test_text_import_infers_the_rounding_the_printed_figures_decide():
+    from perfxl.model import Rounding
+    from perfxl.textimport import read_text
+
+    pf, findings = read_text(HALF_UP_TEXT)
+    assert pf.settings.rounding is Rounding.HALF_UP  # on main: truncate, 8.61 / 98.61, silent
+    assert [(f.code, f.cell) for f in findings] == [("I914", "第1行")]
+    s = score_project(pf.projects[0], pf.settings)
+    assert (s.execution_score, s.total) == (D("8.62"), D("98.62"))
+    # printed figures that no rounding gives are reported at the form
+    _, findings = read_text(HALF_UP_TEXT.replace("\t100\t98.62", "\t100\t97.00"))
+    assert [f.code for f in findings] == ["I914", "S210"]
+    assert "表中总分为 97.00" in findings[1].message

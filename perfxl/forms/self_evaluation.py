@@ -96,6 +96,9 @@ class SheetMap:
     grade: tuple[int, int] | None = None
     # rows whose 得分 cell holds something the user typed (a number, or unreadable text): kept
     typed_scores: set[int] = field(default_factory=set)
+    # derived figures typed as numbers where the template computes them (execution_rate,
+    # execution_score, total) -> (number, cell): compared with the inputs (perfxl.rules.printed)
+    printed: dict[str, tuple[Decimal, str]] = field(default_factory=dict)
 
     def letters(self) -> dict[str, str]:
         return {k: L(c) for k, c in self.cols.items()}
@@ -669,9 +672,31 @@ def read(ws: Worksheet, grid: Grid | None = None) -> tuple[SelfEvaluation | None
         for key in ("rate", "score"):
             if key in m.funds_cols:
                 set_location(funds, f"execution_{key}", S, ref(r, m.funds_cols[key]))
+    _read_printed(g, m)
     if year is None:
         return None, m, findings
     return project, m, findings
+
+
+def _read_printed(g: Grid, m: SheetMap) -> None:
+    """Numbers typed where the form computes 执行率, 执行率得分 and 总分 (a published form, or a
+    formula replaced by its value): kept in ``m.printed``."""
+    cells = {}
+    if "total" in m.funds_rows:
+        r = m.funds_rows["total"]
+        for key, fld in (("rate", "execution_rate"), ("score", "execution_score")):
+            if key in m.funds_cols:
+                cells[fld] = (r, m.funds_cols[key])
+    if m.total:
+        cells["total"] = m.total
+    for fld, (r, c) in cells.items():
+        v = g.own(r, c)
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and not g.is_formula(r, c):
+            try:
+                d = to_decimal(v)
+            except CellError:
+                continue
+            m.printed[fld] = (quantize_to_format(d, g.number_format(r, c)), ref(r, c))
 
 
 def _read_row(g: Grid, S: str, m: SheetMap, r: int, lvl1: str, lvl2: str, num):

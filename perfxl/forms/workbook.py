@@ -147,6 +147,25 @@ def _form_of(ws, grid: Grid) -> Form | None:
     return None
 
 
+def _printed_findings(maps, settings: Settings) -> list[Finding]:
+    """S210: a typed 执行率, 执行率得分 or 总分 that its inputs do not give (R6, R6r), with the
+    rounding that would give it."""
+    from perfxl.findings import RULES
+    from perfxl.rules.printed import compare_printed
+
+    out = []
+    for project, smap in maps:
+        printed = getattr(smap, "printed", None)
+        if not printed or not isinstance(project, SelfEvaluation):
+            continue
+        values = {fld: value for fld, (value, _cell) in printed.items()}
+        for c in compare_printed(project, values, settings):
+            if not c.agrees:
+                out.append(Finding("S210", RULES["S210"].severity, smap.sheet, printed[c.field][1],
+                                   c.message(settings.rounding)))
+    return out
+
+
 def read_workbook(wb: Workbook | fastread.FastBook) -> tuple[ProjectFile, list[Finding], list[tuple[Any, Any]]]:
     """Read an open workbook (openpyxl, or :mod:`perfxl.fastread`'s values-only view): the
     project file, findings, and (project, sheet map) pairs."""
@@ -171,6 +190,7 @@ def read_workbook(wb: Workbook | fastread.FastBook) -> tuple[ProjectFile, list[F
             continue
         projects.append(project)
         maps.append((project, smap))
+    findings.extend(_printed_findings(maps, settings))
     if not projects:
         findings.append(Finding("W709", Severity.WARNING, "", "",
                                 "工作簿中没有找到绩效目标申报表或绩效自评表"))
