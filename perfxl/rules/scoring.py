@@ -57,6 +57,7 @@ __all__ = [
     "execution_score",
     "grade",
     "in_band",
+    "read_actual_for",
     "score_project",
     "score_indicator",
     "suggest_score",
@@ -338,6 +339,15 @@ def _read(read, text: str | None) -> tuple:
     return read(text)
 
 
+def read_actual_for(target: Target | None, text: str | None) -> tuple[Actual | None, str | None]:
+    """An actual read against its target: :func:`read_actual`, and the qualitative target's own
+    word (健全 for 健全) read as met — R5 decides the band. ``(None, None)`` for no text."""
+    actual, error = _read(read_actual, text)
+    if error is not None and met_by_same_word(target, text):
+        return Actual(text, None, None, Achievement.MET), None
+    return actual, error
+
+
 def score_indicator(ind: Indicator, settings: Settings, *, evaluate: bool) -> IndicatorScore:
     """Parse and score one indicator (``evaluate``: a self-evaluation row with actuals)."""
     target, target_error = _read(read_target, ind.target)
@@ -345,10 +355,7 @@ def score_indicator(ind: Indicator, settings: Settings, *, evaluate: bool) -> In
     if not evaluate:
         return IndicatorScore(ind, target, None, ind.weight, ind.score, None, ind.score,
                               None, target_error, None)
-    actual, actual_error = _read(read_actual, ind.actual)
-    if actual_error is not None and met_by_same_word(target, ind.actual):
-        # the qualitative target's own word (健全 for 健全): met, R5 decides the band
-        actual, actual_error = Actual(ind.actual, None, None, Achievement.MET), None
+    actual, actual_error = read_actual_for(target, ind.actual)
     suggested = ratio = None
     if target is not None:
         suggested = suggest_score(target, actual, ind.weight, settings)
