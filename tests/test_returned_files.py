@@ -111,10 +111,10 @@ def test_percent_target_does_not_suggest_a_fraction(tmp_path):
 
 def test_formula_in_a_target_cell_says_to_format_it_as_text(tmp_path):
     path = workbook(tmp_path, standard())
-    edit(path, D13="=24.00")
+    edit(path, D13="=24.00", E14="#NAME?")
     _, findings = all_findings(path)
     w707 = [f for f in findings if f.code == "W707"]
-    assert [f.cell for f in w707] == ["D13"]
+    assert [f.cell for f in w707] == ["D13", "E14"]
     assert "文本" in w707[0].message and "=24.00(小时)" in w707[0].message
     x508 = [f.message for f in findings if f.code == "X508"]
     assert x508 == ["“人数”未填写年度指标值"]

@@ -32,7 +32,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from perfxl.findings import Finding, Severity
 from perfxl.forms import formulas as F
 from perfxl.forms.grid import (
-    CellError, Grid, carry_levels, decimal_format, formula_in_text_cell, quantize_to_format,
+    CellError, Grid, carry_levels, decimal_format, formula_in_text_cell, is_error, quantize_to_format,
     read_year, ref, to_date, to_decimal, to_text, typed_text,
 )
 from perfxl.forms.layout import CF_MARK, abs_ref, category_validations, groups, row_height
@@ -439,7 +439,7 @@ def read(ws: Worksheet, grid: Grid | None = None) -> tuple[Declaration | None, S
                     c = m.cols.get(key)
                     if c is None:
                         return None
-                    if g.is_formula(r, c):
+                    if g.is_formula(r, c) or is_error(g.raw(r, c)):
                         warn(ref(r, c), formula_in_text_cell(IND_HEADERS[key]), code="W707")
                         return None
                     return typed_text(g.raw(r, c), g.number_format(r, c))

@@ -352,9 +352,10 @@ def typed_text(value: Any, number_format: str | None) -> str | None:
 
 
 def formula_in_text_cell(header: str) -> str:
-    """The W707 message for a formula where text is typed (``=24.00(小时)`` is a formula to Excel)."""
-    return (f"{header}应为文字，单元格中是公式（如 =24.00(小时) 以“=”开头时会被当作公式），已忽略；"
-            "请把单元格格式设为“文本”后重新输入")
+    """The W707 message for a formula (or its error value) where text is typed: ``=24.00(小时)``
+    is a formula to Excel, and LibreOffice shows Err:509."""
+    return (f"{header}应为文字，单元格中是公式或公式的错误值（如 =24.00(小时) 以“=”开头时会被当作公式，"
+            "显示 #NAME? 或 Err:509），已忽略；请把单元格格式设为“文本”后重新输入")
 
 
 YEAR_RANGE = (2000, 2100)

@@ -31,7 +31,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from perfxl.findings import Finding, Severity
 from perfxl.forms import formulas as F
 from perfxl.forms.grid import (
-    CellError, Grid, carry_levels, decimal_format, formula_in_text_cell, is_blank,
+    CellError, Grid, carry_levels, decimal_format, formula_in_text_cell, is_blank, is_error,
     quantize_to_format, read_year, ref, to_decimal, to_text, typed_text,
 )
 from perfxl.forms.layout import CF_MARK, abs_ref, category_validations, column_range, groups, row_height
@@ -706,7 +706,7 @@ def _read_row(g: Grid, S: str, m: SheetMap, r: int, lvl1: str, lvl2: str, num):
         c = m.cols.get(key)
         if c is None:
             return None
-        if g.is_formula(r, c):
+        if g.is_formula(r, c) or is_error(g.raw(r, c)):
             findings.append(_finding("W707", S, ref(r, c), formula_in_text_cell(IND_HEADERS[key])))
             return None
         return typed_text(g.raw(r, c), g.number_format(r, c))
