@@ -238,6 +238,8 @@ ALLOWED_FUNCTIONS = {
     "IF", "AND", "OR", "NOT", "ISNUMBER", "ISERROR", "IFERROR", "SUMPRODUCT", "SUM", "ROUND",
     "TRUNC", "MIN", "MAX", "MID", "LEFT", "RIGHT", "LEN", "TRIM", "SUBSTITUTE", "FIND", "VALUE",
     "INDEX", "MATCH", "CHAR", "EXACT", "TEXT", "N", "ROW", "CEILING", "COUNT", "ABS",
+    # issue 15: CELL("format") tells a percent-formatted number; COUNTIF counts typed actuals
+    "CELL", "COUNTIF",
 }
 
 
