@@ -207,6 +207,28 @@ def test_deleted_first_row_of_a_group_infers_level1_from_level2(tmp_path):
     assert all(f.cell and f.cell != "indicators" for f in findings)
 
 
+def source_workbook(path=None):
+    """The workbook tests/data/make_libreoffice_fixtures.py edits in LibreOffice."""
+    from pathlib import Path
+
+    p = standard()
+    p.indicators.insert(1, ind("经济", "提高", "达成指标", "0", "0", "效益指标", "经济效益指标"))
+    return write_projects(ProjectFile(projects=[p]),
+                          path or Path(__file__).parent / "data" / "lo_source.xlsx")
+
+
+def test_first_row_deleted_in_libreoffice(tmp_path):
+    # a real LibreOffice save (tests/data/make_libreoffice_fixtures.py): A14 is empty and unmerged
+    from pathlib import Path
+
+    path = Path(__file__).parent / "data" / "lo_deleted_first_row.xlsx"
+    assert openpyxl.load_workbook(path).worksheets[0]["A14"].value is None
+    pf, findings = all_findings(path)
+    assert [i.level1 for i in pf.projects[0].indicators] == ["产出指标", "效益指标", "满意度指标"]
+    assert [(f.code, f.cell) for f in findings] == [("X512", "A14")]
+    assert score_project(pf.projects[0], pf.settings).total == D("100")
+
+
 def test_structure_findings_point_at_a_cell(tmp_path):
     p = project(ind("人数", "≥9.00(人)", "9.00(人)", "90", "90"))
     path = workbook(tmp_path, p)
