@@ -374,3 +374,21 @@ def test_text_import_infers_the_rounding_the_printed_figures_decide():
     _, findings = read_text(HALF_UP_TEXT.replace("\t100\t98.62", "\t100\t97.00"))
     assert [f.code for f in findings] == ["I914", "S210"]
     assert "表中总分为 97.00" in findings[1].message
+
+
+def test_one_order_for_the_findings_sheet_and_the_email():
+    from perfxl.addin import all_findings as sheet_findings
+    from perfxl.email_draft import summary_text
+    from perfxl.findings import Finding
+
+    p = standard()
+    p.indicators[0].target = "≥9(人)"  # T104 info
+    p.funds.total.executed = D("80")  # D304 warning
+    p.department = ""  # X511 error
+    pf = ProjectFile(projects=[p])
+    read = [Finding("W702", Severity.WARNING, "测试项目", "E6", "以文本形式存储的数字")]
+    got = [f.severity for f in sheet_findings(pf, read)]
+    assert got == sorted(got, key=[Severity.ERROR, Severity.WARNING, Severity.INFO].index)
+    assert got[0] is Severity.ERROR and got[-1] is Severity.INFO
+    text = summary_text(pf, list(reversed(sheet_findings(pf, read))))
+    assert text.index("X511") < text.index("D304")
