@@ -392,3 +392,24 @@ def test_one_order_for_the_findings_sheet_and_the_email():
     assert got[0] is Severity.ERROR and got[-1] is Severity.INFO
     text = summary_text(pf, list(reversed(sheet_findings(pf, read))))
     assert text.index("X511") < text.index("D304")
+
+
+def test_declaration_reads_the_same_way(tmp_path, capsys):
+    from tests.conftest import load_seed
+
+    path = write_projects(ProjectFile(projects=load_seed("declaration_2026.json").projects[:1]),
+                          tmp_path / "d.xlsx")
+    wb = openpyxl.load_workbook(path)
+    ws = wb.worksheets[0]
+    assert (ws["B32"].value, ws["C32"].value) == ("效益指标", "社会效益指标")
+    ws.unmerge_cells("B32:B34")
+    ws["B32"].value = None  # the 一级 label lost with the group's first row
+    wb.save(path)
+    pf, findings = all_findings(path)
+    assert {i.level1 for i in pf.projects[0].indicators[19:]} == {"效益指标", "满意度指标"}
+    assert [(f.code, f.cell) for f in findings if f.code in ("X512", "X503", "X504")] == [
+        ("X512", "B32")]
+    edit(path, A2="（2101年度）")
+    assert main(["check", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "年度 2101 超出 2000–2100 的范围" in err and "内部错误" not in err
