@@ -13,6 +13,10 @@ Accepted spellings (after Unicode NFKC, so full-width ``（）％＞＜＝０-�
   ``%``, ``％``, ``百分比`` and ``百分率`` all normalise to ``%``; whitespace inside is dropped.
 
 A trailing 以上/及以上 (≥) or 以下/及以下/以内 (≤) is read as the comparator (``12次以上``).
+An actual written with a comparator (``≥266米``) is read as its number, the comparator kept on
+:class:`Actual` for the check T110; a plain word meaning "met" (:data:`MET_WORDS`: 及时, 完成, 合格,
+是, 达标 …) is the level 达成, and so is the qualitative target's own word
+(:func:`met_by_same_word`, applied where the target is known: ``scoring.read_actual_for``).
 A number without a comparator (``100(%)``) is read as ``=`` (R2e); the check T103 points it out.
 Anything else raises :class:`ValueError` with a Chinese message that says what was expected.
 """
@@ -81,7 +85,7 @@ COMPARATOR_SPELLINGS: tuple[tuple[str, str], ...] = (
     ("<=", "≤"),
     ("=<", "≤"),
     ("==", "="),
-    # box-drawing lines that published forms use for "=" (═ double, ━ heavy, ＝ is NFKC'd)
+    # lines that published forms use for "=" (box-drawing ═, geta 〓; full-width ＝ is NFKC'd)
     ("═", "="),
     ("〓", "="),
     ("≥", "≥"),
