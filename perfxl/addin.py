@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Callable
 
 from perfxl.adapters import live
-from perfxl.findings import Finding, Severity
+from perfxl.findings import Finding, Severity, sort_findings
 
 TITLE = "绩效"
 FINDINGS_SHEET = "校验结果"
@@ -148,7 +148,7 @@ def _require_projects(pf) -> None:
 def all_findings(pf, read_findings: list[Finding]) -> list[Finding]:
     from perfxl.rules.checks import check_file
 
-    return [*read_findings, *check_file(pf)]
+    return sort_findings([*read_findings, *check_file(pf)])
 
 
 def _counts(findings: list[Finding]) -> str:
@@ -172,7 +172,7 @@ def score_work(book, ui: UI) -> str:
     live.apply_patch(book, patch, ui.counter, skip=live.merged_followers(wb))
     scores = score_all(pf)
     lines = [
-        f"{s.project.name}：{'总分 ' + format(s.total, 'f') + '，' + (s.grade or '') if s.total is not None else '申报表（无总分）'}"
+        f"{s.project.name}：{'总分 ' + format(s.total, 'f') + '，' + (s.grade or '') if s.total is not None else ('申报表（无总分）' if s.project.form.value == 'declaration' else '尚未填写（无总分）')}"
         for s in scores[:10]
     ]
     more = f"\n……共 {len(scores)} 个项目" if len(scores) > 10 else ""

@@ -70,8 +70,7 @@ def read_number(value: object) -> NumberCell:
     if isinstance(value, float):
         if math.isnan(value) or math.isinf(value):
             raise CellValueError("应为数字，单元格中是无效数值（NaN 或无穷大）")
-        # repr gives the shortest string that round-trips: 0.1 → "0.1", not 0.1000000000000000055…
-        return NumberCell(_in_range(Decimal(repr(value)), value))
+        return NumberCell(_in_range(float_decimal(value), value))
     if isinstance(value, (dt.datetime, dt.date, dt.time, dt.timedelta)):
         raise CellValueError(f"应为数字，单元格中是日期或时间 {value}；请把单元格格式改为“数值”")
     if not isinstance(value, str):
@@ -104,6 +103,13 @@ def read_number(value: object) -> NumberCell:
         raise CellValueError(f"“{_short(value)}”不是数字") from exc
     _in_range(number, value)
     return NumberCell(-number if negative else number, was_text=True, percent=percent)
+
+
+def float_decimal(value: float) -> Decimal:
+    """A float read from a cell as Excel shows it: 15 significant digits (0.1 → 0.1, not
+    0.1000000000000000055…; 4.199999999999999 → 4.2, so a score typed as ``=F13*0.7`` totals 90
+    as the workbook shows it, not 89.999999999999999)."""
+    return Decimal(f"{value:.15g}")
 
 
 MAX_MAGNITUDE = 15  # |x| < 10**15: far above any budget in 元, and safe for 28-digit Decimal maths

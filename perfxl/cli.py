@@ -11,6 +11,8 @@ import json
 import sys
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from perfxl.findings import Finding, has_errors
 from perfxl.sources import InputError, dump_json, load
 
@@ -144,7 +146,7 @@ def _score_workbook_file(path_arg: str, output: str | None):
     """``perfxl score`` of a workbook, loaded once: the gate, one openpyxl load, the read, the
     checks and the patch on that loaded workbook, one save. (scores, findings, written, losses)"""
     from perfxl.adapters.file import apply_patch, save
-    from perfxl.forms.workbook import open_workbook, score_patch
+    from perfxl.forms.workbook import open_workbook, require_forms, score_patch
     from perfxl.rules.checks import check_file
     from perfxl.safety import check_rewrite, check_workbook, guard_xml, output_path
 
@@ -155,6 +157,7 @@ def _score_workbook_file(path_arg: str, output: str | None):
     with guard_xml(path):
         wb = open_workbook(path)
     patch, pf, read_findings, scores = score_patch(wb, with_scores=True)
+    require_forms(wb, pf, read_findings)  # nothing to score: exit 2, nothing written
     findings = [*gate, *read_findings, *check_file(pf, scores)]
     out = output_path(path, output)  # .xlsm in, .xlsx out: macros never rewritten
     losses = check_rewrite(path, out)
@@ -260,6 +263,10 @@ def cmd_new(args: argparse.Namespace) -> int:
     form = Form(args.form.replace("-", "_"))
     # declarations are filed for the coming year, self-evaluations for the past one
     year = args.year or dt.date.today().year + (1 if form is Form.DECLARATION else -1)
+    from perfxl.forms.grid import YEAR_RANGE
+
+    if not YEAR_RANGE[0] <= year <= YEAR_RANGE[1]:
+        raise InputError(f"--year {year} 超出 {YEAR_RANGE[0]}–{YEAR_RANGE[1]} 的范围")
     path = new_workbook(form, year, args.output)
     print(f"已生成空白{form.title}（{year}年度）：{path}")
     return EXIT_OK
@@ -401,6 +408,11 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except InputError as exc:
         print(f"错误：{exc}", file=sys.stderr)
+        return EXIT_UNREADABLE
+    except ValidationError as exc:  # a value out of range reached a model: Chinese, not pydantic's
+        from perfxl.sources import describe_validation
+
+        print(f"错误：数值不符合要求：\n{describe_validation(exc)}", file=sys.stderr)
         return EXIT_UNREADABLE
     except KeyboardInterrupt:
         print("已中断。", file=sys.stderr)

@@ -21,7 +21,7 @@ from email.policy import SMTP
 from email.utils import formatdate
 from pathlib import Path
 
-from perfxl.findings import Finding, Severity
+from perfxl.findings import Finding, Severity, sort_findings
 from perfxl.model import ProjectFile, SelfEvaluation
 
 __all__ = ["build_message", "draft", "outlook_draft", "summary_text", "write_eml"]
@@ -85,6 +85,7 @@ def summary_text(pf: ProjectFile, findings: Sequence[Finding] = ()) -> str:
         line += f"；评分等级：{counts}"
     lines.append(line + "。")
     lines.append("")
+    findings = sort_findings(findings)
     errors = [f for f in findings if f.severity is Severity.ERROR]
     warnings = [f for f in findings if f.severity is Severity.WARNING]
     if errors:

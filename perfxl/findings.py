@@ -83,5 +83,14 @@ def finding(code: str, sheet: str, cell: str, message: str) -> Finding:
     return Finding(code, RULES[code].severity, sheet, cell, message)
 
 
+_RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+
+
+def sort_findings(findings) -> list[Finding]:
+    """Errors, then warnings, then info; each in the order found (a stable sort). The one order
+    of every list a user reads: the CLI, the 校验结果 sheet, the email draft."""
+    return sorted(findings, key=lambda f: _RANK[f.severity])
+
+
 def has_errors(findings: list[Finding]) -> bool:
     return any(f.severity is Severity.ERROR for f in findings)

@@ -15,7 +15,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_serializer
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_serializer, field_validator
 
 SCHEMA_VERSION = 1
 
@@ -64,7 +64,19 @@ def _decimal_str(value: Decimal | None) -> str | None:
     return None if value is None else format(value, "f")
 
 
-Money = Annotated[Decimal, Field(ge=0)]
+def _typed_number(value: Any) -> Any:
+    """A number written as a workbook cell accepts it: ``"215,457.6"``, full-width ``"１２３"``
+    (:func:`perfxl.cellvalues.read_number`); a blank or dash string is ``None``. Non-strings
+    pass through to pydantic's own validation."""
+    if not isinstance(value, str):
+        return value
+    from perfxl.cellvalues import read_number
+
+    return read_number(value).value  # CellValueError is a ValueError: a Chinese message
+
+
+Number = Annotated[Decimal, BeforeValidator(_typed_number)]
+Money = Annotated[Decimal, BeforeValidator(_typed_number), Field(ge=0)]
 
 
 class Settings(_Model):
@@ -100,9 +112,17 @@ class Indicator(_Model):
     name: str = Field(description="三级指标")
     target: str = Field(description="年度指标值，按表上原文")
     actual: str | None = Field(None, description="实际完成值（自评表），按表上原文")
-    weight: Decimal | None = Field(None, ge=0, description="分值（自评表）")
-    score: Decimal | None = Field(None, description="得分：评价人填写的分数（自评表）")
+    weight: Annotated[Decimal | None, BeforeValidator(_typed_number)] = Field(
+        None, ge=0, description="分值（自评表）")
+    score: Annotated[Decimal | None, BeforeValidator(_typed_number)] = Field(
+        None, description="得分：评价人填写的分数（自评表）")
     reason: str | None = Field(None, description="偏差原因分析（自评表）")
+
+    @field_validator("level1", "level2", "name", "target", mode="before")
+    @classmethod
+    def _blank_text(cls, v: Any) -> Any:
+        # ``null`` in JSON is a blank cell: a finding at its place (X508/X509), not a refusal
+        return "" if v is None else v
 
     @field_serializer("weight", "score")
     def _ser_dec(self, v: Decimal | None) -> str | None:
@@ -128,7 +148,7 @@ class SelfEvaluationFunds(_Model):
     fiscal: FundRow = Field(default_factory=FundRow, description="其中：当年财政拨款")
     carryover: FundRow = Field(default_factory=FundRow, description="上年结转资金")
     other: FundRow = Field(default_factory=FundRow, description="其他资金")
-    weight: Decimal = Field(Decimal("10"), ge=0, description="预算执行率分值（分数）")
+    weight: Number = Field(Decimal("10"), ge=0, description="预算执行率分值（分数）")
 
     @field_serializer("weight")
     def _ser_dec(self, v: Decimal) -> str:
@@ -238,7 +258,22 @@ def sheet_of(project: _ProjectBase) -> str:
 
 def locations(obj: _Model) -> dict[str, tuple[str, str]]:
     """Every workbook cell recorded for ``obj``'s fields: field name -> (sheet, cell)."""
-    return {field: where for field, where in _cells_of(obj).items() if field != _SHEET}
+    return {field: where for field, where in _cells_of(obj).items()
+            if field != _SHEET and not field.endswith(_COMPUTED)}
+
+
+_COMPUTED = "#computed"  # key suffix: the field's cell shows a formula's result
+
+
+def mark_computed(obj: _Model, field: str) -> None:
+    """Remember that ``obj.field``'s cell holds a formula (a 得分 showing the suggestion): the
+    field is ``None`` in the model, yet the form shows a value there."""
+    _cells_of(obj)[field + _COMPUTED] = ("", "")
+
+
+def is_computed(obj: _Model, field: str) -> bool:
+    """Whether :func:`mark_computed` was called for ``obj.field``."""
+    return field + _COMPUTED in _cells_of(obj)
 
 
 def _json_path(project: _ProjectBase, obj: _Model, field: str) -> str:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from perfxl.findings import Finding, Severity
+from perfxl.findings import Finding, Severity, sort_findings
 from perfxl.model import ProjectFile
 from perfxl.rules.scoring import ProjectScore, score_project
 
@@ -56,13 +56,14 @@ def project_json(scored: ProjectScore) -> dict:
 def score_json(scores: list[ProjectScore], findings: list[Finding]) -> dict:
     return {
         "projects": [project_json(s) for s in scores],
-        "findings": [f.as_json() for f in findings],
+        "findings": [f.as_json() for f in sort_findings(findings)],
     }
 
 
 def findings_json(findings: list[Finding], file: str | None = None) -> dict:
     """``{"findings": [...]}``; with ``file`` (a batch of several inputs) each finding also
     names its file."""
+    findings = sort_findings(findings)
     if file is None:
         return {"findings": [f.as_json() for f in findings]}
     return {"findings": [{**f.as_json(), "file": file} for f in findings]}
@@ -89,4 +90,4 @@ def findings_text(findings: list[Finding]) -> str:
         return "未发现问题。"
     counts = {sev: sum(f.severity is sev for f in findings) for sev in Severity}
     summary = "，".join(f"{sev.label} {n} 项" for sev, n in counts.items() if n)
-    return "\n".join([*(str(f) for f in findings), f"共 {len(findings)} 项：{summary}。"])
+    return "\n".join([*(str(f) for f in sort_findings(findings)), f"共 {len(findings)} 项：{summary}。"])

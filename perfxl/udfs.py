@@ -23,8 +23,8 @@ from typing import Any, Callable
 import xlwings as xw
 
 from perfxl.model import OverrunFormula, Rounding, Settings
-from perfxl.rules.scoring import completion_ratio, grade, suggest_score
-from perfxl.rules.targets import parse_actual, parse_target
+from perfxl.rules.scoring import completion_ratio, grade, read_actual_for, suggest_score
+from perfxl.rules.targets import parse_target
 
 Grid = list[list[Any]]
 EMPTY = ""
@@ -108,6 +108,17 @@ def _settings(rounding: Any, overrun: Any) -> Settings:
 # --- the core of each function (one cell) -----------------------------------------------------
 
 
+def _read_pair(target_text: str, actual_text: str):
+    """(target, actual) as the sheet's scoring reads them, or (None, None) when either is
+    unreadable."""
+    try:
+        t = parse_target(target_text)
+    except ValueError:
+        return None, None
+    a, error = read_actual_for(t, actual_text)
+    return (t, a) if error is None else (None, None)
+
+
 def suggested_score_cell(
     target: Any, actual: Any, weight: Any, rounding: Any = None, overrun: Any = None
 ) -> float | str:
@@ -115,9 +126,8 @@ def suggested_score_cell(
     target_text, actual_text, w = _text(target), _text(actual), _decimal(weight)
     if target_text is None or actual_text is None or w is None:
         return EMPTY
-    try:
-        t, a = parse_target(target_text), parse_actual(actual_text)
-    except ValueError:
+    t, a = _read_pair(target_text, actual_text)
+    if a is None:
         return EMPTY
     return _number(suggest_score(t, a, w, _settings(rounding, overrun)))
 
@@ -127,9 +137,8 @@ def completion_ratio_cell(target: Any, actual: Any) -> float | str:
     target_text, actual_text = _text(target), _text(actual)
     if target_text is None or actual_text is None:
         return EMPTY
-    try:
-        t, a = parse_target(target_text), parse_actual(actual_text)
-    except ValueError:
+    t, a = _read_pair(target_text, actual_text)
+    if a is None:
         return EMPTY
     return _number(completion_ratio(t, a))
 

@@ -211,7 +211,8 @@ def complete(*extra, exec_weight="10"):
             level1="满意度指标", level2="服务对象满意度指标"),
     ]
     return SelfEvaluation(
-        name="测试项目", year=2024,
+        name="测试项目", year=2024, department="测试局", unit="测试中心",
+        achieved_goal="全部完成",
         funds=SelfEvaluationFunds(
             total=FundRow(initial_budget=D(100), budget=D(100), executed=D(100)),
             fiscal=FundRow(initial_budget=D(100), budget=D(100), executed=D(100)),
@@ -367,7 +368,7 @@ def declaration(*indicators, annual="1813200", year=2026):
         Indicator(level1="效益指标", level2="社会效益指标", name="效益", target="提高"),
         Indicator(level1="满意度指标", level2="服务对象满意度指标", name="满意", target="≥85.00(%)"),
     ]
-    return Declaration(name="申报项目", year=year,
+    return Declaration(name="申报项目", year=year, department="测试局", unit="测试中心",
                        funds=DeclarationFunds(annual_total=D(annual), annual_fiscal=D(annual),
                                               annual_carryover=D(0), annual_other=D(0)),
                        indicators=list(indicators) + base)

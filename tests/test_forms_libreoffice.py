@@ -77,6 +77,25 @@ EDGE_ROWS = [
     ("≥9(人)", "7(人)", "6", "7", "打分高于分值"),
     ("≥85.00(%)", "88.38(%)", "10", "9.00", "偏差原因"),
     ("达成*", "达成*", "3", None, None),
+    # issue 15: words other offices write for "met", the target's own word, look-alike comparators
+    ("及时", "及时", "3", None, None),
+    ("健全", "健全", "3", None, None),
+    ("有效保障", "有效保障。", "3", None, None),
+    ("及时", "按时", "3", None, None),
+    ("合格", "是", "3", None, None),
+    ("健全", "不健全", "3", None, None),
+    ("≥266(米)", "≥266米", "3", None, None),
+    ("≧95%", "＞96%", "3", None, None),
+    ("═24.00(小时)", "20(小时)", "3", None, None),
+]
+
+
+# (row, target, actual): a (value, number format) pair is a number typed with that format
+PERCENT_ROWS = [
+    (13, "≥85.00(百分比)", (0.885, "0.00%")),
+    (14, "≥90.00(%)", (0.8, "0%")),
+    (15, (0.95, "0.00%"), (0.96, "0.00%")),
+    (16, "≥85.00(百分比)", (0.885, "General")),  # a bare 0.885: scored as written, T109
 ]
 
 
@@ -149,6 +168,24 @@ def batch(tmp_path_factory, request):
     user_edits(inserted)
     score_workbook(inserted)
     files["inserted"] = inserted
+    # issue 15: percentages typed into cells that are not text-formatted (0.885 shown 88.50%)
+    percent = d / "percent.xlsx"
+    shutil.copy(files["edge"], percent)
+    wb = openpyxl.load_workbook(percent)
+    ws = wb.worksheets[0]
+    for row, target, actual in PERCENT_ROWS:
+        for col, value in (("D", target), ("E", actual)):
+            if isinstance(value, tuple):
+                ws[f"{col}{row}"].value, ws[f"{col}{row}"].number_format = value
+            else:
+                ws[f"{col}{row}"].value = value
+    wb.save(percent)
+    score_workbook(percent)
+    files["percent"] = percent
+    # a blank form: no total and no grade (not 0.00 / 差)
+    from perfxl.forms.workbook import new_workbook
+
+    files["blank"] = new_workbook("self_evaluation", 2025, d / "blank.xlsx")
     outs = recalculate(list(files.values()), d / "out")
     return {k: (v, o) for (k, v), o in zip(files.items(), outs)}
 
@@ -184,6 +221,46 @@ def test_inserted_rows_are_scored_and_summed(batch):
     assert (ws["C15"].value, ws["K15"].value, ws["G15"].value) == ("新增件数", 0, 0)
     assert (ws["G28"].value, ws["F29"].value) == (90.98, "优")
     assert ws["BA13"].value == "核对：人数少1人!"
+
+
+def test_percent_formatted_numbers_read_as_percentages(batch):
+    original, recalculated = batch["percent"]
+    assert _compare(original, recalculated) == []
+    ws = openpyxl.load_workbook(recalculated, data_only=True).worksheets[0]
+    # 88.50% against ≥85.00(百分比): met, full weight 6; 80% against ≥90%: 6 × 80/90 = 5.33;
+    # 96% against =95%: met (R2e), weight 5; a bare 0.885 against ≥85%: 4 × 0.885/85 = 0.04
+    assert [ws[f"K{r}"].value for r in (13, 14, 15, 16)] == [6, 5.33, 5, 0.04]
+    wb = openpyxl.load_workbook(original)
+    pf, findings, _ = read_workbook(wb)
+    inds = pf.projects[0].indicators
+    assert [inds[i].actual for i in range(4)] == ["88.50%", "80%", "96.00%", "0.885"]
+    assert inds[2].target == "95.00%"
+    from perfxl.rules.checks import check_file
+
+    t109 = [f.cell for f in check_file(pf) if f.code == "T109"]
+    assert t109 == ["E16"]
+    # the copy LibreOffice saved reads the same through both read paths
+    from perfxl.forms.workbook import read_projects
+
+    for fast in (True, False):
+        saved, _ = read_projects(recalculated, fast=fast)
+        assert [i.actual for i in saved.projects[0].indicators[:4]] == [
+            "88.50%", "80%", "96.00%", "0.885"], fast
+
+
+def test_blank_form_has_no_total_and_no_grade(batch):
+    original, recalculated = batch["blank"]
+    assert _compare(original, recalculated) == []
+    ws = openpyxl.load_workbook(recalculated, data_only=True).worksheets[0]
+    t = ws.max_row - 1
+    assert ws[f"A{t}"].value == "总分"
+    assert ws[f"G{t}"].value in (None, "")
+    assert ws[f"F{t + 1}"].value in (None, "")
+
+
+def test_input_cells_are_text_formatted(batch):
+    ws = openpyxl.load_workbook(batch["edge"][0]).worksheets[0]
+    assert ws["D13"].number_format == "@" and ws["E13"].number_format == "@"
 
 
 def test_half_up_and_ratio_settings_change_numbers(batch):

@@ -192,7 +192,7 @@ def test_user_content_survives_scoring(tmp_path):
     assert (new.level1, new.level2, new.name, new.weight) == ("产出指标", "数量指标", "新增件数", 0)
     assert len(p.indicators) == 14
     assert ws["K15"].value.startswith("=IF(") and ws["G15"].value == "=K15"
-    assert ws["G28"].value.startswith("=ROUND(N(I6)+SUM(G12:INDEX(G:G,ROW()-1))")
+    assert "ROUND(N(I6)+SUM(G12:INDEX(G:G,ROW()-1)),9)" in ws["G28"].value
     # defined names, validations and conditional formats follow the rows as they are now
     assert ws.defined_names["pxl_total"].attr_text == "'热线服务保障经费'!$G$28"
     cf = [str(c.sqref) for c in ws.conditional_formatting]
@@ -238,6 +238,8 @@ ALLOWED_FUNCTIONS = {
     "IF", "AND", "OR", "NOT", "ISNUMBER", "ISERROR", "IFERROR", "SUMPRODUCT", "SUM", "ROUND",
     "TRUNC", "MIN", "MAX", "MID", "LEFT", "RIGHT", "LEN", "TRIM", "SUBSTITUTE", "FIND", "VALUE",
     "INDEX", "MATCH", "CHAR", "EXACT", "TEXT", "N", "ROW", "CEILING", "COUNT", "ABS",
+    # issue 15: CELL("format") tells a percent-formatted number; COUNTIF counts typed actuals
+    "CELL", "COUNTIF",
 }
 
 

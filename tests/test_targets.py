@@ -192,7 +192,7 @@ def test_negative_levels_are_never_read_as_met():
         assert parse_level(text) is not Achievement.MET
 
 
-@pytest.mark.parametrize("text", ["已完成", "基本达成但有不足", "达成指标，效果很好", "完成", ""])
+@pytest.mark.parametrize("text", ["基本完成", "基本达成但有不足", "达成指标，效果很好", "完成率高", ""])
 def test_not_a_level(text):
     assert parse_level(text) is None
 
@@ -227,7 +227,7 @@ def test_actual_numbers(text, value, unit):
     assert a.quantitative
 
 
-@pytest.mark.parametrize("text, says", [("", "为空"), ("已完成", "缺少数值"), ("≥8(人)", "不应带比较符"),
+@pytest.mark.parametrize("text, says", [("", "为空"), ("基本完成", "缺少数值"),
                                          ("8人左右(人)", "不是单位")])
 def test_unreadable_actual(text, says):
     with pytest.raises(ValueError) as e:
@@ -321,3 +321,38 @@ def test_property_damaged_targets_are_refused_with_the_text_quoted(case):
     message = str(e.value)
     assert f"无法识别指标值“{text}”" in message, (kind, message)
     assert "应为 比较符+数值+单位" in message, (kind, message)
+
+
+# --- issue 15: what other offices write ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("word", ["及时", "完成", "已完成", "合格", "是", "达标", "按时", "有效", "良好",
+                                  " 达标。"])
+def test_plain_words_that_mean_met(word):
+    assert parse_level(word) is Achievement.MET
+    assert parse_actual(word).level is Achievement.MET
+
+
+@pytest.mark.parametrize("word", ["未完成", "部分完成", "不合格", "否"])
+def test_negative_words_are_not_met(word):
+    assert parse_level(word) is not Achievement.MET
+
+
+def test_actual_with_a_comparator_reads_its_number():
+    a = parse_actual("≥266米")
+    assert (a.value, a.unit, a.comparator) == (Decimal("266"), "米", "≥")
+    assert parse_actual("＞8.00（人）").comparator == ">"
+    assert parse_actual("=8.00(人)").comparator is None
+    assert parse_actual("8.00(人)").comparator is None
+
+
+@pytest.mark.parametrize("text, comparator, value", [
+    ("＞90.00(%)", ">", "90.00"), ("＜5(天)", "<", "5"), ("＝24.00(小时)", "=", "24.00"),
+    ("≧95%", "≥", "95"), ("≦187.92(万元)", "≤", "187.92"), ("═24.00(小时)", "=", "24.00"),
+    ("大于等于90%", "≥", "90"), ("不低于95%", "≥", "95"), ("不超过30(元/小时)", "≤", "30"),
+    ("12次以上", "≥", "12"), ("5天以内", "≤", "5"), ("不少于9人", "≥", "9"),
+    ("小于等于3(天)", "≤", "3"),
+])
+def test_comparator_look_alikes(text, comparator, value):
+    t = parse_target(text)
+    assert (t.comparator, t.value) == (comparator, Decimal(value))

@@ -23,7 +23,6 @@ helper columns from M on parse each target in-formula.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -33,8 +32,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 from perfxl.findings import Finding, finding
 from perfxl.forms import formulas as F
 from perfxl.forms.grid import (
-    CellError, Grid, decimal_format, quantize_to_format, ref, to_date, to_decimal,
-    to_text,
+    CellError, Grid, carry_levels, decimal_format, formula_in_text_cell, is_error, quantize_to_format,
+    read_year, ref, to_date, to_decimal, to_text, typed_text,
 )
 from perfxl.forms.layout import CF_MARK, abs_ref, category_validations, groups, row_height
 from perfxl.model import Declaration, DeclarationFunds, Indicator, Settings, set_location, set_sheet
@@ -80,7 +79,6 @@ CHECK_LABELS = {
     "cost_vs_funds": "成本上限合计与年度申请总额（按万元两位小数）",
 }
 PROMPT_TITLES = ("一级指标", "二级指标", "年度指标值", "项目资金")
-_YEAR = re.compile(r"(\d{4})\s*年度?")
 
 
 @dataclass
@@ -329,17 +327,12 @@ def read(ws: Worksheet, grid: Grid | None = None) -> tuple[Declaration | None, S
     def warn(cell: str, msg: str, code: str = "W703") -> None:
         findings.append(finding(code, S, cell, msg))
 
-    year = None
-    for r in range(1, min(g.max_row, 8) + 1):
-        for c in range(1, g.max_col + 1):
-            t = g.own(r, c)
-            if isinstance(t, str) and not g.is_formula(r, c) and (mt := _YEAR.search(t.replace(" ", ""))):
-                year = int(mt.group(1))
-                m.fields["year"] = (r, c)
-                break
-        if year:
-            break
-    if year is None:
+    year, year_cell, bad_year = read_year(g)
+    if year_cell:
+        m.fields["year"] = year_cell
+    if bad_year:
+        warn(ref(*year_cell), bad_year, "W710")
+    elif year is None:
         warn("A2", "找不到年度（如“（2026年度）”），无法确定申报年度", "W706")
 
     for key, label in (("name", "项目名称"), ("nature", "项目性质"), ("category", "项目类别"),
@@ -445,18 +438,17 @@ def read(ws: Worksheet, grid: Grid | None = None) -> tuple[Declaration | None, S
                     c = m.cols.get(key)
                     if c is None:
                         return None
-                    if g.is_formula(r, c):
-                        warn(ref(r, c), f"{IND_HEADERS[key]}应为文字，单元格中是公式，已忽略", code="W707")
+                    if g.is_formula(r, c) or is_error(g.raw(r, c)):
+                        warn(ref(r, c), formula_in_text_cell(IND_HEADERS[key]), code="W707")
                         return None
-                    return to_text(g.raw(r, c))
+                    return typed_text(g.raw(r, c), g.number_format(r, c))
 
-                l1, l2 = cell_text("level1"), cell_text("level2")
-                if l1 and l1.strip():
-                    if l1 != lvl1:
-                        lvl2 = ""
-                    lvl1 = l1
-                if l2 and l2.strip():
-                    lvl2 = l2
+                l2 = cell_text("level2")
+                lvl1, lvl2, inferred = carry_levels(lvl1, lvl2, cell_text("level1"), l2)
+                if inferred:
+                    c1 = m.cols.get("level1", 1)
+                    warn(ref(r, c1), f"第 {r} 行没有一级指标（多为删除了该组第一行），按二级指标“{l2}”"
+                         f"推断为“{inferred}”；请在 {ref(r, c1)} 补上一级指标", code="X512")
                 ind = Indicator(level1=lvl1, level2=lvl2, name=cell_text("name") or "",
                                 target=cell_text("target") or "")
                 for key in ("level1", "level2", "name", "target"):
@@ -476,6 +468,8 @@ def read(ws: Worksheet, grid: Grid | None = None) -> tuple[Declaration | None, S
         return None, m, findings
     project = Declaration(year=year, funds=funds, indicators=indicators, **values)
     set_sheet(project, S)
+    if m.header_row:  # structure findings (X501) point at the indicator table's header
+        set_location(project, "indicators", S, ref(m.header_row, m.cols.get("level1", 1)))
     for key in ("name", "nature", "category", "department", "unit", "start_date", "end_date",
                 "overall_goal", "annual_goal", "year"):
         if key in m.fields:

@@ -64,6 +64,14 @@ def normalise(text: str) -> str:
     return expr
 
 
+def shown(cell: str) -> str:
+    """What ``cell`` shows, as text: a number in a percent format (typed ``88.5%`` in a cell that
+    is not text-formatted: Excel, WPS and LibreOffice store 0.885) is its percentage, as
+    :func:`perfxl.forms.grid.typed_text` reads it; anything else the cell's own value."""
+    return (f'IF(AND(ISNUMBER({cell}),LEFT(CELL("format",{cell}),1)="P"),'
+            f'ROUND({cell}*100,9)&"%",{cell})')
+
+
 def strip_level_punct(text: str) -> str:
     expr = text
     for ch in _LEVEL_PUNCT:
@@ -132,7 +140,7 @@ def has_wildcard(text: str) -> str:
 _SIGNS = "≥≧⩾≤≦⩽<>="
 
 TARGET_HELPERS: list[tuple[str, str, str]] = [
-    ("tn", "目标规范", normalise("{target}")),
+    ("tn", "目标规范", normalise(shown("{target}"))),
     ("tcl", "比较符长", prefix_len("{tn}", CMP_TEXT)),
     ("tsl", "后置词长", f"IF({{tcl}}>0,0,{suffix_len('{tn}', SUF_TEXT)})"),
     ("tr", "目标数值文本", "MID({tn},{tcl}+1,MAX(0,LEN({tn})-{tcl}-{tsl}))"),
@@ -150,19 +158,23 @@ TARGET_HELPERS: list[tuple[str, str, str]] = [
     ("tu", "目标单位", f'IF({{tt}}="N",{unit_norm("{tu0}")},"")'),
 ]
 
+_SAME_WORD = (f'IF(AND({{tt}}="Q",EXACT({strip_level_punct("{an}")},{strip_level_punct("{tn}")})),1,"")')
+
 ACTUAL_HELPERS: list[tuple[str, str, str]] = [
-    ("an", "实际规范", normalise("{actual}")),
+    ("an", "实际规范", normalise(shown("{actual}"))),
+    # a level phrase or a word meaning met (targets.MET_WORDS) from the lookup table; else the
+    # qualitative target's own word (targets.met_by_same_word) is 达成
     ("al", "完成档次",
-     f'IF({{an}}="","",IF({has_wildcard("{an}")},"",'
-     f'IFERROR(INDEX({LVL_CODE},MATCH({strip_level_punct("{an}")},{LVL_TEXT},0)),"")))'),
+     f'IF({{an}}="","",IF({has_wildcard("{an}")},{_SAME_WORD},'
+     f'IFERROR(INDEX({LVL_CODE},MATCH({strip_level_punct("{an}")},{LVL_TEXT},0)),{_SAME_WORD})))'),
     ("acl", "实际比较符长", prefix_len("{an}", CMP_TEXT)),
     ("ar", "实际数值文本", "MID({an},{acl}+1,99)"),
     ("anl", "实际数长", number_prefix_len("{ar}")),
     ("au0", "实际单位原文", "MID({ar},{anl}+1,99)"),
     ("auv", "实际单位可读", unit_valid("{au0}")),
+    # a comparator before the number (≥266米) is read past, as parse_actual does (T110)
     ("av", "实际值",
-     f'IF(OR({{an}}="",{{al}}<>"",NOT({{auv}})),"",IF({{acl}}>0,IF(INDEX({CMP_NORM},MATCH(LEFT({{an}},{{acl}}),'
-     f'{CMP_TEXT},0))<>"=","",{leading_number("{ar}", "{anl}")}),{leading_number("{ar}", "{anl}")}))'),
+     f'IF(OR({{an}}="",{{al}}<>"",NOT({{auv}})),"",{leading_number("{ar}", "{anl}")})'),
     ("au", "实际单位", f'IF({{av}}="","",{unit_norm("{au0}")})'),
     ("uc", "单位相符", 'IF(OR({av}="",{tt}<>"N"),"",OR({au}="",EXACT({au},{tu})))'),
     # scoring.completion_ratio

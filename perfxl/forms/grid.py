@@ -17,7 +17,7 @@ from openpyxl.cell.cell import MergedCell
 from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from perfxl.cellvalues import CellValueError, parse_date_cell, parse_optional_number
+from perfxl.cellvalues import CellValueError, float_decimal, parse_date_cell, parse_optional_number
 
 _WS = re.compile(r"[\s\u3000]+")
 _PUNCT = str.maketrans({"：": "", ":": "", "（": "(", "）": ")", "　": ""})
@@ -325,6 +325,77 @@ def decimal_format(d: Decimal, money: bool = False) -> str:
     places = -exp if isinstance(exp, int) and exp < 0 else 0
     base = "#,##0" if money else "0"
     return base + ("." + "0" * places if places else "")
+
+
+def _is_percent_format(number_format: str | None) -> bool:
+    """A number format that shows its number as a percentage (``0.00%``), quoted text aside."""
+    return bool(number_format) and "%" in re.sub(r'"[^"]*"|\\.', "", number_format)
+
+
+def typed_text(value: Any, number_format: str | None) -> str | None:
+    """A target/actual cell as text, as its user sees it: a number in a percent format is its
+    percentage (0.885 in ``0.00%`` → ``88.50%``, what Excel, WPS and LibreOffice store for a typed
+    ``88.50%``); other numbers with 15 significant digits; text as :func:`to_text`."""
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        d = float_decimal(value) if isinstance(value, float) else Decimal(value)
+        if _is_percent_format(number_format):
+            pct = (d * 100).normalize()
+            shown = quantize_to_format(pct, re.sub("%", "", number_format or ""))
+            return f"{format(shown, 'f')}%"
+        if isinstance(value, float):
+            return format(d.normalize(), "f") if d == d.to_integral_value() else format(d, "f")
+    return to_text(value)
+
+
+def formula_in_text_cell(header: str) -> str:
+    """The W707 message for a formula (or its error value) where text is typed: ``=24.00(小时)``
+    is a formula to Excel, and LibreOffice shows Err:509."""
+    return (f"{header}应为文字，单元格中是公式或公式的错误值（如 =24.00(小时) 以“=”开头时会被当作公式，"
+            "显示 #NAME? 或 Err:509），已忽略；请把单元格格式设为“文本”后重新输入")
+
+
+YEAR_RANGE = (2000, 2100)
+
+
+def read_year(g: "Grid") -> tuple[int | None, tuple[int, int] | None, str | None]:
+    """The form's year from its title rows (``（2023年度）``): ``(year, cell, None)``, or
+    ``(None, cell, message)`` when the year is outside :data:`YEAR_RANGE` (W710), or
+    ``(None, None, None)`` when there is none."""
+    for r in range(1, min(g.max_row, 8) + 1):
+        for c in range(1, g.max_col + 1):
+            t = g.own(r, c)
+            if isinstance(t, str) and not g.is_formula(r, c) and (mt := _YEAR.search(t.replace(" ", ""))):
+                year = int(mt.group(1))
+                lo, hi = YEAR_RANGE
+                if not lo <= year <= hi:
+                    return None, (r, c), (f"年度 {year} 超出 {lo}–{hi} 的范围（“{t.strip()}”），"
+                                          "无法读出项目；请改正标题中的年度")
+                return year, (r, c), None
+    return None, None, None
+
+
+_YEAR = re.compile(r"(\d{4})\s*年度?")
+
+
+def carry_levels(lvl1: str, lvl2: str, l1: str | None, l2: str | None) -> tuple[str, str, str | None]:
+    """The 一级/二级 of an indicator row given the row's own cells (``l1``/``l2``, blank inside a
+    merged group) and the previous row's: ``(level1, level2, inferred)``. ``inferred`` is the 一级
+    taken from the 二级's catalogue (X512) when a new 二级 starts without its 一级 and the carried
+    一级 does not hold it — the first row of a group was deleted, and its merged label with it."""
+    inferred = None
+    if l1 and l1.strip():
+        if l1 != lvl1:
+            lvl2 = ""
+        lvl1 = l1
+    elif l2 and l2.strip() and l2 != lvl2:
+        from perfxl.rules.checks import level1_for
+
+        inferred = level1_for(lvl1, l2)
+        if inferred is not None:
+            lvl1 = inferred
+    if l2 and l2.strip():
+        lvl2 = l2
+    return lvl1, lvl2, inferred
 
 
 def to_text(value: Any) -> str | None:

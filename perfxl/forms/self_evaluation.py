@@ -22,7 +22,6 @@ parse the target and actual text and carry the scoring steps (grouped, collapsed
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -32,11 +31,15 @@ from openpyxl.worksheet.worksheet import Worksheet
 from perfxl.findings import Finding, finding
 from perfxl.forms import formulas as F
 from perfxl.forms.grid import (
-    CellError, Grid, decimal_format, is_blank, quantize_to_format, ref, to_decimal, to_text,
+    CellError, Grid, carry_levels, decimal_format, formula_in_text_cell, is_blank, is_error,
+    quantize_to_format, read_year, ref, to_decimal, to_text, typed_text,
 )
 from perfxl.forms.layout import CF_MARK, abs_ref, category_validations, column_range, groups, row_height
 from perfxl.forms.settings_sheet import LIST_NAMES
-from perfxl.model import FundRow, Indicator, SelfEvaluation, SelfEvaluationFunds, Settings, set_location, set_sheet
+from perfxl.model import (
+    FundRow, Indicator, SelfEvaluation, SelfEvaluationFunds, Settings, mark_computed, set_location,
+    set_sheet,
+)
 from perfxl.patch import (
     ConditionalFormat, DefineName, Formula, Merge, Patch, SheetSetup, Style, Validation, Write,
 )
@@ -68,7 +71,6 @@ IND_HEADERS = {
 HELPERS = [*F.TARGET_HELPERS, *F.ACTUAL_HELPERS]
 HELPER_KEYS = [k for k, _label, _tpl in HELPERS]
 
-_YEAR = re.compile(r"(\d{4})\s*年度?")
 
 
 @dataclass
@@ -94,6 +96,9 @@ class SheetMap:
     grade: tuple[int, int] | None = None
     # rows whose 得分 cell holds something the user typed (a number, or unreadable text): kept
     typed_scores: set[int] = field(default_factory=set)
+    # derived figures typed as numbers where the template computes them (execution_rate,
+    # execution_score, total) -> (number, cell): compared with the inputs (perfxl.rules.printed)
+    printed: dict[str, tuple[Decimal, str]] = field(default_factory=dict)
 
     def letters(self) -> dict[str, str]:
         return {k: L(c) for k, c in self.cols.items()}
@@ -309,8 +314,16 @@ def formulas_patch(m: SheetMap, project: SelfEvaluation | None = None) -> Patch:
         hr = m.header_row
         p.add(Write(S, ref(t, m.cols["weight"]), Formula(
             f"=ROUND(N({weight_cell})+SUM({wl}{hr}:INDEX({wl}:{wl},ROW()-1)),9)"), "total"))
+        # scoring.has_inputs: a form with nothing evaluated has no total (and so no grade)
+        al = letters.get("actual")
+        budget_exec = f"{ref(tr, fc['budget'])},{ref(tr, fc['executed'])}" if {
+            "budget", "executed"} <= fc.keys() else weight_cell
+        actuals = f"{al}{hr + 1}:INDEX({al}:{al},ROW()-1)" if al else None
+        scores = f"{sl}{hr + 1}:INDEX({sl}:{sl},ROW()-1)"
+        inputs = (f"COUNT({budget_exec},{actuals},{scores})+COUNTIF({actuals},\"?*\")" if actuals
+                  else f"COUNT({budget_exec},{scores})")
         p.add(Write(S, ref(t, m.cols["score"]), Formula(
-            f"=ROUND(N({ref(tr, fc['score'])})+SUM({sl}{hr}:INDEX({sl}:{sl},ROW()-1)),9)"),
+            f'=IF({inputs}=0,"",ROUND(N({ref(tr, fc["score"])})+SUM({sl}{hr}:INDEX({sl}:{sl},ROW()-1)),9))'),
             "total"))
         if m.grade:
             tot = ref(t, m.cols["score"])
@@ -491,22 +504,16 @@ def read(ws: Worksheet, grid: Grid | None = None) -> tuple[SelfEvaluation | None
         return g.value_right_of(*hit)
 
     # header
-    year = None
-    for r in range(1, min(g.max_row, 8) + 1):
-        for c in range(1, g.max_col + 1):
-            t = g.own(r, c)
-            if isinstance(t, str) and (mt := _YEAR.search(t.replace(" ", ""))):
-                year, m.year = int(mt.group(1)), (r, c)
-                break
-        if year:
-            break
+    year, m.year, bad_year = read_year(g)
+    if bad_year:
+        findings.append(finding("W710", S, ref(*m.year), bad_year))
     m.name = labelled("项目名称", "项目名称")
     m.department = labelled("主管部门", "主管部门")
     m.unit = labelled("实施单位", "实施单位")
     name = text_at(m.name)
     if not name:
         findings.append(finding("W704", S, m.cell(m.name) or "", "项目名称为空"))
-    if year is None:
+    if year is None and not bad_year:
         findings.append(finding("W706", S, "A2", "找不到年度（如“（2023年度）”），无法确定评价年度"))
 
     # funds block
@@ -633,6 +640,8 @@ def read(ws: Worksheet, grid: Grid | None = None) -> tuple[SelfEvaluation | None
         expected_goal=text_at(m.expected_goal) or "", achieved_goal=text_at(m.achieved_goal) or "",
     )
     set_sheet(project, S)
+    if m.header_row:  # structure findings (X501/X502) point at the indicator table's header
+        set_location(project, "indicators", S, ref(m.header_row, m.cols.get("level1", 1)))
     for key in ("name", "department", "unit", "expected_goal", "achieved_goal"):
         rc = getattr(m, key)
         if rc:
@@ -648,9 +657,31 @@ def read(ws: Worksheet, grid: Grid | None = None) -> tuple[SelfEvaluation | None
         for key in ("rate", "score"):
             if key in m.funds_cols:
                 set_location(funds, f"execution_{key}", S, ref(r, m.funds_cols[key]))
+    _read_printed(g, m)
     if year is None:
         return None, m, findings
     return project, m, findings
+
+
+def _read_printed(g: Grid, m: SheetMap) -> None:
+    """Numbers typed where the form computes 执行率, 执行率得分 and 总分 (a published form, or a
+    formula replaced by its value): kept in ``m.printed``."""
+    cells = {}
+    if "total" in m.funds_rows:
+        r = m.funds_rows["total"]
+        for key, fld in (("rate", "execution_rate"), ("score", "execution_score")):
+            if key in m.funds_cols:
+                cells[fld] = (r, m.funds_cols[key])
+    if m.total:
+        cells["total"] = m.total
+    for fld, (r, c) in cells.items():
+        v = g.own(r, c)
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and not g.is_formula(r, c):
+            try:
+                d = to_decimal(v)
+            except CellError:
+                continue
+            m.printed[fld] = (quantize_to_format(d, g.number_format(r, c)), ref(r, c))
 
 
 def _read_row(g: Grid, S: str, m: SheetMap, r: int, lvl1: str, lvl2: str, num):
@@ -660,21 +691,20 @@ def _read_row(g: Grid, S: str, m: SheetMap, r: int, lvl1: str, lvl2: str, num):
         c = m.cols.get(key)
         if c is None:
             return None
-        if g.is_formula(r, c):
-            findings.append(finding("W707", S, ref(r, c),
-                                     f"{IND_HEADERS[key]}应为文字，单元格中是公式，已忽略"))
+        if g.is_formula(r, c) or is_error(g.raw(r, c)):
+            findings.append(finding("W707", S, ref(r, c), formula_in_text_cell(IND_HEADERS[key])))
             return None
-        return to_text(g.raw(r, c))
+        return typed_text(g.raw(r, c), g.number_format(r, c))
 
-    l1 = text("level1")
-    l2 = text("level2")
-    if l1 and l1.strip():
-        if l1 != lvl1:
-            lvl2 = ""
-        lvl1 = l1
-    if l2 and l2.strip():
-        lvl2 = l2
+    lvl1, lvl2, inferred = carry_levels(lvl1, lvl2, text("level1"), text("level2"))
+    if inferred:
+        c1 = m.cols.get("level1", 1)
+        findings.append(finding(
+            "X512", S, ref(r, c1),
+            f"第 {r} 行没有一级指标（多为删除了该组第一行），按二级指标“{text('level2')}”推断为"
+            f"“{inferred}”；请在 {ref(r, c1)} 补上一级指标"))
     weight = score = None
+    score_formula = False
     if "weight" in m.cols:
         weight = num(r, m.cols["weight"], f"第 {r} 行分值")
         if weight is not None and weight < 0:
@@ -686,12 +716,16 @@ def _read_row(g: Grid, S: str, m: SheetMap, r: int, lvl1: str, lvl2: str, num):
             score = num(r, c, f"第 {r} 行得分")
             if not is_blank(g.own(r, c)):
                 m.typed_scores.add(r)
+        elif not is_blank(g.own(r, c)):
+            score_formula = True
     ind = Indicator(level1=lvl1, level2=lvl2, name=text("name") or "", target=text("target") or "",
                     actual=text("actual"), weight=weight, score=score, reason=text("reason"))
     for key in ("level1", "level2", "name", "target", "actual", "weight", "score", "reason"):
         c = m.cols.get(key)
         if c is not None:
             set_location(ind, key, S, ref(r, c))
+    if score_formula:  # 得分 shows a formula's result (the suggestion, =建议得分): filled
+        mark_computed(ind, "score")
     return ind, findings
 
 

@@ -65,16 +65,17 @@ def suffix_spellings() -> list[tuple[str, str]]:
 
 
 def level_phrases() -> list[tuple[str, int]]:
-    from perfxl.rules.targets import LEVEL_OBJECTS, LEVEL_SPELLINGS, Achievement
+    from perfxl.rules.targets import LEVEL_OBJECTS, LEVEL_SPELLINGS, MET_WORDS, Achievement
 
     codes = {Achievement.MET: 1, Achievement.PARTIAL: 2, Achievement.NOT_MET: 3}
-    return [
+    phrases = [
         (head + obj + tail, codes[level])
         for level, (heads, tails) in LEVEL_SPELLINGS.items()
         for head in heads
         for obj in LEVEL_OBJECTS
         for tail in tails
     ]
+    return phrases + [(word, 1) for word in MET_WORDS]  # parse_level reads them as 达成
 
 
 def _value(settings: Settings, key: str):

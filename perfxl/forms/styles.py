@@ -56,7 +56,8 @@ ROLES: dict[str, RoleSpec] = {
     "category": RoleSpec(_font(SONG, 10.5), _center),  # 一级/二级指标, merged over their rows
     "text": RoleSpec(_font(FANGSONG, 10.5), _left),  # names, units, short free text
     "longtext": RoleSpec(_font(FANGSONG, 10.5), _left_top),  # 年度总体目标 etc.
-    "input": RoleSpec(_font(FANGSONG, 10.5), _center),  # target / actual text typed by staff
+    # target / actual text typed by staff: text-formatted (@), so =24.00(小时) and 95% stay as typed
+    "input": RoleSpec(_font(FANGSONG, 10.5), _center, BOX, "@"),
     "money": RoleSpec(_font(FANGSONG, 10.5), _right, BOX, MONEY_FMT),
     "number": RoleSpec(_font(FANGSONG, 10.5), _center, BOX, NUM2_FMT),  # 分值 etc.
     "date": RoleSpec(_font(FANGSONG, 10.5), _center, BOX, "yyyy-mm-dd"),

@@ -147,6 +147,25 @@ def _form_of(ws, grid: Grid) -> Form | None:
     return None
 
 
+def _printed_findings(maps, settings: Settings) -> list[Finding]:
+    """S210: a typed 执行率, 执行率得分 or 总分 that its inputs do not give (R6, R6r), with the
+    rounding that would give it."""
+    from perfxl.findings import RULES
+    from perfxl.rules.printed import compare_printed
+
+    out = []
+    for project, smap in maps:
+        printed = getattr(smap, "printed", None)
+        if not printed or not isinstance(project, SelfEvaluation):
+            continue
+        values = {fld: value for fld, (value, _cell) in printed.items()}
+        for c in compare_printed(project, values, settings):
+            if not c.agrees:
+                out.append(finding("S210", smap.sheet, printed[c.field][1],
+                                   c.message(settings.rounding)))
+    return out
+
+
 def read_workbook(wb: Workbook | fastread.FastBook) -> tuple[ProjectFile, list[Finding], list[tuple[Any, Any]]]:
     """Read an open workbook (openpyxl, or :mod:`perfxl.fastread`'s values-only view): the
     project file, findings, and (project, sheet map) pairs."""
@@ -171,6 +190,7 @@ def read_workbook(wb: Workbook | fastread.FastBook) -> tuple[ProjectFile, list[F
             continue
         projects.append(project)
         maps.append((project, smap))
+    findings.extend(_printed_findings(maps, settings))
     if not projects:
         findings.append(finding("W709", "", "",
                                 "工作簿中没有找到绩效目标申报表或绩效自评表"))
@@ -178,6 +198,26 @@ def read_workbook(wb: Workbook | fastread.FastBook) -> tuple[ProjectFile, list[F
     # ProjectFile validation copies the models; keep the located originals
     pf.projects[:] = projects
     return pf, findings, maps
+
+
+_WHY_NOT_READ = ("W706", "W708", "W710")
+
+
+def require_forms(wb: Any, pf: ProjectFile, findings: list[Finding]) -> None:
+    """Raise :class:`WorkbookReadError` (exit status 2) when nothing in ``wb`` could be read as a
+    form: the message names the sheets looked at and what was looked for, and why a sheet that
+    looked like a form was not read."""
+    if pf.projects:
+        return
+    sheets = [t for t in wb.sheetnames if t != settings_sheet.SHEET]
+    looked = "、".join(f"“{t}”" for t in sheets) if sheets else "（没有工作表）"
+    why = [f"{f.sheet}{'!' + f.cell if f.cell else ''}：{f.message}"
+           for f in findings if f.code in _WHY_NOT_READ]
+    raise WorkbookReadError(
+        "工作簿中没有可读取的绩效目标申报表或绩效自评表。查看了工作表：" + looked
+        + "；查找的是：前 6 行中含标题“绩效目标申报表”或“绩效自评表”、并有年度（如“（2023年度）”）"
+        "的工作表，或 perfxl 模板的 pxl_form 名称"
+        + ("。" + "；".join(why) if why else "") + "。请用 perfxl 模板或官方表样填写。")
 
 
 def read_projects(path: str | Path, *, fast: bool = True, package=None) -> tuple[ProjectFile, list[Finding]]:
@@ -189,8 +229,8 @@ def read_projects(path: str | Path, *, fast: bool = True, package=None) -> tuple
     findings (tests/test_benchmarks.py). ``package``: the gate's read of the file
     (:func:`perfxl.safety.gate_workbook`), so the fast reader need not open it again.
 
-    Raises :class:`WorkbookReadError` when the file is not a workbook; anything unreadable inside
-    it is a W7xx finding with sheet and cell.
+    Raises :class:`WorkbookReadError` when the file is not a workbook or holds no readable form
+    (:func:`require_forms`); anything unreadable inside it is a W7xx finding with sheet and cell.
     """
     wb: Any = None
     if fast:
@@ -201,6 +241,7 @@ def read_projects(path: str | Path, *, fast: bool = True, package=None) -> tuple
     if wb is None:
         wb = _open(path)
     pf, findings, _ = read_workbook(wb)
+    require_forms(wb, pf, findings)
     return pf, findings
 
 

@@ -25,7 +25,9 @@ from perfxl.model import (
     ProjectFile,
     SelfEvaluation,
     Settings,
+    is_computed,
     locate,
+    locations,
 )
 from perfxl.rules import catalog as _catalog  # noqa: F401  (registers the rules)
 from perfxl.rules.scoring import (
@@ -113,6 +115,8 @@ def _has_reason(ind: Indicator) -> bool:
 
 
 def _label(ind: Indicator) -> str:
+    if not (ind.name or "").strip():
+        return f"“{ind.level2 or ind.level1}”下未填名称的三级指标"
     return f"“{ind.name}”"
 
 
@@ -180,12 +184,25 @@ def check_target_text(project: Project, scored: ProjectScore, settings: Settings
 
 
 def check_actual_text(project: Project, scored: ProjectScore, settings: Settings) -> list[Finding]:
-    """T108 actual missing · T102 unreadable actual · T104 actual without decimals."""
+    """T108 actual missing · T102 unreadable actual · T104 actual without decimals ·
+    T110 actual with a comparator · T109 a bare fraction against a percentage target."""
     if not isinstance(project, SelfEvaluation):
         return []
     out = []
     for s in scored.indicators:
-        ind = s.indicator
+        ind, a, t = s.indicator, s.actual, s.target
+        if a is not None and a.comparator is not None:
+            out.append(_finding(
+                "T110", project, ind, "actual",
+                f"{_label(ind)}的实际完成值“{a.text}”带比较符“{a.comparator}”，已按 "
+                f"{_n(a.value)}{f'({a.unit})' if a.unit else ''} 读取；实际完成值只写完成的数量"))
+        if (a is not None and a.value is not None and a.unit is None and t is not None
+                and t.quantitative and t.unit == "%" and 0 < a.value <= 1 < t.value):
+            out.append(_finding(
+                "T109", project, ind, "actual",
+                f"{_label(ind)}的年度指标值是百分比（{t.text}），实际完成值“{a.text}”却是不大于 1 的"
+                f"数，按 {a.value}% 计分；若指 {_n((a.value * _HUNDRED).normalize())}%，请写作 "
+                f"{_n((a.value * _HUNDRED).normalize())}% 或把单元格设为百分比格式"))
         if s.actual_error:
             out.append(_finding("T102", project, ind, "actual", f"{_label(ind)}：{s.actual_error}"))
         elif s.actual is None:
@@ -326,7 +343,8 @@ def check_weights(project: Project, scored: ProjectScore, settings: Settings) ->
 
 
 def check_scores(project: Project, scored: ProjectScore, settings: Settings) -> list[Finding]:
-    """S204 outside [0, weight] · S205 outside its R5 band · S206 above the rule · S208 missing."""
+    """S204 outside [0, weight] · S205 outside its R5 band · S206 above the rule · S208 missing
+    (truly empty: a formula showing the suggestion counts as filled)."""
     if not isinstance(project, SelfEvaluation):
         return []
     out = []
@@ -334,6 +352,8 @@ def check_scores(project: Project, scored: ProjectScore, settings: Settings) -> 
         ind, w, sc = s.indicator, s.weight, s.score
         if w is None:
             continue
+        if sc is None and is_computed(ind, "score"):
+            continue  # the cell's formula shows the suggested score (=建议得分): filled
         if sc is None:
             sug = f"，合计时按建议得分 {_n(s.suggested)} 计" if s.suggested is not None else ""
             out.append(_finding("S208", project, ind, "score", f"{_label(ind)}未填写得分{sug}"))
@@ -608,6 +628,20 @@ LEVEL2_CATALOG: dict[str, frozenset[str]] = {
 _ALL_LEVEL2 = frozenset().union(*LEVEL2_CATALOG.values())
 
 
+def level1_for(level1: str | None, level2: str | None) -> str | None:
+    """The standard 一级指标 a 二级指标 belongs to when ``level1`` (blank, or carried over from
+    the group above) does not hold it; ``None`` when ``level1`` fits or the 二级 is not in exactly
+    one 一级's catalogue (经济效益指标 → 效益指标; 成本指标 is under 产出 and 成本 alike)."""
+    k2 = _level_key(level2)
+    if not k2:
+        return None
+    cat = _category(level1)
+    if cat is not None and k2 in LEVEL2_CATALOG[cat]:
+        return None
+    homes = [c for c, allowed in LEVEL2_CATALOG.items() if k2 in allowed]
+    return f"{homes[0]}指标" if len(homes) == 1 else None
+
+
 def check_categories(project: Project, scored: ProjectScore, settings: Settings) -> list[Finding]:
     """X501 (declaration) / X502 (self-evaluation): a 一级指标 missing."""
     if not project.indicators:
@@ -716,6 +750,37 @@ def check_empty(project: Project, scored: ProjectScore, settings: Settings) -> l
     return out
 
 
+# --- required inputs ------------------------------------------------------------------------------
+
+_REQUIRED_TEXT = {
+    Declaration: (("name", "项目名称"), ("department", "主管部门"), ("unit", "实施单位")),
+    SelfEvaluation: (("name", "项目名称"), ("department", "主管部门"), ("unit", "实施单位"),
+                     ("achieved_goal", "年度总体目标的实际完成情况")),
+}
+
+
+def check_required(project: Project, scored: ProjectScore, settings: Settings) -> list[Finding]:
+    """X511 项目名称/主管部门/实施单位/实际完成情况 blank · F407 全年预算数/全年执行数 blank (R6).
+
+    A workbook's blank 项目名称 is already W704 from the reader (which knows the cell); X511
+    reports it for a project read from JSON or text."""
+    out = []
+    for fld, label in _REQUIRED_TEXT[type(project)]:
+        if (getattr(project, fld) or "").strip():
+            continue
+        if fld == "name" and "name" in locations(project):
+            continue  # W704
+        out.append(_finding("X511", project, project, fld, f"{label}未填写"))
+    if isinstance(project, SelfEvaluation):
+        total = project.funds.total
+        for fld, label in (("budget", "全年预算数"), ("executed", "全年执行数")):
+            if getattr(total, fld) is None:
+                out.append(_finding(
+                    "F407", project, total, fld,
+                    f"年度资金总额的{label}未填写：预算执行率和执行率得分无法计算（R6）"))
+    return out
+
+
 # --- N8xx: text ----------------------------------------------------------------------------------
 
 _REPEAT = re.compile(r"([\u4e00-\u9fff]{2,})\1")
@@ -783,6 +848,7 @@ CHECKS: tuple[Check, ...] = (
     check_cost_under_timeliness,
     check_duplicates,
     check_empty,
+    check_required,
     check_repeated_text,
 )
 

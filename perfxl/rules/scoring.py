@@ -40,6 +40,7 @@ from perfxl.rules.targets import (
     Achievement,
     Actual,
     Target,
+    met_by_same_word,
     normalize_unit,
     read_actual,
     read_target,
@@ -56,6 +57,7 @@ __all__ = [
     "execution_score",
     "grade",
     "in_band",
+    "read_actual_for",
     "score_project",
     "score_indicator",
     "suggest_score",
@@ -337,6 +339,15 @@ def _read(read, text: str | None) -> tuple:
     return read(text)
 
 
+def read_actual_for(target: Target | None, text: str | None) -> tuple[Actual | None, str | None]:
+    """An actual read against its target: :func:`read_actual`, and the qualitative target's own
+    word (健全 for 健全) read as met — R5 decides the band. ``(None, None)`` for no text."""
+    actual, error = _read(read_actual, text)
+    if error is not None and met_by_same_word(target, text):
+        return Actual(text, None, None, Achievement.MET), None
+    return actual, error
+
+
 def score_indicator(ind: Indicator, settings: Settings, *, evaluate: bool) -> IndicatorScore:
     """Parse and score one indicator (``evaluate``: a self-evaluation row with actuals)."""
     target, target_error = _read(read_target, ind.target)
@@ -344,7 +355,7 @@ def score_indicator(ind: Indicator, settings: Settings, *, evaluate: bool) -> In
     if not evaluate:
         return IndicatorScore(ind, target, None, ind.weight, ind.score, None, ind.score,
                               None, target_error, None)
-    actual, actual_error = _read(read_actual, ind.actual)
+    actual, actual_error = read_actual_for(target, ind.actual)
     suggested = ratio = None
     if target is not None:
         suggested = suggest_score(target, actual, ind.weight, settings)
@@ -354,12 +365,24 @@ def score_indicator(ind: Indicator, settings: Settings, *, evaluate: bool) -> In
                           ratio, target_error, actual_error)
 
 
+def has_inputs(project: SelfEvaluation) -> bool:
+    """Whether a self-evaluation has anything evaluated: a 全年预算数 or 全年执行数, an actual
+    value or a typed score. Without any, it gets no total and no grade.
+    Excel (the 总分 cell): ``COUNT(budget,executed,actuals,scores)+COUNTIF(actuals,"?*")=0`` → ""."""
+    total = project.funds.total
+    return (total.budget is not None or total.executed is not None
+            or any((i.actual or "").strip() or i.score is not None for i in project.indicators))
+
+
 def score_project(project: Declaration | SelfEvaluation, settings: Settings) -> ProjectScore:
     """Every derived number of one project (R2–R8), each target/actual parsed exactly once."""
     if isinstance(project, SelfEvaluation):
         rate = execution_rate(project.funds, settings.rounding)
         exec_score = execution_score(project.funds, settings.rounding)
         indicators = [score_indicator(i, settings, evaluate=True) for i in project.indicators]
+        if not has_inputs(project):
+            # nothing evaluated yet (a blank form): no total and no grade, not 0 and 差
+            return ProjectScore(project, rate, exec_score, indicators, None, None)
         # R6r: the total is the plain sum of the displayed scores
         total = (exec_score or _ZERO) + sum(
             (s.effective for s in indicators if s.effective is not None), _ZERO

@@ -13,6 +13,10 @@ Accepted spellings (after Unicode NFKC, so full-width ``（）％＞＜＝０-�
   ``%``, ``％``, ``百分比`` and ``百分率`` all normalise to ``%``; whitespace inside is dropped.
 
 A trailing 以上/及以上 (≥) or 以下/及以下/以内 (≤) is read as the comparator (``12次以上``).
+An actual written with a comparator (``≥266米``) is read as its number, the comparator kept on
+:class:`Actual` for the check T110; a plain word meaning "met" (:data:`MET_WORDS`: 及时, 完成, 合格,
+是, 达标 …) is the level 达成, and so is the qualitative target's own word
+(:func:`met_by_same_word`, applied where the target is known: ``scoring.read_actual_for``).
 A number without a comparator (``100(%)``) is read as ``=`` (R2e); the check T103 points it out.
 Anything else raises :class:`ValueError` with a Chinese message that says what was expected.
 """
@@ -36,6 +40,9 @@ __all__ = [
     "format_target",
     "has_comparator",
     "has_decimals",
+    "level_key",
+    "met_by_same_word",
+    "MET_WORDS",
     "normalize_unit",
     "parse_actual",
     "parse_level",
@@ -78,6 +85,9 @@ COMPARATOR_SPELLINGS: tuple[tuple[str, str], ...] = (
     ("<=", "≤"),
     ("=<", "≤"),
     ("==", "="),
+    # lines that published forms use for "=" (box-drawing ═, geta 〓; full-width ＝ is NFKC'd)
+    ("═", "="),
+    ("〓", "="),
     ("≥", "≥"),
     ("≧", "≥"),
     ("⩾", "≥"),
@@ -405,6 +415,16 @@ LEVEL_SPELLINGS: dict[Achievement, tuple[tuple[str, ...], tuple[str, ...]]] = {
     Achievement.MET: (("达成", "已达成", "已经达成", "全部达成", "完全达成"), ("",)),
 }
 
+#: Plain words that published forms write as the actual of a qualitative indicator to mean "met"
+#: (domain.md §5): each is read as 达成 (R5 then decides the band). The one synonym table; the
+#: template's level lookup (perfxl.forms.settings_sheet.level_phrases) lists them too. An actual
+#: that repeats its own qualitative target word (健全 for 健全) is met as well
+#: (:func:`met_by_same_word`).
+MET_WORDS: tuple[str, ...] = (
+    "及时", "完成", "已完成", "全部完成", "按时完成", "合格", "是", "达标", "已达标", "按时",
+    "有效", "良好", "优良", "符合", "符合要求", "满足", "满足要求", "实现", "已实现",
+)
+
 
 def _alternatives(words: tuple[str, ...]) -> str:
     return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True) if w)
@@ -431,7 +451,26 @@ def parse_level(text: str | None) -> Achievement | None:
     for level, pattern in _LEVEL_PATTERNS:
         if pattern.match(s):
             return level
+    if s in _MET_WORDS:
+        return Achievement.MET
     return None
+
+
+_MET_WORDS = frozenset(MET_WORDS)
+
+
+def level_key(text: str | None) -> str:
+    """A word as :func:`parse_level` compares it: NFKC, no whitespace or punctuation."""
+    return _LEVEL_NOISE.sub("", _nfkc(text or ""))
+
+
+def met_by_same_word(target: "Target | None", actual_text: str | None) -> bool:
+    """Whether an actual repeats its qualitative target's own word (健全 for 健全, 有效保障 for
+    有效保障): the target is met (R5 达成)."""
+    if target is None or target.quantitative or not actual_text:
+        return False
+    key = level_key(actual_text)
+    return bool(key) and key == level_key(target.qualitative)
 
 
 @dataclass(frozen=True)
@@ -442,6 +481,8 @@ class Actual:
     value: Decimal | None
     unit: str | None
     level: Achievement | None
+    #: a comparator written before the number (``≥266米``): read as the number, with a warning
+    comparator: str | None = None
     quantitative: bool = field(init=False, repr=False, compare=False)  # derived, like Target's
 
     def __post_init__(self) -> None:
@@ -486,16 +527,12 @@ def _parse_actual(text: str) -> Actual:
         return Actual(original, None, None, level)
     s = _strip_ws(_nfkc(text))
     comp, rest = _take_comparator(s)
-    if comp is not None and comp != "=":
-        raise ValueError(
-            f"无法识别实际完成值“{original}”：实际完成值是完成的数量，不应带比较符“{comp}”；"
-            f"{_ACTUAL_EXAMPLE}"
-        )
     try:
         value, unit = _parse_quantity(rest)
     except _Unreadable as why:
         raise ValueError(f"无法识别实际完成值“{original}”：{why}；{_ACTUAL_EXAMPLE}") from None
-    return Actual(original, value, unit, None)
+    # "≥266米": the number is read; the comparator is kept for the check T110 to point out
+    return Actual(original, value, unit, None, comp if comp not in (None, "=") else None)
 
 
 def format_actual(a: Actual) -> str:

@@ -113,4 +113,34 @@ def _parse(text: str, sink: Sink) -> TextImport:
         pf.settings.money_unit = units.pop()
     elif len(units) > 1:
         sink.add("I912", None, "各自评表的项目资金单位不一致（万元/元），按默认万元设置")
+    _compare_printed(pf, printed, sink)
     return TextImport(pf, sink.findings, printed)
+
+
+def _compare_printed(pf: ProjectFile, printed: list[Printed], sink: Sink) -> None:
+    """The printed 执行率, 执行率得分 and 总分 against the imported inputs (R6, R6r): the rounding
+    they decide becomes the file's setting (I914); a figure no rounding gives is S210."""
+    from perfxl.model import Rounding
+    from perfxl.rules.printed import compare_printed, decided_rounding
+
+    def figures(pr: Printed) -> dict:
+        return {"execution_rate": pr.fund_rates.get("total"), "execution_score": pr.fund_score,
+                "total": pr.total_score}
+
+    pairs = [(p, pr) for p, pr in zip(pf.projects, printed) if isinstance(p, SelfEvaluation)]
+    decided = {(p.name, pr.line): decided_rounding(compare_printed(p, figures(pr), pf.settings))
+               for p, pr in pairs}
+    modes = {m for m in decided.values() if m is not None}
+    if len(modes) == 1:
+        mode = modes.pop()
+        first = next(line for (_n, line), m in decided.items() if m is mode)
+        if mode is not pf.settings.rounding:
+            pf.settings.rounding = mode
+        name = "四舍五入（half_up）" if mode is Rounding.HALF_UP else "截断（truncate）"
+        sink.add("I914", first, f"按表中打印的执行率与得分，舍入方式推断为{name}，已设为本文件的设置（R6r）")
+    elif len(modes) > 1:
+        sink.add("I914", None, "各表打印的执行率与得分所用的舍入方式不同，保留默认的截断（R6r）；请核对")
+    for p, pr in pairs:
+        for c in compare_printed(p, figures(pr), pf.settings):
+            if not c.agrees:
+                sink.add("S210", pr.line, f"“{p.name}”{c.message(pf.settings.rounding)}")

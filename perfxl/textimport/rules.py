@@ -107,6 +107,14 @@ TEXT_RULES = (
         "或表中缺少项目名称/年度，无法导入。",
         _SRC + "；表样见 domain.md §1",
     ),
+    Rule(
+        "I914",
+        Severity.INFO,
+        "舍入方式由表中打印的数推断",
+        "表中打印的执行率、执行率得分与总分只有按某一种舍入方式（截断或四舍五入，R6r）才能由表中的"
+        "预算数、执行数和各项得分算出；导入时把这种方式设为文件的舍入设置，使评分与原表一致。",
+        _SRC + "；domain.md R6r、§5（舍入方式）",
+    ),
 )
 
 if not all(rule.code in RULES for rule in TEXT_RULES):
