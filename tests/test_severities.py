@@ -14,7 +14,7 @@ import pytest
 
 from perfxl.cli import main
 from perfxl.findings import RULES, Finding, Severity, finding, load_all_rules
-from perfxl.forms.workbook import write_projects
+from perfxl.forms.workbook import WorkbookReadError, write_projects
 from perfxl.model import ProjectFile
 from perfxl.rules.checks import check_file
 from perfxl.sources import load
@@ -96,8 +96,11 @@ def test_severities_on_seeds_demo_and_damaged_workbooks(tmp_path, capsys):
         "no_indicator_header": (se, lambda wb: _relabel(wb, "三级指标", "指标")),
         "no_funds_header": (se, lambda wb: _relabel(wb, "年初预算数", "预算")),
         "decl_no_indicator_header": (de, lambda wb: _relabel(wb, "三级指标", "指标")),
-        "no_year": (se, lambda wb: _relabel(wb, "（2023年度）", "")),
     }
+    # without its year the only sheet is no form at all: exit 2 naming the year's cell
+    no_year = _damaged(se, tmp_path / "no_year.xlsx", lambda wb: _relabel(wb, "（2023年度）", ""))
+    with pytest.raises(WorkbookReadError, match=r"!A2：找不到年度"):
+        load(no_year)
     for label, (src, change) in damage.items():
         books.append(_damaged(src, tmp_path / f"{label}.xlsx", change))
     for path in books:

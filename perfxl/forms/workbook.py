@@ -150,7 +150,6 @@ def _form_of(ws, grid: Grid) -> Form | None:
 def _printed_findings(maps, settings: Settings) -> list[Finding]:
     """S210: a typed 执行率, 执行率得分 or 总分 that its inputs do not give (R6, R6r), with the
     rounding that would give it."""
-    from perfxl.findings import RULES
     from perfxl.rules.printed import compare_printed
 
     out = []
