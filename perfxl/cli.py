@@ -124,8 +124,8 @@ def cmd_score(args: argparse.Namespace) -> int:
     if Path(args.input).suffix.lower() in WORKBOOK_SUFFIXES:
         scores, findings, written, losses = _score_workbook_file(args.input, args.output)
         if not args.json:
-            print(f"已写入评分：{written}")
-        if losses:
+            print(f"已写入评分：{written}" if written else f"无变化：{args.input}（评分已是最新，未写入、未留备份）")
+        if losses and written:
             print(f"注意：{written} 中不含原工作簿的{'、'.join(losses)}。", file=sys.stderr)
     elif args.output:
         _load_checked(args.input)  # an unreadable input is reported first, as before
@@ -143,7 +143,7 @@ def cmd_score(args: argparse.Namespace) -> int:
 def _score_workbook_file(path_arg: str, output: str | None):
     """``perfxl score`` of a workbook, loaded once: the gate, one openpyxl load, the read, the
     checks and the patch on that loaded workbook, one save. (scores, findings, written, losses)"""
-    from perfxl.adapters.file import apply_patch, save
+    from perfxl.adapters.file import apply_changes, save
     from perfxl.forms.workbook import open_workbook, score_patch
     from perfxl.rules.checks import check_file
     from perfxl.safety import check_rewrite, check_workbook, guard_xml, output_path
@@ -158,7 +158,9 @@ def _score_workbook_file(path_arg: str, output: str | None):
     findings = [*gate, *read_findings, *check_file(pf, scores)]
     out = output_path(path, output)  # .xlsm in, .xlsx out: macros never rewritten
     losses = check_rewrite(path, out)
-    apply_patch(wb, patch)
+    changed = apply_changes(wb, patch)
+    if not changed and out.resolve() == path.resolve():
+        return scores, findings, None, losses  # nothing to write: no save, no backup
     written = save(wb, out, backup=True)
     return scores, findings, written, losses
 
