@@ -246,6 +246,8 @@ def cmd_finalize(args: argparse.Namespace) -> int:
     for path in (result.xlsx, result.pdf, result.eml):
         if path is not None:
             print(f"已写入：{path}")
+    if result.stored and result.stored not in result.notes:
+        print(result.stored)
     for note in result.notes:
         print(f"注意：{note}")
     if result.findings:
