@@ -60,6 +60,10 @@ class SummaryResult:
                          "cross_year", "mapping")
         }
         out["stats"] = {k: _json_value(v) for k, v in t.stats().items()}
+        out["stats_by_year"] = {
+            kind: {str(y): {k: _json_value(v) for k, v in figures.items()} for y, figures in years.items()}
+            for kind, years in t.stats_by_year().items()
+        }
         out["skipped"] = list(t.skipped)
         out["findings"] = list(t.findings)
         if self.output is not None:
@@ -202,6 +206,7 @@ class _Collector:
             for rows, findings in results():
                 self.tables.cross_year += rows
                 self.tables.findings += findings
+            self.tables.sort()  # the tables written already are sorted: only cross_year moves
 
         return links, complete
 
@@ -233,7 +238,8 @@ def build_summary(
 
         writer = SummaryWriter(out_dir=out_path.parent)
     with worker_pool(len(files), jobs) as pool, writer or contextlib.nullcontext():
-        collector = _collect(files, pool, progress, writer)
+        collector = _collect(files, pool, progress)
+        collector.tables.sort()  # by year, department, project: rendered only now
         links, complete = collector.cross_year(mapping, pool)
         if writer is not None:
             from perfxl.atomic import atomic_save
@@ -249,16 +255,14 @@ def build_summary(
     return result
 
 
-def _collect(files: list[Path], pool, progress: Progress | None, writer) -> _Collector:
-    """Every file's rows, merged in file order; the rows are rendered into the workbook
-    (``writer``) as they arrive, while the next files are still being read."""
+def _collect(files: list[Path], pool, progress: Progress | None) -> _Collector:
+    """Every file's rows, merged in file order (sorted afterwards, see
+    :meth:`SummaryTables.sort`)."""
     collector = _Collector()
     for i, (path, part) in enumerate(zip(files, map_files(_file_part, files, pool=pool)), start=1):
         if progress is not None:
             progress(i, len(files), path)
         collector.merge(part)
-        if writer is not None:
-            writer.update(collector.tables, all_rows=False)
     return collector
 
 
