@@ -200,19 +200,25 @@ def cmd_summary(args: argparse.Namespace) -> int:
     from perfxl.findings import Severity
     from perfxl.summary.build import build_summary, stderr_progress
 
-    if not args.output and not args.json:
-        raise InputError("请用 -o 指定汇总工作簿，或用 --json 输出")
+    if not args.output and not args.json and not args.csv:
+        raise InputError("请用 -o 指定汇总工作簿，或用 --json / --csv 输出")
     result = build_summary(
         args.inputs, args.output, progress=stderr_progress, png_dir=args.png, jobs=args.jobs
     )
+    csvs = result.write_csv(args.csv) if args.csv else []
     if args.json:
         _print_json(result.as_json())
     else:
-        stats = result.tables.stats()
-        print(f"已汇总 自评 {stats['self_evaluations']} 个项目、申报 {stats['declarations']} 个项目："
-              f"{result.output}")
+        t = result.tables
+        counts = "；".join(
+            [f"{y}年度自评 {sum(r['year'] == y for r in t.self_evaluations)} 个项目" for y in t.years()]
+            + [f"{y}年度申报 {sum(r['year'] == y for r in t.declarations)} 个项目" for y in t.years("declarations")]
+        ) or "没有项目"
+        print(f"已汇总 {counts}" + (f"：{result.output}" if result.output else ""))
         for path in result.pngs:
             print(f"图表：{path}")
+        for path in csvs:
+            print(f"CSV：{path}")
     for skipped in result.skipped:
         print(f"未汇总 {skipped['file']}：{skipped['reason']}", file=sys.stderr)
     if not result.tables.self_evaluations and not result.tables.declarations:
@@ -345,6 +351,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", help="汇总工作簿（.xlsx）；已存在时沿用其“项目对照”表")
     p.add_argument("--json", action="store_true", help="以 JSON 输出汇总行、未读取文件与问题")
     p.add_argument("--png", metavar="DIR", help="同时把图表导出为 PNG 到此文件夹")
+    p.add_argument("--csv", metavar="DIR", help="同时把各汇总表与分年度统计导出为 CSV（UTF-8）到此文件夹")
     p.add_argument("--jobs", type=int, default=None,
                    help="汇总大批文件（≥50 个）时使用的进程数（默认 2）")
     p.set_defaults(func=cmd_summary)

@@ -220,7 +220,8 @@ def test_cli_json_and_progress(tmp_path, capsys) -> None:
 def test_png_export(tmp_path) -> None:
     pytest.importorskip("matplotlib")
     res = build_summary([SE], None, png_dir=tmp_path / "png")
-    assert [p.name for p in res.pngs] == ["各项目自评总分.png", "各项目预算执行率.png", "评分等级分布.png"]
+    assert [p.name for p in res.pngs] == ["2023年度_各项目自评总分.png", "2023年度_各项目预算执行率.png",
+                                          "2023年度_评分等级分布.png"]
     assert all(p.stat().st_size > 10_000 for p in res.pngs)
 
 

@@ -71,6 +71,27 @@ class SummaryResult:
         return out
 
 
+    def write_csv(self, folder: str | Path) -> list[Path]:
+        """Every table of the workbook as ``{sheet title}.csv`` in ``folder`` (UTF-8 with BOM,
+        so Excel opens it; the workbook's Chinese column names; the rows in the workbook's
+        order; numbers as decimal strings), and ``统计.csv`` with each year's figures."""
+        from perfxl.atomic import atomic_write_text
+        from perfxl.summary.sheets import SHEETS
+        from perfxl.summary.tables import STAT_LABELS
+
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        written = []
+        for key, (title, table, name) in SHEETS.items():
+            if table is None:
+                continue
+            frame = self.tables.frame(name).rename(columns={k: h for k, (h, _) in COLUMNS[name].items()})
+            written.append(atomic_write_text(folder / f"{title}.csv", "\ufeff" + frame.to_csv(index=False)))
+        stats = self.tables.stats_frame().rename(columns=STAT_LABELS)
+        written.append(atomic_write_text(folder / f"{SHEETS['stats'][0]}.csv", "\ufeff" + stats.to_csv(index=False)))
+        return written
+
+
 def _json_value(v):
     if isinstance(v, Decimal):
         return format(v, "f")

@@ -139,6 +139,19 @@ COLUMNS: dict[str, dict[str, tuple[str, str]]] = {
     },
 }
 
+KINDS = {"self_evaluation": "绩效自评", "declaration": "绩效目标申报", "cross_year": "跨年度对照"}
+# the figures of the 统计 sheet (and 统计.csv), by key; the CSV's columns too
+STAT_LABELS = {
+    "self_evaluations": "自评项目数", "budget": "全年预算数合计（万元）", "executed": "全年执行数合计（万元）",
+    "execution_rate": "总体执行率（％）", "average_total": "平均总分", "max_total": "最高总分",
+    "min_total": "最低总分", "missing_reasons": "偏差未填写原因（条）",
+    **{f"grade_{g}": f"等级“{g}”项目数" for g in ("优", "良", "中", "差")},
+    "declarations": "申报项目数", "requested": "年度资金申请总额合计（元）", "declared_indicators": "申报指标数",
+    "declared_quantitative": "其中定量指标", "below_last_actual": "目标低于上年实际",
+    "gone": "本年取消的上年指标",
+    "kind": "类别", "year": "年度", "figure": "指标", "value": "数值",
+}
+
 LEVEL1 = {"成本指标": "n_cost", "产出指标": "n_output", "效益指标": "n_benefit", "满意度指标": "n_satisfaction"}
 CONTINUED, NEW, GONE = "延续", "本年新增", "本年取消"
 BELOW_LAST_ACTUAL = "目标低于上年实际"
@@ -478,6 +491,13 @@ class SummaryTables:
         """The table ``name`` as a DataFrame with the documented columns (English keys)."""
         cols = list(COLUMNS[name])
         return pd.DataFrame([{k: r.get(k) for k in cols} for r in getattr(self, name)], columns=cols)
+
+    def stats_frame(self) -> pd.DataFrame:
+        """:meth:`stats_by_year` as one long table: kind, year, figure, value."""
+        rows = [{"kind": KINDS[kind], "year": year, "figure": STAT_LABELS.get(key, key), "value": value}
+                for kind, years in self.stats_by_year().items()
+                for year, figures in years.items() for key, value in figures.items()]
+        return pd.DataFrame(rows, columns=["kind", "year", "figure", "value"])
 
     def sort(self) -> None:
         """Rows by year, then department, then project (then source file); the deviations and
