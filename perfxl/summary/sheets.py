@@ -187,7 +187,7 @@ def write_table(
                 else:
                     cell.value = v
             cell.number_format = FORMATS[kind]
-            cell.alignment = WRAP if kind == "text" else TOP  # long names wrap, rows read from the top
+            cell.alignment = WRAP if kind in ("text", "link") else TOP  # long text wraps; rows read from the top
             if kind == "link":
                 _hyperlink(cell, row, same_workbook, out_dir)
             if k == "reason" and row.get("_has_reason") is False:
@@ -676,13 +676,13 @@ class _TableRenderer:
         self._styles = styles
         header_align = Alignment(horizontal="center", vertical="center", wrap_text=True)
         self._header_style = styles.get("General", HEADER_FONT, alignment=header_align)
-        wrap = {k: WRAP if self.cols[k][1] == "text" else TOP for k in self.keys}
+        wrap = {k: WRAP if self.cols[k][1] in ("text", "link") else TOP for k in self.keys}
         self._plain = {k: styles.get(FORMATS[self.cols[k][1]], alignment=wrap[k]) for k in self.keys}
         self._quoted = {k: styles.get(FORMATS[self.cols[k][1]], quote=True, alignment=wrap[k]) for k in self.keys}
         self._flagged = (styles.get(FORMATS["text"], FLAG_FONT, alignment=WRAP),
                          styles.get(FORMATS["text"], FLAG_FONT, quote=True, alignment=WRAP))
-        self._linked = (styles.get(FORMATS["link"], LINK_FONT, alignment=TOP),
-                        styles.get(FORMATS["link"], LINK_FONT, quote=True, alignment=TOP))
+        self._linked = (styles.get(FORMATS["link"], LINK_FONT, alignment=WRAP),
+                        styles.get(FORMATS["link"], LINK_FONT, quote=True, alignment=WRAP))
         self._caches: list[dict] = [{} for _ in self.keys]
         cells = "".join(f'<c r="{letter}{{0}}"{{{j}}}' for j, letter in enumerate(self.letters[: len(self.keys)], 1))
         self._row = f'<row r="{{0}}"{{{len(self.keys) + 1}}}>{cells}</row>'
