@@ -126,8 +126,8 @@ def cmd_score(args: argparse.Namespace) -> int:
     if Path(args.input).suffix.lower() in WORKBOOK_SUFFIXES:
         scores, findings, written, losses = _score_workbook_file(args.input, args.output)
         if not args.json:
-            print(f"已写入评分：{written}")
-        if losses:
+            print(f"已写入评分：{written}" if written else f"无变化：{args.input}（评分已是最新，未写入、未留备份）")
+        if losses and written:
             print(f"注意：{written} 中不含原工作簿的{'、'.join(losses)}。", file=sys.stderr)
     elif args.output:
         _load_checked(args.input)  # an unreadable input is reported before the misused -o
@@ -145,7 +145,7 @@ def cmd_score(args: argparse.Namespace) -> int:
 def _score_workbook_file(path_arg: str, output: str | None):
     """``perfxl score`` of a workbook, loaded once: the gate, one openpyxl load, the read, the
     checks and the patch on that loaded workbook, one save. (scores, findings, written, losses)"""
-    from perfxl.adapters.file import apply_patch, save
+    from perfxl.adapters.file import apply_changes, save
     from perfxl.forms.workbook import open_workbook, require_forms, score_patch
     from perfxl.rules.checks import check_file
     from perfxl.safety import check_rewrite, check_workbook, guard_xml, output_path
@@ -161,7 +161,9 @@ def _score_workbook_file(path_arg: str, output: str | None):
     findings = [*gate, *read_findings, *check_file(pf, scores)]
     out = output_path(path, output)  # .xlsm in, .xlsx out: macros never rewritten
     losses = check_rewrite(path, out)
-    apply_patch(wb, patch)
+    changed = apply_changes(wb, patch)
+    if not changed and out.resolve() == path.resolve():
+        return scores, findings, None, losses  # nothing to write: no save, no backup
     written = save(wb, out, backup=True)
     return scores, findings, written, losses
 
@@ -201,19 +203,25 @@ def cmd_summary(args: argparse.Namespace) -> int:
     from perfxl.findings import Severity
     from perfxl.summary.build import build_summary, stderr_progress
 
-    if not args.output and not args.json:
-        raise InputError("请用 -o 指定汇总工作簿，或用 --json 输出")
+    if not args.output and not args.json and not args.csv:
+        raise InputError("请用 -o 指定汇总工作簿，或用 --json / --csv 输出")
     result = build_summary(
         args.inputs, args.output, progress=stderr_progress, png_dir=args.png, jobs=args.jobs
     )
+    csvs = result.write_csv(args.csv) if args.csv else []
     if args.json:
         _print_json(result.as_json())
     else:
-        stats = result.tables.stats()
-        print(f"已汇总 自评 {stats['self_evaluations']} 个项目、申报 {stats['declarations']} 个项目："
-              f"{result.output}")
+        t = result.tables
+        counts = "；".join(
+            [f"{y}年度自评 {sum(r['year'] == y for r in t.self_evaluations)} 个项目" for y in t.years()]
+            + [f"{y}年度申报 {sum(r['year'] == y for r in t.declarations)} 个项目" for y in t.years("declarations")]
+        ) or "没有项目"
+        print(f"已汇总 {counts}" + (f"：{result.output}" if result.output else ""))
         for path in result.pngs:
             print(f"图表：{path}")
+        for path in csvs:
+            print(f"CSV：{path}")
     for skipped in result.skipped:
         print(f"未汇总 {skipped['file']}：{skipped['reason']}", file=sys.stderr)
     if not result.tables.self_evaluations and not result.tables.declarations:
@@ -247,6 +255,8 @@ def cmd_finalize(args: argparse.Namespace) -> int:
     for path in (result.xlsx, result.pdf, result.eml):
         if path is not None:
             print(f"已写入：{path}")
+    if result.stored and result.stored not in result.notes:
+        print(result.stored)
     for note in result.notes:
         print(f"注意：{note}")
     if result.findings:
@@ -353,6 +363,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", help="汇总工作簿（.xlsx）；已存在时沿用其“项目对照”表")
     p.add_argument("--json", action="store_true", help="以 JSON 输出汇总行、未读取文件与问题")
     p.add_argument("--png", metavar="DIR", help="同时把图表导出为 PNG 到此文件夹")
+    p.add_argument("--csv", metavar="DIR", help="同时把各汇总表与分年度统计导出为 CSV（UTF-8）到此文件夹")
     p.add_argument("--jobs", type=int, default=None,
                    help="汇总大批文件（≥50 个）时使用的进程数（默认 2）")
     p.set_defaults(func=cmd_summary)

@@ -30,7 +30,8 @@ def seed_projects(name: str) -> ProjectFile:
 
 def run_demo(outdir: Path) -> int:
     from perfxl.findings import Severity
-    from perfxl.forms.workbook import read_projects, score_workbook, write_projects
+    from perfxl.adapters.file import apply_patch, save
+    from perfxl.forms.workbook import projects_workbook, read_projects, score_patch
     from perfxl.model import sheet_of
     from perfxl.report import score_all, score_table
     from perfxl.rules.checks import check_file
@@ -38,8 +39,9 @@ def run_demo(outdir: Path) -> int:
     outdir.mkdir(parents=True, exist_ok=True)
     for filename, seed in SEED_FILES.items():
         path = outdir / filename
-        write_projects(seed_projects(seed), path)
-        score_workbook(path)
+        wb = projects_workbook(seed_projects(seed))
+        apply_patch(wb, score_patch(wb)[0])
+        save(wb, path, backup=False)  # finished in one write: the demo leaves no .bak
         pf, read_findings = read_projects(path)
         scores = score_all(pf)
         findings = [*read_findings, *check_file(pf, scores)]

@@ -13,12 +13,16 @@ Thunderbird open it as an editable draft rather than a received mail.
 
 from __future__ import annotations
 
+import datetime
 import mimetypes
+import time
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from email.message import EmailMessage
 from email.policy import SMTP
-from email.utils import formatdate
+from email.header import Header
+from email.utils import format_datetime
+from urllib.parse import quote
 from pathlib import Path
 
 from perfxl.findings import Finding, Severity, sort_findings
@@ -85,22 +89,69 @@ def summary_text(pf: ProjectFile, findings: Sequence[Finding] = ()) -> str:
         line += f"；评分等级：{counts}"
     lines.append(line + "。")
     lines.append("")
-    findings = sort_findings(findings)
-    errors = [f for f in findings if f.severity is Severity.ERROR]
-    warnings = [f for f in findings if f.severity is Severity.WARNING]
+    lines += findings_text(pf, findings)
+    lines += ["", "（本邮件草稿由 perfxl 生成，请核对后发送。）"]
+    return "\n".join(lines) + "\n"
+
+
+# Warnings that ask nothing of the sender: perfxl already handles them in the finalized file.
+NO_ACTION = {
+    "S208": "得分未填写：合计已使用建议得分",
+    "T105": "“%”与“百分比”混用：按同一单位计算",
+}
+
+def _by_project(pf: ProjectFile, findings: Iterable[Finding]) -> dict[str, list[Finding]]:
+    """Findings grouped under the name of the project whose sheet they are on (in project
+    order; findings on no project's sheet under “其他”)."""
+    from perfxl.model import sheet_of
+
+    names = {}
+    for project in pf.projects:
+        names.setdefault(sheet_of(project), project.name)
+        names.setdefault(project.name, project.name)
+    groups: dict[str, list[Finding]] = {project.name: [] for project in pf.projects}
+    for f in findings:
+        groups.setdefault(names.get(f.sheet, "其他"), []).append(f)
+    return {name: found for name, found in groups.items() if found}
+
+
+def findings_text(pf: ProjectFile, findings: Sequence[Finding]) -> list[str]:
+    """The body's findings: every error first, then only the warnings that ask for action,
+    grouped by project with a count per project and per rule (cells listed); the warnings
+    perfxl already handles (:data:`NO_ACTION`) as one line each."""
+    from perfxl.findings import load_all_rules
+
+    rules = load_all_rules()
+    ordered = sort_findings(findings)
+    errors = [f for f in ordered if f.severity is Severity.ERROR]
+    warnings = [f for f in ordered if f.severity is Severity.WARNING]
+    action = [f for f in warnings if f.code not in NO_ACTION]
+    lines: list[str] = []
     if errors:
         lines.append(f"注意：仍有 {len(errors)} 个错误未解决（强制定稿）：")
         lines += [f"  - {f}" for f in errors[:MAX_LISTED_FINDINGS]]
+        if len(errors) > MAX_LISTED_FINDINGS:
+            lines.append(f"  ……另有 {len(errors) - MAX_LISTED_FINDINGS} 个，见工作簿。")
         lines.append("")
-    if warnings:
-        lines.append(f"尚待说明的警告 {len(warnings)} 条：")
-        lines += [f"  - {f}" for f in warnings[:MAX_LISTED_FINDINGS]]
-        if len(warnings) > MAX_LISTED_FINDINGS:
-            lines.append(f"  ……另有 {len(warnings) - MAX_LISTED_FINDINGS} 条，见工作簿。")
+    if action:
+        lines.append(f"需要处理的警告 {len(action)} 条（按项目）：")
+        for project, found in _by_project(pf, action).items():
+            lines.append(f"  {project}：{len(found)} 条")
+            codes: dict[str, list[Finding]] = {}
+            for f in found:
+                codes.setdefault(f.code, []).append(f)
+            for code, same in codes.items():
+                title = rules[code].title if code in rules else same[0].message
+                cells = "、".join(f.cell for f in same[:8] if f.cell)
+                more = "等" if len(same) > 8 else ""
+                lines.append(f"    · {code} {title} {len(same)} 条" + (f"（{cells}{more}）" if cells else ""))
     else:
-        lines.append("没有未处理的警告。")
-    lines += ["", "（本邮件草稿由 perfxl 生成，请核对后发送。）"]
-    return "\n".join(lines) + "\n"
+        lines.append("没有需要处理的警告。")
+    handled = {code: sum(f.code == code for f in warnings) for code in NO_ACTION}
+    for code, n in handled.items():
+        if n:
+            lines.append(f"另有 {n} 条 {code} 警告无需处理（{NO_ACTION[code]}）。")
+    return lines
 
 
 def _subject(pf: ProjectFile) -> str:
@@ -123,22 +174,76 @@ def build_message(
     subject: str | None = None,
 ) -> EmailMessage:
     """A draft message: Chinese summary body plus every file in ``attachments``."""
-    msg = EmailMessage(policy=SMTP)
+    msg = EmailMessage(policy=_POLICY)
     msg["Subject"] = subject or _subject(pf)
     if sender:
         msg["From"] = sender
     recipients = [to] if isinstance(to, str) else list(to)
     if recipients:
         msg["To"] = ", ".join(recipients)
-    msg["Date"] = formatdate(localtime=True)
+    msg["Date"] = local_date()
     msg["X-Unsent"] = "1"  # open as a draft (Outlook, Thunderbird)
     msg.set_content(summary_text(pf, findings), charset="utf-8")
     for path in map(Path, attachments):
         maintype, subtype = _MIME.get(path.suffix.lower()) or _guess(path)
-        msg.add_attachment(
-            path.read_bytes(), maintype=maintype, subtype=subtype, filename=path.name
-        )
+        msg.add_attachment(path.read_bytes(), maintype=maintype, subtype=subtype)
+        part = msg.get_payload()[-1]
+        for header, value in attachment_headers(path.name, maintype, subtype).items():
+            del part[header]
+            part.set_raw(header, value)  # already encoded and folded: stored as is
     return msg
+
+
+# Raw header values (set_raw) are written as they are, never re-folded: the policy would
+# otherwise re-encode a filename parameter into the RFC 2231 form alone.
+_POLICY = SMTP.clone(refold_source="none")
+_LINE = 78  # header lines no longer than RFC 5322 recommends
+
+
+def local_date(now: datetime.datetime | None = None) -> str:
+    """The Date header in the local time zone: ``TZ`` as set now (re-read with
+    :func:`time.tzset`, so a ``TZ`` set after start-up counts), else the system's."""
+    if hasattr(time, "tzset"):
+        time.tzset()
+    now = now or datetime.datetime.now()
+    return format_datetime(now.astimezone())
+
+
+def _rfc2047(name: str) -> list[str]:
+    """``name`` as RFC 2047 encoded words (base64, UTF-8), each a line of its own."""
+    encoded = Header(name, "utf-8", maxlinelen=_LINE - len(' name="') - 1).encode(linesep="\n")
+    return [word.strip() for word in encoded.split("\n")]
+
+
+def _rfc2231(param: str, name: str) -> list[str]:
+    """``param*0*=utf-8''…; param*1*=…`` (RFC 2231 continuations; a character is never split
+    between two lines)."""
+    chunks = [""]
+    room = _LINE - len(f" {param}*99*=utf-8'';")
+    for ch in name:
+        q = quote(ch, safe="")
+        if len(chunks[-1]) + len(q) > room:
+            chunks.append("")
+        chunks[-1] += q
+    if len(chunks) == 1:
+        return [f"{param}*=utf-8''{chunks[0]}"]
+    return [f"{param}*{n}*=" + ("utf-8''" if n == 0 else "") + c for n, c in enumerate(chunks)]
+
+
+def attachment_headers(name: str, maintype: str, subtype: str) -> dict[str, str]:
+    """Content-Type and Content-Disposition of an attachment named ``name``, the name in both
+    forms, as Thunderbird writes them: RFC 2047 encoded words in Content-Type ``name=`` (what
+    older clients such as Outlook 2007 read) and the RFC 2231 ``filename*`` in
+    Content-Disposition (what current clients read). Each header names the file once: some
+    parsers join a ``filename`` and a ``filename*`` of one header into a doubled name."""
+    words = "\n ".join(_rfc2047(name))
+    if name.isascii() and '"' not in name and "\\" not in name:
+        words = name
+    star = ";\n ".join(_rfc2231("filename", name))
+    return {
+        "Content-Type": f'{maintype}/{subtype};\n name="{words}"',
+        "Content-Disposition": f"attachment;\n {star}",
+    }
 
 
 def _guess(path: Path) -> tuple[str, str]:

@@ -65,6 +65,7 @@ class FinalizeResult:
     findings: list[Finding] = field(default_factory=list)
     frozen: list[str] = field(default_factory=list)  # "Sheet!B7" of UDF formulas turned to values
     notes: list[str] = field(default_factory=list)  # Chinese remarks for the user
+    stored: str = ""  # Chinese: where the stored results of the formula cells come from
 
     @property
     def files(self) -> list[Path]:
@@ -144,6 +145,20 @@ def _located_cells(pf: ProjectFile) -> set[tuple[str, str]]:
     for project in pf.projects:
         visit(project)
     return seen
+
+
+def _score_cells(pf: ProjectFile) -> set[tuple[str, str]]:
+    """(sheet, cell) of every indicator's 得分 on the self-evaluations: an input, typed or not."""
+    from perfxl.model import SelfEvaluation
+
+    out = set()
+    for project in pf.projects:
+        if isinstance(project, SelfEvaluation):
+            for ind in project.indicators:
+                where = locations(ind).get("score")
+                if where and where[1]:
+                    out.add((where[0], where[1].replace("$", "").upper()))
+    return out
 
 
 def _input_role(cell) -> bool:
@@ -237,11 +252,14 @@ def freeze_udfs(wb, cached, defined_names: set[str] | None = None) -> tuple[list
     return frozen, notes
 
 
-def protect_sheets(wb, inputs: set[tuple[str, str]], *, password: str | None = None) -> None:
+def protect_sheets(wb, inputs: set[tuple[str, str]], *, password: str | None = None,
+                   formula_inputs: set[tuple[str, str]] = frozenset()) -> None:
     """Lock formula cells, unlock input cells, protect every sheet (no password by default).
 
     Input cells: ``inputs`` (sheet, cell) — where the reader found model fields — and cells with
     the forms' ``input`` style role.  Other cells keep the lock state the template gave them.
+    ``formula_inputs`` are inputs that may hold a formula: the 得分 cells showing the suggested
+    score until the evaluator types one — unlocked like a typed score.
     """
     from openpyxl.styles import Protection
 
@@ -250,14 +268,17 @@ def protect_sheets(wb, inputs: set[tuple[str, str]], *, password: str | None = N
             for cell in row:
                 if cell.__class__.__name__ == "MergedCell":
                     continue
-                if _formula_text(cell) is not None or cell.data_type == "f":
+                if (ws.title, cell.coordinate) in formula_inputs:
+                    cell.protection = Protection(locked=False)
+                elif _formula_text(cell) is not None or cell.data_type == "f":
                     cell.protection = Protection(locked=True)
                 elif (ws.title, cell.coordinate) in inputs or _input_role(cell):
                     cell.protection = Protection(locked=False)
         for sheet, ref in inputs:  # located but still empty input cells
             if sheet == ws.title:
                 target = ws[ref]
-                if target.__class__.__name__ != "MergedCell" and _formula_text(target) is None:
+                if target.__class__.__name__ != "MergedCell" and (
+                        _formula_text(target) is None or (sheet, ref) in formula_inputs):
                     target.protection = Protection(locked=False)
         p = ws.protection
         p.sheet = True
@@ -277,7 +298,7 @@ def _prepare(src: Path, pf: ProjectFile, *, protect: bool, password: str | None,
     cached = load_workbook(src, data_only=True, keep_vba=False)
     result.frozen, result.notes = freeze_udfs(wb, cached)
     if protect:
-        protect_sheets(wb, _located_cells(pf), password=password)
+        protect_sheets(wb, _located_cells(pf), password=password, formula_inputs=_score_cells(pf))
     # Links to the add-in (.xlam/.xlsm) are dead once the UDF values are frozen.
     links = getattr(wb, "_external_links", [])
     kept = [ln for ln in links if not _links_to_addin(ln)]
@@ -285,6 +306,22 @@ def _prepare(src: Path, pf: ProjectFile, *, protect: bool, password: str | None,
         wb._external_links = kept
     wb.calculation.fullCalcOnLoad = True  # Excel/WPS recompute the live formulas on opening
     return wb
+
+
+def _store_results(out: Path, wb, result: FinalizeResult) -> None:
+    """Every formula cell of ``out`` gets its result stored (:mod:`perfxl.stored_values`), so
+    viewers that do not recalculate show the numbers."""
+    from perfxl.stored_values import formula_values, store_values
+
+    values, with_lo = formula_values(out, wb)
+    store_values(out, values)
+    if with_lo:
+        result.stored = ("公式单元格均已存入计算结果（由 LibreOffice 重算；执行率、得分、总分、等级为 perfxl 的计算），"
+                         "不重算的预览与导入工具也能读到数值")
+    else:
+        result.stored = ("未找到 LibreOffice：只有执行率、得分、总分、等级等 perfxl 计算的单元格存入了计算结果，"
+                         "提示列与隐藏辅助列在 Excel/WPS 打开时重算")
+        result.notes.append(result.stored)
 
 
 def _links_to_addin(link) -> bool:
@@ -362,6 +399,7 @@ def finalize(
     wb = _prepare(src, pf, protect=protect, password=password, result=result)
     _fill_properties(wb, pf, name)
     atomic_save(out, wb.save)
+    _store_results(out, wb, result)
     verify_macro_free(out)
     if pdf:
         from perfxl.libreoffice import to_pdf

@@ -290,7 +290,8 @@ def test_email_draft_from_the_seed_without_workbooks(self_evaluations, tmp_path)
     # the four 2023 totals (domain.md §4), all 优, and the open warning with sheet + cell + code
     for total in ("90.98", "92.00", "90.91"):
         assert f"总分 {total}" in body
-    assert "优 4 个" in body and "热线服务保障经费!H12: D301" in body
+    assert "优 4 个" in body and "热线服务保障经费：1 条" in body
+    assert "· D301 得分低于分值但未填写偏差原因分析 1 条（H12）" in body
     # 187.92 + 47.80 + 111.71 + 95.67 and 187.63 + 47.80 + 88.46 + 95.67 (万元)
     assert "全年预算数 443.10 万元，全年执行数 419.56 万元" in body
     # no win32com on Linux: the add-in's function falls back to the .eml

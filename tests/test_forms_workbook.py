@@ -147,7 +147,7 @@ def test_not_a_workbook_raises_a_clear_error(tmp_path):
         read_projects(bad)
 
 
-def test_score_twice_equals_once_and_keeps_a_backup(tmp_path):
+def test_score_twice_equals_once_and_writes_nothing_the_second_time(tmp_path):
     pf = load_seed("self_evaluation_2023.json")
     pf.projects[1].indicators[2].score = None
     path = write_projects(pf, tmp_path / "a.xlsx")
@@ -155,7 +155,7 @@ def test_score_twice_equals_once_and_keeps_a_backup(tmp_path):
     score_workbook(path, once)
     s1 = snapshot(once)
     score_workbook(once)
-    assert (tmp_path / "once.bak.xlsx").exists()
+    assert not (tmp_path / "once.bak.xlsx").exists()  # nothing changed: no save, no backup
     assert snapshot(once) == s1
     # scoring does not change what was read
     assert _json(read_projects(once)[0]) == _json(pf)

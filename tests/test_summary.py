@@ -41,13 +41,16 @@ def _by(rows, key):
 
 def test_self_evaluation_rows_match_published_figures(result) -> None:
     rows = result.tables.self_evaluations
-    assert [r["name"] for r in rows] == [p["name"] for p in PUBLISHED]
-    for row, pub in zip(rows, PUBLISHED):
+    # sorted by year, department, project (issue 20): one department, so by name
+    assert [r["name"] for r in rows] == sorted(p["name"] for p in PUBLISHED)
+    published = {p["name"]: p for p in PUBLISHED}
+    for row in rows:
+        pub = published[row["name"]]
         assert row["execution_rate"] == Decimal(pub["execution_rate"]), row["name"]
         assert row["execution_score"] == Decimal(pub["execution_score"]), row["name"]
         assert row["total"] == Decimal(pub["total"]), row["name"]
         assert row["grade"] == pub["grade"] == "优"
-    hot = rows[0]
+    hot = _by(rows, "name")["热线服务保障经费"]
     assert (hot["budget"], hot["executed"]) == (Decimal("187.92"), Decimal("187.63"))
     assert hot["indicator_score"] == Decimal("81.00")
     assert hot["indicators"] == 13
@@ -161,8 +164,9 @@ def test_workbook_tables_and_formulas(result) -> None:
     texts = [c.value for row in cy.iter_rows(min_row=2) for c in row if c.data_type == "s"]
     assert "=24.00(小时)" in texts
     assert "_xlfn" not in "".join(str(c.value) for w in wb for row in w.iter_rows() for c in row)
-    assert any("COUNTIF(SelfEvalSummary[[等级]]" in str(c.value) for row in wb["统计"].iter_rows() for c in row)
-    assert len(wb["图表"]._charts) == 3
+    assert any("COUNTIFS(SelfEvalSummary[[等级]]" in str(c.value) for row in wb["统计"].iter_rows() for c in row)
+    assert wb.sheetnames[0] == "统计" and "图表" not in wb.sheetnames
+    assert len(wb["统计"]._charts) == 3  # one year: its total, execution rate and grade charts
 
 
 def test_folder_with_corrupt_and_foreign_json(tmp_path) -> None:
@@ -201,8 +205,9 @@ def test_cli_json_and_progress(tmp_path, capsys) -> None:
     assert status == 1  # a file was skipped
     assert "[1/3] 读取 broken.xlsx" in captured.err and "[3/3] 读取 se.json" in captured.err
     assert "未汇总" in captured.err and "broken.xlsx" in captured.err
-    assert [r["total"] for r in data["self_evaluations"]] == ["90.98", "92.00", "90.91", "92.00"]
-    assert [r["execution_rate"] for r in data["self_evaluations"]] == ["99.84", "100.00", "79.18", "100.00"]
+    # sorted by department, then project (全市…, 热线…, 绿化…, 行业…)
+    assert [r["total"] for r in data["self_evaluations"]] == ["92.00", "90.98", "92.00", "90.91"]
+    assert [r["execution_rate"] for r in data["self_evaluations"]] == ["100.00", "99.84", "100.00", "79.18"]
     assert sorted(r["annual_total"] for r in data["declarations"]) == [
         "1813200.00", "350000.00", "975000.00", "991823.00"
     ]
@@ -215,7 +220,8 @@ def test_cli_json_and_progress(tmp_path, capsys) -> None:
 def test_png_export(tmp_path) -> None:
     pytest.importorskip("matplotlib")
     res = build_summary([SE], None, png_dir=tmp_path / "png")
-    assert [p.name for p in res.pngs] == ["各项目自评总分.png", "各项目预算执行率.png", "评分等级分布.png"]
+    assert [p.name for p in res.pngs] == ["2023年度_各项目自评总分.png", "2023年度_各项目预算执行率.png",
+                                          "2023年度_评分等级分布.png"]
     assert all(p.stat().st_size > 10_000 for p in res.pngs)
 
 
@@ -258,7 +264,7 @@ def _close(a, b) -> bool:
 @pytest.mark.libreoffice
 def test_libreoffice_recalculation_and_pdf(result, tmp_path) -> None:
     from perfxl.libreoffice import recalculate, to_pdf
-    from perfxl.summary.sheets import STATS_CELLS
+    from perfxl.summary.sheets import stats_layout
     from perfxl.summary.tables import COLUMNS
 
     [recalc] = recalculate([result.output], tmp_path / "recalc")
@@ -285,22 +291,26 @@ def test_libreoffice_recalculation_and_pdf(result, tmp_path) -> None:
                 if want == "":
                     want = None  # an empty-string formula result reads back as empty
                 assert _close(got, want), (title, i, col, got, want)
-    stats = result.tables.stats()
+    by_year = result.tables.stats_by_year()
     ws = wb["统计"]
-    for key, cell in STATS_CELLS.items():
-        assert _close(ws[cell].value, stats[key] if not isinstance(stats[key], int) else stats[key]), (key, ws[cell].value, stats[key])
-    assert ws[STATS_CELLS["grade_优"]].value == 4 and ws[STATS_CELLS["requested"]].value == 4130023
+    where = stats_layout(result.tables).where
+    assert len(where) == 6 + 4 + 4 + 2  # 2023 figures and grades, 2026 declarations and cross-year
+    for (kind, year, key), cell in where.items():
+        want = by_year[kind][year][key]
+        assert _close(ws[cell].value, want), (kind, year, key, ws[cell].value, want)
+    assert ws[where[("self_evaluation", 2023, "grade_优")]].value == 4
+    assert ws[where[("declaration", 2026, "requested")]].value == 4130023
 
-    # the charts render in the PDF: their titles are there, and the last page has blue bars
+    # the charts render in the PDF, each year's on the page after its figures: titles with the
+    # year are there (pdftotext puts a space between 2023 and 年度), and that page has blue bars
     [pdf] = to_pdf([result.output], tmp_path / "pdf")
     import subprocess
 
-    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
-    for title in ("各项目自评总分", "各项目预算执行率", "评分等级分布"):
-        assert title in text
-    pages = int(next(line.split()[1] for line in subprocess.run(
-        ["pdfinfo", str(pdf)], capture_output=True, text=True).stdout.splitlines() if line.startswith("Pages")))
-    subprocess.run(["pdftoppm", "-f", str(pages), "-l", str(pages), "-r", "40", "-png", str(pdf),
+    text = subprocess.run(["pdftotext", "-f", "2", "-l", "2", str(pdf), "-"], capture_output=True, text=True).stdout
+    flat = "".join(text.split())
+    for title in ("2023年度各项目自评总分", "2023年度各项目预算执行率", "2023年度评分等级分布"):
+        assert title in flat
+    subprocess.run(["pdftoppm", "-f", "2", "-l", "2", "-r", "40", "-png", str(pdf),
                     str(tmp_path / "page")], check=True)
     from PIL import Image
 
@@ -336,8 +346,8 @@ def test_summary_of_seed_workbooks(seed_workbooks, tmp_path) -> None:
     out = tmp_path / "汇总.xlsx"
     res = build_summary([folder], out)
     se = res.tables.self_evaluations
-    assert [r["execution_rate"] for r in se] == [Decimal("99.84"), Decimal("100.00"), Decimal("79.18"), Decimal("100.00")]
-    assert [r["total"] for r in se] == [Decimal("90.98"), Decimal("92"), Decimal("90.91"), Decimal("92")]
+    assert [r["execution_rate"] for r in se] == [Decimal("100.00"), Decimal("99.84"), Decimal("100.00"), Decimal("79.18")]
+    assert [r["total"] for r in se] == [Decimal("92"), Decimal("90.98"), Decimal("92"), Decimal("90.91")]
     assert {r["name"]: r["annual_total"] for r in res.tables.declarations} == REQUESTED
     front = next(r for r in res.tables.cross_year if r["cur_indicator"] == "前端诉件受理、甄别分类、对口移送")
     assert front["prev_actual_value"] == Decimal("34487") and front["flag"] == BELOW_LAST_ACTUAL
@@ -360,7 +370,7 @@ def test_summary_button_on_seed_workbook(seed_workbooks) -> None:
     wb = load_workbook(seed_workbooks / "2023年度_绩效自评表.xlsx")
     pf, findings, _ = read_workbook(wb)
     tables = build_summary_sheets(wb, pf, findings)
-    assert [r["total"] for r in tables.self_evaluations] == [Decimal("90.98"), Decimal("92"), Decimal("90.91"), Decimal("92")]
+    assert [r["total"] for r in tables.self_evaluations] == [Decimal("92"), Decimal("90.98"), Decimal("92"), Decimal("90.91")]
     ws = wb["偏差明细"]
     header = [c.value for c in ws[1]]
     col = {h: header.index(h) + 1 for h in ("三级指标", "偏差原因分析", "来源")}

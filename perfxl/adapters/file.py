@@ -230,6 +230,63 @@ def apply_patch(wb: Workbook, patch: Patch) -> Workbook:
     return wb
 
 
+def apply_changes(wb: Workbook, patch: Patch) -> bool:
+    """Apply ``patch`` to ``wb``; True when it changed what perfxl writes — a cell's value or
+    style, a sheet's state, a defined name, a validation or a conditional format (so a caller
+    need not save, nor keep a backup, when nothing changed; document properties don't count)."""
+    before = _written_state(wb, patch)
+    apply_patch(wb, patch)
+    return _written_state(wb, patch) != before
+
+
+def _same_value(v):
+    """A cell value as compared by :func:`apply_changes`: numbers as Decimal (a float read back
+    from the file equals the Decimal perfxl writes)."""
+    if isinstance(v, bool) or not isinstance(v, (int, float, Decimal)):
+        return v
+    return Decimal(repr(v)) if isinstance(v, float) else Decimal(v)
+
+
+def _dxf(rule) -> bytes | None:
+    """A conditional format's look (its dxfId is only assigned on save)."""
+    from openpyxl.xml.functions import tostring
+
+    return None if rule.dxf is None else tostring(rule.dxf.to_tree())
+
+
+def _written_state(wb: Workbook, patch: Patch) -> tuple:
+    cells, sheets = [], set()
+    for op in patch:
+        if isinstance(op, (Write, Style)):
+            sheets.add(op.sheet)
+            if op.sheet not in wb.sheetnames:
+                cells.append((op.sheet, op.ref, None))
+                continue
+            ws = wb[op.sheet]
+            ref = op.ref
+            if isinstance(op, Write) and op.is_block:
+                rows, width = len(op.value), max((len(r) for r in op.value), default=1)
+                c1, r1, _, _ = range_boundaries(op.ref.split(":")[0])
+                ref = f"{get_column_letter(c1)}{r1}:{get_column_letter(c1 + width - 1)}{r1 + rows - 1}"
+            c1, r1, c2, r2 = range_boundaries(ref)
+            for row in ws.iter_rows(min_row=r1, max_row=r2, min_col=c1, max_col=c2):
+                for c in row:
+                    cells.append((op.sheet, c.coordinate, _same_value(c.value), c.data_type,
+                                  tuple(c._style) if c.has_style else None))
+        elif hasattr(op, "sheet"):
+            sheets.add(op.sheet)
+    parts = [tuple((ws.title, ws.sheet_state) for ws in wb.worksheets),
+             tuple(sorted((k, v.attr_text) for k, v in wb.defined_names.items()))]
+    for title in sorted(sheets & set(wb.sheetnames)):
+        ws = wb[title]
+        parts.append(tuple(sorted((k, v.attr_text) for k, v in ws.defined_names.items())))
+        parts.append(tuple(repr(dv.to_tree().items()) + str(dv.sqref) + repr([dv.formula1, dv.formula2])
+                           for dv in ws.data_validations.dataValidation))
+        parts.append(tuple((str(cf.sqref), tuple((r.type, tuple(r.formula or ()), _dxf(r)) for r in cf.rules))
+                           for cf in ws.conditional_formatting))
+    return tuple(cells), tuple(parts)
+
+
 def _apply_ops(wb: Workbook, patch: Patch) -> None:
     for op in patch:
         if isinstance(op, AddSheet):

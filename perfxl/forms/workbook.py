@@ -20,8 +20,8 @@ from typing import Any
 from openpyxl import Workbook, load_workbook
 
 from perfxl import fastread
-from perfxl.adapters.file import apply_patch, save
-from perfxl.findings import Finding, finding
+from perfxl.adapters.file import apply_changes, apply_patch, save
+from perfxl.findings import Finding, Severity, finding
 from perfxl.forms import catalog as _catalog  # noqa: F401  registers W7xx
 from perfxl.forms import declaration as decl_form
 from perfxl.forms import self_evaluation as se_form
@@ -72,12 +72,17 @@ def layout_projects(pf: ProjectFile) -> Patch:
 def write_projects(pf: ProjectFile, path: str | Path) -> Path:
     """Write every project of ``pf`` into a new workbook at ``path`` (saved atomically; an
     existing file is kept as ``NAME.bak.xlsx``). Returns the path."""
+    return save(projects_workbook(pf), path, backup=True)
+
+
+def projects_workbook(pf: ProjectFile) -> Workbook:
+    """A new openpyxl workbook laid out with every project of ``pf`` (not saved)."""
     wb = _empty_workbook()
     apply_patch(wb, layout_projects(pf))
     if not wb.sheetnames or all(ws.sheet_state != "visible" for ws in wb.worksheets):
         raise ValueError("没有可写入的项目")
     wb.active = 0
-    return save(wb, path, backup=True)
+    return wb
 
 
 def template_project(form: Form, year: int) -> Project:
@@ -281,7 +286,10 @@ def score_workbook(path: str | Path, out: str | Path | None = None) -> Path:
     ``NAME.bak.xlsx``). Scoring twice gives the same workbook as scoring once."""
     wb = _open(path)
     patch, _pf, _findings = score_patch(wb)
-    apply_patch(wb, patch)
+    if out is None and not apply_changes(wb, patch):
+        return Path(path)  # nothing changed: no save, no backup
+    if out is not None:
+        apply_patch(wb, patch)
     return save(wb, out or path, backup=True)
 
 

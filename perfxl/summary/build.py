@@ -60,11 +60,36 @@ class SummaryResult:
                          "cross_year", "mapping")
         }
         out["stats"] = {k: _json_value(v) for k, v in t.stats().items()}
+        out["stats_by_year"] = {
+            kind: {str(y): {k: _json_value(v) for k, v in figures.items()} for y, figures in years.items()}
+            for kind, years in t.stats_by_year().items()
+        }
         out["skipped"] = list(t.skipped)
         out["findings"] = list(t.findings)
         if self.output is not None:
             out["output"] = str(self.output)
         return out
+
+
+    def write_csv(self, folder: str | Path) -> list[Path]:
+        """Every table of the workbook as ``{sheet title}.csv`` in ``folder`` (UTF-8 with BOM,
+        so Excel opens it; the workbook's Chinese column names; the rows in the workbook's
+        order; numbers as decimal strings), and ``统计.csv`` with each year's figures."""
+        from perfxl.atomic import atomic_write_text
+        from perfxl.summary.sheets import SHEETS
+        from perfxl.summary.tables import STAT_LABELS
+
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        written = []
+        for key, (title, table, name) in SHEETS.items():
+            if table is None:
+                continue
+            frame = self.tables.frame(name).rename(columns={k: h for k, (h, _) in COLUMNS[name].items()})
+            written.append(atomic_write_text(folder / f"{title}.csv", "\ufeff" + frame.to_csv(index=False)))
+        stats = self.tables.stats_frame().rename(columns=STAT_LABELS)
+        written.append(atomic_write_text(folder / f"{SHEETS['stats'][0]}.csv", "\ufeff" + stats.to_csv(index=False)))
+        return written
 
 
 def _json_value(v):
@@ -202,6 +227,7 @@ class _Collector:
             for rows, findings in results():
                 self.tables.cross_year += rows
                 self.tables.findings += findings
+            self.tables.sort()  # the tables written already are sorted: only cross_year moves
 
         return links, complete
 
@@ -233,7 +259,8 @@ def build_summary(
 
         writer = SummaryWriter(out_dir=out_path.parent)
     with worker_pool(len(files), jobs) as pool, writer or contextlib.nullcontext():
-        collector = _collect(files, pool, progress, writer)
+        collector = _collect(files, pool, progress)
+        collector.tables.sort()  # by year, department, project: rendered only now
         links, complete = collector.cross_year(mapping, pool)
         if writer is not None:
             from perfxl.atomic import atomic_save
@@ -249,16 +276,14 @@ def build_summary(
     return result
 
 
-def _collect(files: list[Path], pool, progress: Progress | None, writer) -> _Collector:
-    """Every file's rows, merged in file order; the rows are rendered into the workbook
-    (``writer``) as they arrive, while the next files are still being read."""
+def _collect(files: list[Path], pool, progress: Progress | None) -> _Collector:
+    """Every file's rows, merged in file order (sorted afterwards, see
+    :meth:`SummaryTables.sort`)."""
     collector = _Collector()
     for i, (path, part) in enumerate(zip(files, map_files(_file_part, files, pool=pool)), start=1):
         if progress is not None:
             progress(i, len(files), path)
         collector.merge(part)
-        if writer is not None:
-            writer.update(collector.tables, all_rows=False)
     return collector
 
 

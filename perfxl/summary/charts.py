@@ -1,7 +1,7 @@
 """PNG export of the summary charts (for reports), drawn with matplotlib.
 
-The same three charts as the workbook's native ones: total score by project, execution rate by
-project, grade distribution. Chinese text uses WenQuanYi Micro Hei (or any CJK font found).
+The same charts as the workbook's native ones, for each year: total score by project, execution
+rate by project, grade distribution (``2023年度_各项目自评总分.png`` …). Chinese text uses WenQuanYi Micro Hei (or any CJK font found).
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def _short(name: str, n: int = 10) -> str:
 
 
 def export_pngs(tables: SummaryTables, outdir: Path) -> list[Path]:
-    """Write 总分.png, 执行率.png and 等级分布.png to ``outdir``; returns the paths."""
+    """Write each year's three charts as PNG to ``outdir``; returns the paths."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -49,16 +49,18 @@ def export_pngs(tables: SummaryTables, outdir: Path) -> list[Path]:
     outdir.mkdir(parents=True, exist_ok=True)
     font = _font()
     kw = {"fontproperties": font} if font is not None else {}
-    rows = tables.self_evaluations
-    names = [_short(r["name"], 24) for r in rows]
     grades = ("优", "良", "中", "差")
-    specs = [
-        ("各项目自评总分", "总分", names, [float(r["total"] or 0) for r in rows], 100, True),
-        ("各项目预算执行率", "执行率（％）", names,
-         [float(r["execution_rate"] or 0) for r in rows], 110, True),
-        ("评分等级分布", "项目数", list(grades),
-         [sum(r["grade"] == g for r in rows) for g in grades], None, False),
-    ]
+    specs = []
+    for year in tables.years():  # one year at a time: titles and file names carry the year
+        rows = [r for r in tables.self_evaluations if r["year"] == year]
+        names = [_short(r["name"], 24) for r in rows]
+        specs += [
+            (f"{year}年度 各项目自评总分", "总分", names, [float(r["total"] or 0) for r in rows], 100, True),
+            (f"{year}年度 各项目预算执行率", "执行率（％）", names,
+             [float(r["execution_rate"] or 0) for r in rows], 110, True),
+            (f"{year}年度 评分等级分布", "项目数", list(grades),
+             [sum(r["grade"] == g for r in rows) for g in grades], None, False),
+        ]
     written = []
     for title, label, cats, values, vmax, horizontal in specs:
         height = max(3.0, 0.45 * len(cats) + 1.5) if horizontal else 4.0
@@ -86,7 +88,7 @@ def export_pngs(tables: SummaryTables, outdir: Path) -> list[Path]:
                             ha="center", va="bottom", fontsize=8)
         ax.set_title(title, **kw)
         fig.tight_layout()
-        path = outdir / f"{title}.png"
+        path = outdir / f"{title.replace(' ', '_')}.png"
         fig.savefig(path)
         plt.close(fig)
         written.append(path)

@@ -13,11 +13,13 @@ import contextlib
 import functools
 import warnings
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
 from openpyxl.chart import BarChart, Reference
 from openpyxl.chart.label import DataLabelList
+from openpyxl.chart.series import SeriesLabel
 from openpyxl.compat import safe_string
 from openpyxl.packaging.relationship import Relationship
 from openpyxl.styles import Alignment, Font
@@ -44,14 +46,17 @@ SHEETS = {
     "mapping": (MAPPING_SHEET, "ProjectMapping", "mapping"),
     "findings": ("问题清单", "Findings", "findings"),
     "skipped": ("未读取文件", "SkippedFiles", "skipped"),
-    "charts": ("图表", None, None),
 }
+OLD_CHARTS_SHEET = "图表"  # earlier summaries had the charts on a sheet of their own
 
 FORMATS = {"money": "#,##0.00", "num": "0.00", "int": "0", "text": "@", "link": "General"}
 HEADER_FONT = Font(name="黑体", bold=True)
 FLAG_FONT = Font(color="C00000", bold=True)
 LINK_FONT = Font(color="0563C1", underline="single")
 WRAP = Alignment(wrap_text=True, vertical="top")
+WRAP_FONT = Font(name="宋体", size=11)  # text that wraps in its cell (long names)
+HEADER_WRAP_FONT = Font(name="黑体", bold=True, size=11)  # a column name that wraps
+TOP = Alignment(vertical="top")
 TITLE_FONT = Font(name="黑体", size=14, bold=True)
 
 
@@ -180,6 +185,7 @@ def write_table(
                 else:
                     cell.value = v
             cell.number_format = FORMATS[kind]
+            cell.alignment = WRAP if kind in ("text", "link") else TOP  # long text wraps; rows read from the top
             if kind == "link":
                 _hyperlink(cell, row, same_workbook, out_dir)
             if k == "reason" and row.get("_has_reason") is False:
@@ -190,14 +196,13 @@ def write_table(
     table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
     ws.add_table(table)
     ws.freeze_panes = "A2"
-    for j, k in enumerate(keys, start=1):
-        header, kind = cols[k]
-        longest = max([len(str(r.get(k) or "")) for r in rows[:200]] + [len(header) + 2])
-        width = {"text": min(max(longest, 8), 40), "link": 28}.get(kind, max(len(header) * 2, 10))
-        ws.column_dimensions[get_column_letter(j)].width = width * (1.6 if kind == "text" else 1)
-    ws.row_dimensions[1].height = 32
-    ws.print_title_rows = "1:1"
-    _print_setup(ws)
+    _table_print(ws, key, rows)
+    ws.row_dimensions[1].height = HEADER_HEIGHT
+    widths = column_widths(key, rows)
+    for i, row in enumerate(rows, start=2):
+        height = row_height(row, keys, widths)
+        if height is not None:
+            ws.row_dimensions[i].height = height
     return ws
 
 
@@ -238,12 +243,38 @@ def _hyperlink(cell, row: dict, same_workbook: bool, out_dir: Path | None) -> No
     cell.font = LINK_FONT
 
 
-def _stats_cells() -> dict[tuple[int, int], tuple]:
-    """(row, column) -> (value, font, number format) of the 统计 sheet."""
-    se = SHEETS["self_evaluations"][1]
-    de = SHEETS["declarations"][1]
-    cy = SHEETS["cross_year"][1]
-    dv = SHEETS["deviations"][1]
+GRADES = ("优", "良", "中", "差")
+STATS_WIDTHS = {"A": 28, "B": 14, "C": 10, "D": 8, "E": 8}
+LABEL_FONT = Font(name="宋体", size=11)
+SECTION_FONT = Font(name="黑体", size=12, bold=True)
+CHART_ROWS_PER_CM = 1 / 0.53  # rows of the default 15 pt height per centimetre
+PAGE_CHARTS_CM = 24  # chart height that fits one portrait A4 page
+
+
+@dataclass
+class StatsLayout:
+    """The 统计 sheet: one block per year, newest first — each self-evaluation year with its
+    figures, grade distribution, the projects to look at and its charts; then each declaration
+    year. ``cells``: (row, column) -> (value, font, number format); ``where``: (kind, year,
+    figure) -> cell (for tests and the add-in); ``charts``: (anchor row, chart, year, first and
+    last row of the year in 自评汇总, the grade table's header row, height in cm); ``breaks``:
+    rows after which a new printed page starts."""
+
+    cells: dict[tuple[int, int], tuple] = field(default_factory=dict)
+    where: dict[tuple[str, int, str], str] = field(default_factory=dict)
+    charts: list[tuple[int, str, int, int, int, int, float]] = field(default_factory=list)
+    breaks: list[int] = field(default_factory=list)
+    heights: dict[int, float] = field(default_factory=dict)  # rows of wrapped text, in points
+
+
+def _chart_height(n: int) -> float:
+    return min(max(6.0, 0.8 * n + 3), 24)
+
+
+def stats_layout(tables: SummaryTables) -> StatsLayout:
+    """Where everything of the 统计 sheet goes (every figure a native formula over the tables,
+    restricted to its year; the list of projects to look at is perfxl's, as values)."""
+    se, de, cy, dv = (SHEETS[k][1] for k in ("self_evaluations", "declarations", "cross_year", "deviations"))
 
     def sc(col):
         return column(se, _h("self_evaluations", col))
@@ -251,67 +282,139 @@ def _stats_cells() -> dict[tuple[int, int], tuple]:
     def dc(col):
         return column(de, _h("declarations", col))
 
-    cells: dict[tuple[int, int], tuple] = {(1, 1): ("绩效汇总统计", TITLE_FONT, None)}
-    lines = [
-        ("自评项目数", f"=COUNTA({sc('name')})", "self_evaluations", "0"),
-        ("全年预算数合计（万元）", f"=SUM({sc('budget')})", "budget", "#,##0.00"),
-        ("全年执行数合计（万元）", f"=SUM({sc('executed')})", "executed", "#,##0.00"),
-        ("总体执行率（％）", "=IF(B4>0,TRUNC(ROUND(B5/B4*100,9),2),0)", "execution_rate", "0.00"),
-        ("平均总分", f"=IF(B3>0,ROUND(AVERAGE({sc('total')}),2),0)", "average_total", "0.00"),
-        ("最高总分", f"=IF(B3>0,MAX({sc('total')}),\"\")", "max_total", "0.00"),
-        ("最低总分", f"=IF(B3>0,MIN({sc('total')}),\"\")", "min_total", "0.00"),
-        ("偏差未填写原因", f'=COUNTIF({column(dv, "偏差原因分析")},"未填写原因")', "missing_reasons", "0"),
-        ("申报项目数", f"=COUNTA({dc('name')})", "declarations", "0"),
-        ("年度资金申请总额合计（元）", f"=SUM({dc('annual_total')})", "requested", "#,##0.00"),
-        ("申报指标数", f"=SUM({dc('indicators')})", "declared_indicators", "0"),
-        ("其中定量指标", f"=SUM({dc('quantitative')})", "declared_quantitative", "0"),
-        ("目标低于上年实际", f'=COUNTIF({column(cy, "提示")},"{BELOW_LAST_ACTUAL}")', "below_last_actual", "0"),
-        ("本年取消的上年指标", f'=COUNTIF({column(cy, "状态")},"本年取消")', "gone", "0"),
-    ]
-    for i, (label, formula, _key, fmt) in enumerate(lines, start=3):
-        cells[(i, 1)] = (label, None, None)
-        cells[(i, 2)] = (formula, None, fmt)
-    cells[(2, 4)] = ("等级", HEADER_FONT, None)
-    cells[(2, 5)] = ("项目数", HEADER_FONT, None)
-    for i, g in enumerate(("优", "良", "中", "差"), start=3):
-        cells[(i, 4)] = (g, None, None)
-        cells[(i, 5)] = (f'=COUNTIF({sc("grade")},"{g}")', None, None)
-    return dict(sorted(cells.items()))
+    lay = StatsLayout()
+    cells = lay.cells
+    cells[(1, 1)] = ("绩效汇总统计（每个年度单独统计，不跨年度合计）", TITLE_FONT, None)
+    row = 3
+    years = tables.years()
+    for i, year in enumerate(years):
+        if i:
+            lay.breaks.append(row - 1)
+        first = next(j for j, r in enumerate(tables.self_evaluations) if r["year"] == year) + 2
+        n = sum(r["year"] == year for r in tables.self_evaluations)
+        cells[(row, 1)] = (f"{year}年度 绩效自评", SECTION_FONT, None)
+        row += 1
+        y = f"{sc('year')},{year}"
+        count = f"B{row}"
+        lines = [
+            ("自评项目数", f"=COUNTIFS({y})", "self_evaluations", "0"),
+            ("全年预算数合计（万元）", f"=SUMIFS({sc('budget')},{y})", "budget", "#,##0.00"),
+            ("全年执行数合计（万元）", f"=SUMIFS({sc('executed')},{y})", "executed", "#,##0.00"),
+            ("总体执行率（％）", f"=IF(B{row + 1}>0,TRUNC(ROUND(B{row + 2}/B{row + 1}*100,9),2),0)",
+             "execution_rate", "0.00"),
+            ("平均总分", f"=IF({count}>0,ROUND(AVERAGEIFS({sc('total')},{y}),2),0)", "average_total", "0.00"),
+            ("偏差未填写原因（条）", f'=COUNTIFS({column(dv, "偏差原因分析")},"未填写原因",'
+             f'{column(dv, "年度")},{year})', "missing_reasons", "0"),
+        ]
+        cells[(row, 4)] = ("等级", HEADER_FONT, None)
+        cells[(row, 5)] = ("项目数", HEADER_FONT, None)
+        grade_row = row
+        for k, g in enumerate(GRADES, start=1):
+            cells[(row + k, 4)] = (g, LABEL_FONT, None)
+            cells[(row + k, 5)] = (f'=COUNTIFS({sc("grade")},"{g}",{y})', None, "0")
+            lay.where[("self_evaluation", year, f"grade_{g}")] = f"E{row + k}"
+        for label, formula, key, fmt in lines:
+            cells[(row, 1)] = (label, LABEL_FONT, None)
+            cells[(row, 2)] = (formula, None, fmt)
+            lay.where[("self_evaluation", year, key)] = f"B{row}"
+            row += 1
+        row = max(row, grade_row + len(GRADES) + 1) + 1
+        look = tables.attention(year)
+        if look:
+            cells[(row, 1)] = (f"需要关注的项目（执行率低于 90％ 或偏差未说明原因）：{len(look)} 个", SECTION_FONT, None)
+            row += 1
+            for c, h in enumerate(("项目名称", "主管部门", "执行率（％）", "未说明偏差", "总分"), start=1):
+                cells[(row, c)] = (h, HEADER_WRAP_FONT, None)
+            lay.heights[row] = 2 * LINE_HEIGHT
+            row += 1
+            for r in look:
+                for c, (v, fmt) in enumerate(((r["name"], None), (r["department"] or "", None),
+                                              (r["execution_rate"], "0.00"), (r["unexplained"], "0"),
+                                              (r["total"], "0.00")), start=1):
+                    cells[(row, c)] = (v, WRAP_FONT if c <= 2 else None, fmt)
+                lines = max(-(-int(_display_width(t)) // (STATS_WIDTHS[col] - 1))
+                            for t, col in ((r["name"], "A"), (r["department"] or "", "B")))
+                if lines > 1:
+                    lay.heights[row] = min(lines, 12) * LINE_HEIGHT
+                row += 1
+        else:
+            cells[(row, 1)] = ("需要关注的项目：无（执行率均达 90％，偏差均已说明原因）", LABEL_FONT, None)
+            row += 1
+        row += 1
+        lay.breaks.append(row - 1)  # the year's charts start a page
+        used = 0.0
+        for kind, height in (("total", _chart_height(n)), ("execution_rate", _chart_height(n)), ("grades", 7.5)):
+            if used and used + height > PAGE_CHARTS_CM:
+                lay.breaks.append(row - 1)
+                used = 0.0
+            lay.charts.append((row, kind, year, first, first + n - 1, grade_row, height))
+            row += int(height * CHART_ROWS_PER_CM) + 2
+            used += height + 2 / CHART_ROWS_PER_CM
+        row += 1
+    for i, year in enumerate(tables.years("declarations")):
+        if years or i:
+            lay.breaks.append(row - 1)
+        cells[(row, 1)] = (f"{year}年度 绩效目标申报", SECTION_FONT, None)
+        row += 1
+        y = f"{dc('year')},{year}"
+        c = f"{column(cy, '本年年度')},{year}"
+        for label, formula, kind, key, fmt in (
+            ("申报项目数", f"=COUNTIFS({y})", "declaration", "declarations", "0"),
+            ("年度资金申请总额合计（元）", f"=SUMIFS({dc('annual_total')},{y})", "declaration", "requested", "#,##0.00"),
+            ("申报指标数", f"=SUMIFS({dc('indicators')},{y})", "declaration", "declared_indicators", "0"),
+            ("其中定量指标", f"=SUMIFS({dc('quantitative')},{y})", "declaration", "declared_quantitative", "0"),
+            ("目标低于上年实际", f'=COUNTIFS({column(cy, "提示")},"{BELOW_LAST_ACTUAL}",{c})', "cross_year",
+             "below_last_actual", "0"),
+            ("本年取消的上年指标", f'=COUNTIFS({column(cy, "状态")},"本年取消",{c})', "cross_year", "gone", "0"),
+        ):
+            cells[(row, 1)] = (label, LABEL_FONT, None)
+            cells[(row, 2)] = (formula, None, fmt)
+            lay.where[(kind, year, key)] = f"B{row}"
+            row += 1
+        row += 1
+    lay.cells = dict(sorted(cells.items()))
+    return lay
+
+
+def _stats_setup(ws, lay: StatsLayout) -> None:
+    """Column widths, page breaks and print set-up of the 统计 sheet (both writers)."""
+    from openpyxl.worksheet.pagebreak import Break
+
+    for letter, width in STATS_WIDTHS.items():
+        ws.column_dimensions[letter].width = width
+    for r in lay.breaks:
+        ws.row_breaks.append(Break(id=r))
+    for r, height in lay.heights.items():
+        ws.row_dimensions[r].height = height
+    ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
+    ws.page_setup.orientation = "portrait"
+    ws.page_setup.scale = 100  # never shrunk: the columns and charts fit a portrait page
 
 
 def write_stats(wb: Workbook, tables: SummaryTables) -> Worksheet:
-    """统计: totals and the grade distribution, all native formulas over the tables."""
+    """统计: per year, the figures (native formulas), the projects to look at and the charts."""
     ws = _fresh_sheet(wb, SHEETS["stats"][0])
-    for (r, c), (value, font, fmt) in _stats_cells().items():
+    lay = stats_layout(tables)
+    for (r, c), (value, font, fmt) in lay.cells.items():
         cell = ws.cell(row=r, column=c, value=value)
         if font is not None:
             cell.font = font
+            if font is WRAP_FONT or font is HEADER_WRAP_FONT:
+                cell.alignment = WRAP
         if fmt is not None:
             cell.number_format = fmt
-    ws.column_dimensions["A"].width = 30
-    ws.column_dimensions["B"].width = 18
-    _print_setup(ws, landscape=False)
+    _stats_setup(ws, lay)
     return ws
 
 
-# Where each statistic lives on the 统计 sheet (for tests and the add-in).
-STATS_CELLS = {
-    "self_evaluations": "B3", "budget": "B4", "executed": "B5", "execution_rate": "B6",
-    "average_total": "B7", "max_total": "B8", "min_total": "B9", "missing_reasons": "B10",
-    "declarations": "B11", "requested": "B12", "declared_indicators": "B13",
-    "declared_quantitative": "B14", "below_last_actual": "B15", "gone": "B16",
-    "grade_优": "E3", "grade_良": "E4", "grade_中": "E5", "grade_差": "E6",
-}
-
-
-def _bar(title: str, y_title: str, n: int, horizontal: bool = False) -> BarChart:
+def _bar(title: str, y_title: str, horizontal: bool = False) -> BarChart:
     chart = BarChart()
     chart.type = "bar" if horizontal else "col"
-    chart.title = title
-    chart.y_axis.title = y_title
+    chart.title = _title(title, 14, bold=True)
+    chart.y_axis.title = _title(y_title, 11)
     chart.legend = None
     chart.height = 7.5
-    chart.width = 17
+    chart.width = 16
     chart.x_axis.delete = False
     chart.y_axis.delete = False
     chart.dataLabels = DataLabelList()
@@ -320,50 +423,133 @@ def _bar(title: str, y_title: str, n: int, horizontal: bool = False) -> BarChart
     chart.dataLabels.showCatName = False
     chart.dataLabels.showLegendKey = False
     chart.dataLabels.showPercent = False
+    chart.dataLabels.txPr = _text_size()
+    chart.x_axis.txPr = _text_size()
+    chart.y_axis.txPr = _text_size()
     return chart
 
 
-def write_charts(wb: Workbook, tables: SummaryTables) -> Worksheet | None:
-    """图表: total score by project, execution rate by project, grade distribution."""
-    n = len(tables.self_evaluations)
-    if n == 0:
-        if SHEETS["charts"][0] in wb.sheetnames:
-            del wb[SHEETS["charts"][0]]
-        return None
-    ws = _fresh_sheet(wb, SHEETS["charts"][0])
-    _add_charts(ws, wb[SHEETS["self_evaluations"][0]], wb[SHEETS["stats"][0]], n)
-    return ws
+def _title(text: str, points: float, bold: bool = False):
+    """A chart or axis title of ``text`` at ``points`` pt."""
+    from openpyxl.chart.text import RichText, Text
+    from openpyxl.chart.title import Title
+    from openpyxl.drawing.text import CharacterProperties, Paragraph, ParagraphProperties, RegularTextRun
+
+    props = CharacterProperties(sz=int(points * 100), b=bold)
+    para = Paragraph(pPr=ParagraphProperties(defRPr=props), r=[RegularTextRun(rPr=props, t=text)])
+    return Title(tx=Text(rich=RichText(p=[para])), overlay=False)
 
 
-def _add_charts(ws, src, stats, n: int) -> None:
-    """The three charts on ``ws``: from the self-evaluation table ``src`` and the 统计 sheet."""
+def _text_size(points: float = 11):
+    """Chart text (axis and data labels) at ``points`` pt: legible when printed (≥ 10.5 pt)."""
+    from openpyxl.chart.text import RichText
+    from openpyxl.drawing.text import CharacterProperties, Paragraph, ParagraphProperties
+
+    props = CharacterProperties(sz=int(points * 100))
+    return RichText(p=[Paragraph(pPr=ParagraphProperties(defRPr=props), endParaRPr=props)])
+
+
+def write_charts(wb: Workbook, tables: SummaryTables) -> None:
+    """The charts of every year on the 统计 sheet (an older summary's 图表 sheet is removed)."""
+    if OLD_CHARTS_SHEET in wb.sheetnames:
+        del wb[OLD_CHARTS_SHEET]
+    if tables.self_evaluations:
+        _add_charts(wb[SHEETS["stats"][0]], wb[SHEETS["self_evaluations"][0]], stats_layout(tables))
+
+
+def _add_charts(ws, src, lay: StatsLayout) -> None:
+    """Each year's charts after its figures: total score and execution rate by project (the
+    year's rows of 自评汇总), and its grade distribution. Titles and series carry the year."""
     keys = list(COLUMNS["self_evaluations"])
     name_col = keys.index("name") + 1
-    cats = Reference(src, min_col=name_col, min_row=2, max_row=n + 1)
-    anchor_row = 1
-    for key, title, y_title in (
-        ("total", "各项目自评总分", "总分"),
-        ("execution_rate", "各项目预算执行率", "执行率（％）"),
-    ):
-        col = keys.index(key) + 1
-        chart = _bar(title, y_title, n, horizontal=True)
-        chart.height = min(max(6.0, 1.0 * n + 3), 40)
-        chart.y_axis.number_format = "0"
-        chart.x_axis.scaling.orientation = "maxMin"  # first project on top, as in the table
-        chart.add_data(Reference(src, min_col=col, min_row=1, max_row=n + 1), titles_from_data=True)
+    titles = {"total": ("各项目自评总分", "总分"), "execution_rate": ("各项目预算执行率", "执行率（％）"),
+              "grades": ("评分等级分布", "项目数")}
+    for anchor, kind, year, first, last, grade_row, height in lay.charts:
+        title, y_title = titles[kind]
+        chart = _bar(f"{year}年度 {title}", y_title, horizontal=kind != "grades")
+        chart.height = height
+        if kind == "grades":
+            values = Reference(ws, min_col=5, min_row=grade_row + 1, max_row=grade_row + len(GRADES))
+            cats = Reference(ws, min_col=4, min_row=grade_row + 1, max_row=grade_row + len(GRADES))
+            chart.y_axis.majorUnit = 1
+        else:
+            col = keys.index(kind) + 1
+            values = Reference(src, min_col=col, min_row=first, max_row=last)
+            cats = Reference(src, min_col=name_col, min_row=first, max_row=last)
+            chart.y_axis.number_format = "0"
+            chart.x_axis.scaling.orientation = "maxMin"  # first project on top, as in the table
+            chart.y_axis.scaling.max = 100 if kind == "total" else 110
+        chart.add_data(values, titles_from_data=False)
+        chart.series[0].tx = SeriesLabel(v=f"{year}年度 {y_title}")
         chart.set_categories(cats)
         chart.y_axis.scaling.min = 0
-        chart.y_axis.scaling.max = 100 if key == "total" else 110
-        ws.add_chart(chart, f"A{anchor_row}")
-        anchor_row += int(chart.height / 0.53) + 2
-    chart = _bar("评分等级分布", "项目数", 4)
-    chart.add_data(Reference(stats, min_col=5, min_row=2, max_row=6), titles_from_data=True)
-    chart.set_categories(Reference(stats, min_col=4, min_row=3, max_row=6))
-    chart.y_axis.scaling.min = 0
-    chart.y_axis.majorUnit = 1
-    ws.add_chart(chart, f"A{anchor_row}")
-    _print_setup(ws, landscape=False, fit_height=True)
+        ws.add_chart(chart, f"A{anchor}")
 
+
+MAPPING_NOTE_WIDTH = 50
+HEADER_HEIGHT = 48  # points: three lines of a wrapped column name
+PAGE_WIDTH = 100  # column-width units printable across landscape A4 at 100 % (CJK fonts)
+WIDE_TEXT = {"reason", "message", "kind", "target", "actual", "prev_target", "cur_target",
+             "prev_actual", "indicator", "prev_indicator", "cur_indicator", "file"}
+# the column that names a row, repeated on every printed page of a table wider than a page
+KEY_COLUMNS = {"self_evaluations": "D:D", "declarations": "D:D", "deviations": "B:B",
+               "indicator_mix": "B:B", "cross_year": "D:D", "findings": "A:A", "mapping": "B:B"}
+
+
+def _display_width(text: str) -> float:
+    """Width units a text needs in an 11 pt font (a CJK character takes two)."""
+    return sum(2.0 if ord(ch) >= 0x2E80 else 1.1 for ch in text)
+
+
+def column_widths(key: str, rows: list[dict]) -> list[float]:
+    """Each column's width: text as wide as its longest value up to a cap (longer text wraps
+    in its cell), numbers as wide as the number with the column name wrapped."""
+    cols = COLUMNS[SHEETS[key][2]]
+    out = []
+    for k, (header, kind) in cols.items():
+        if kind in ("text", "link"):
+            longest = max([_display_width(str(r.get(k) or "")) for r in rows[:200]] + [_display_width(header) / 2])
+            cap = 30 if k in WIDE_TEXT else 16 if kind == "text" else 24
+            out.append(round(min(max(longest + 1, 6), cap), 1))
+        else:  # the column name wraps over up to three lines
+            out.append(round(min(max(_display_width(header) / 3 + 1, 6), 10), 1))
+    return out
+
+
+LINE_HEIGHT = 15  # points per line of 11 pt text
+
+
+def row_height(row: dict, keys: list[str], widths: list[float]) -> float | None:
+    """The height a table row needs for its wrapped text (None: one line, the default)."""
+    lines = 1
+    for k, width in zip(keys, widths):
+        v = row.get(k)
+        if isinstance(v, str) and v:
+            lines = max(lines, -(-int(_display_width(v)) // max(int(width) - 1, 1)))
+    return None if lines == 1 else float(min(lines, 12) * LINE_HEIGHT)
+
+
+def _height_attr(height: float | None) -> str:
+    return "" if height is None else f' ht="{height:g}" customHeight="1"'
+
+
+def _table_print(ws, key: str, rows: list[dict]) -> None:
+    """Column widths and printing of a table sheet: A4 landscape, the header row on every page;
+    a table that fits a page's width is fitted to it (at 100 % or more), a wider one is split
+    into pages of columns at 100 % with its naming columns repeated on each (≥ 10.5 pt)."""
+    widths = column_widths(key, rows)
+    for j, width in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(j)].width = width
+    ws.print_title_rows = "1:1"
+    note = MAPPING_NOTE_WIDTH + 9 if key == "mapping" else 0  # the note beside the table
+    if sum(widths) + note <= PAGE_WIDTH:
+        _print_setup(ws)
+        return
+    ws.print_title_cols = KEY_COLUMNS.get(key, "A:A")
+    ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.scale = 100
+    ws.sheet_properties.pageSetUpPr.fitToPage = False
 
 
 def _print_setup(ws: Worksheet, landscape: bool = True, fit_height: bool = False) -> None:
@@ -385,7 +571,7 @@ def write_summary(
     """Add (or replace) every summary sheet in ``wb``."""
     write_stats(wb, tables)
     for key in SHEETS:
-        if key in ("stats", "charts"):
+        if key == "stats":
             continue
         rows = getattr(tables, key)
         if key == "skipped" and not rows:
@@ -398,7 +584,7 @@ def write_summary(
     ws.cell(row=1, column=len(COLUMNS["mapping"]) + 2, value=(
         "可修改“本年项目名称”来纠正对照（清空表示不对照）；下次运行 perfxl summary 输出到本文件时按此表对照。"
     )).alignment = WRAP
-    ws.column_dimensions[get_column_letter(len(COLUMNS["mapping"]) + 2)].width = 50
+    ws.column_dimensions[get_column_letter(len(COLUMNS["mapping"]) + 2)].width = MAPPING_NOTE_WIDTH
 
 
 # --- streaming writer (perfxl summary: a new workbook of many rows) ---------------------------
@@ -488,18 +674,23 @@ class _TableRenderer:
         self._styles = styles
         header_align = Alignment(horizontal="center", vertical="center", wrap_text=True)
         self._header_style = styles.get("General", HEADER_FONT, alignment=header_align)
-        self._plain = {k: styles.get(FORMATS[self.cols[k][1]]) for k in self.keys}
-        self._quoted = {k: styles.get(FORMATS[self.cols[k][1]], quote=True) for k in self.keys}
-        self._flagged = (styles.get(FORMATS["text"], FLAG_FONT), styles.get(FORMATS["text"], FLAG_FONT, quote=True))
-        self._linked = (styles.get(FORMATS["link"], LINK_FONT), styles.get(FORMATS["link"], LINK_FONT, quote=True))
+        wrap = {k: WRAP if self.cols[k][1] in ("text", "link") else TOP for k in self.keys}
+        self._plain = {k: styles.get(FORMATS[self.cols[k][1]], alignment=wrap[k]) for k in self.keys}
+        self._quoted = {k: styles.get(FORMATS[self.cols[k][1]], quote=True, alignment=wrap[k]) for k in self.keys}
+        self._flagged = (styles.get(FORMATS["text"], FLAG_FONT, alignment=WRAP),
+                         styles.get(FORMATS["text"], FLAG_FONT, quote=True, alignment=WRAP))
+        self._linked = (styles.get(FORMATS["link"], LINK_FONT, alignment=WRAP),
+                        styles.get(FORMATS["link"], LINK_FONT, quote=True, alignment=WRAP))
         self._caches: list[dict] = [{} for _ in self.keys]
         cells = "".join(f'<c r="{letter}{{0}}"{{{j}}}' for j, letter in enumerate(self.letters[: len(self.keys)], 1))
-        self._row = f'<row r="{{0}}">{cells}</row>'
+        self._row = f'<row r="{{0}}"{{{len(self.keys) + 1}}}>{cells}</row>'
+        self.widths = column_widths(key, [])  # set from the rows by save(): see :meth:`size`
+        self._wrapped = [j for j, k in enumerate(self.keys) if self.cols[k][1] == "text"]
 
     def header(self, extra=None) -> str:
         """Row 1: the column names (and the mapping sheet's note two columns to the right)."""
         hs = self._header_style
-        parts = ['<row r="1" ht="32" customHeight="1">']
+        parts = [f'<row r="1" ht="{HEADER_HEIGHT}" customHeight="1">']
         for j, k in enumerate(self.keys):
             parts.append(f'<c r="{self.letters[j]}1" s="{hs}" t="inlineStr"><is><t>{_xml_text(self.cols[k][0])}</t></is></c>')
         if extra is not None:
@@ -513,7 +704,8 @@ class _TableRenderer:
         """The XML of ``rows``, the first on sheet row ``first``."""
         columns = [self._column_tails(j, rows, first) for j in range(len(self.keys))]
         numbers = range(first, first + len(rows))
-        return "".join([self._row.format(n, *tails) for n, tails in zip(numbers, zip(*columns))])
+        heights = [_height_attr(row_height(row, self.keys, self.widths)) for row in rows]
+        return "".join([self._row.format(n, *tails, h) for n, tails, h in zip(numbers, zip(*columns), heights)])
 
     def _column_tails(self, j: int, rows: list[dict], first: int) -> list[str]:
         """The cell tails of column ``j`` for ``rows``."""
@@ -671,11 +863,7 @@ def _table_setup(ws, key: str, rows: list[dict], extra_width: int | None = None)
     title, table_name, cols_key = SHEETS[key]
     cols = COLUMNS[cols_key]
     keys = list(cols)
-    for j, k in enumerate(keys, start=1):
-        header, kind = cols[k]
-        longest = max([len(str(r.get(k) or "")) for r in rows[:200]] + [len(header) + 2])
-        width = {"text": min(max(longest, 8), 40), "link": 28}.get(kind, max(len(header) * 2, 10))
-        ws.column_dimensions[get_column_letter(j)].width = width * (1.6 if kind == "text" else 1)
+    _table_print(ws, key, rows)
     if extra_width is not None:
         ws.column_dimensions[get_column_letter(len(keys) + 2)].width = extra_width
     last_row = max(2, len(rows) + 1)
@@ -689,8 +877,6 @@ def _table_setup(ws, key: str, rows: list[dict], extra_width: int | None = None)
         warnings.filterwarnings("ignore", "In write-only mode you must add table columns")
         ws.add_table(table)
     ws.freeze_panes = "A2"
-    ws.print_title_rows = "1:1"
-    _print_setup(ws)
 
 
 MAPPING_NOTE = "可修改“本年项目名称”来纠正对照（清空表示不对照）；下次运行 perfxl summary 输出到本文件时按此表对照。"
@@ -711,12 +897,8 @@ class SummaryWriter:
         import tempfile
 
         self._wb = Workbook(write_only=True)
-        self._stats = self._wb.create_sheet(SHEETS["stats"][0])
-        self._stats.column_dimensions["A"].width = 30
-        self._stats.column_dimensions["B"].width = 18
-        _print_setup(self._stats, landscape=False)
-        styles = _Styles(self._stats)
-        _stream_stats(self._stats, styles)
+        self._stats = self._wb.create_sheet(SHEETS["stats"][0])  # the first sheet, filled in save()
+        self._styles = styles = _Styles(self._stats)
         self._renderers = {key: _TableRenderer(key, styles, out_dir) for key in TABLE_KEYS}
         self._files = contextlib.ExitStack()
         self._spools = {key: self._files.enter_context(tempfile.TemporaryFile("w+", encoding="utf-8"))
@@ -744,6 +926,7 @@ class SummaryWriter:
         row than a file's few rows)."""
         for key in TABLE_KEYS:
             rows = getattr(tables, key)
+            self._renderers[key].widths = column_widths(key, rows)
             done = self._done[key]
             end = len(rows) if all_rows else done + (len(rows) - done) // _BATCH * _BATCH
             for start in range(done, end, _BATCH):
@@ -764,12 +947,13 @@ class SummaryWriter:
             if key == "skipped" and not tables.skipped:
                 continue
             sheets[key] = self._wb.create_sheet(SHEETS[key][0])
-        charts = self._wb.create_sheet(SHEETS["charts"][0]) if tables.self_evaluations else None
+        lay = stats_layout(tables)
+        _stream_stats(self._stats, self._styles, lay)
         for key, ws in sheets.items():
             wait = complete if key in LATE_KEYS else None
             _RowsWriter.attach(ws, functools.partial(self._content, ws, key, tables, wait))
-        if charts is not None:
-            _add_charts(charts, sheets["self_evaluations"], self._stats, len(tables.self_evaluations))
+        if tables.self_evaluations:
+            _add_charts(self._stats, sheets["self_evaluations"], lay)
         self._saved = True
         _save_zip(self._wb, path)
 
@@ -781,7 +965,7 @@ class SummaryWriter:
             self.update(tables)
         rows = getattr(tables, key)
         extra = (len(COLUMNS["mapping"]) + 2, MAPPING_NOTE, WRAP) if key == "mapping" else None
-        _table_setup(ws, key, rows, extra_width=50 if extra else None)
+        _table_setup(ws, key, rows, extra_width=MAPPING_NOTE_WIDTH if extra else None)
         renderer = self._renderers[key]
         last_col = get_column_letter(extra[0] if extra else len(renderer.keys))
         return self._sheet_rows(key, renderer.header(extra)), f"A1:{last_col}{len(rows) + 1}", renderer.links
@@ -826,12 +1010,13 @@ def save_summary(path: Path, tables: SummaryTables, *, out_dir: Path | None = No
         writer.save(path, tables)
 
 
-def _stream_stats(ws, styles: _Styles) -> None:
-    """统计 in a write-only workbook: the cells of :func:`_stats_cells`, row by row."""
+def _stream_stats(ws, styles: _Styles, lay: StatsLayout) -> None:
+    """统计 in a write-only workbook: the cells of :func:`stats_layout`, row by row."""
     from openpyxl.cell import WriteOnlyCell
 
+    _stats_setup(ws, lay)
     by_row: dict[int, dict[int, tuple]] = {}
-    for (r, c), spec in _stats_cells().items():
+    for (r, c), spec in lay.cells.items():
         by_row.setdefault(r, {})[c] = spec
     for r in range(1, max(by_row) + 1):
         cells = by_row.get(r, {})
@@ -840,6 +1025,8 @@ def _stream_stats(ws, styles: _Styles) -> None:
             cell = WriteOnlyCell(ws, value=value)
             if font is not None:
                 cell.font = font
+                if font is WRAP_FONT or font is HEADER_WRAP_FONT:
+                    cell.alignment = WRAP
             if fmt is not None:
                 cell.number_format = fmt
             row[c - 1] = cell

@@ -15,11 +15,16 @@ import re
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
+from typing import TYPE_CHECKING
+
 from perfxl.findings import Finding, Severity
 from perfxl.model import Declaration, SelfEvaluation, Settings, locate, sheet_of
 from perfxl.rules.scoring import target_met
 from perfxl.rules.targets import parse_actual, parse_target
 from perfxl.summary.matching import ProjectLink, match_indicators
+
+if TYPE_CHECKING:  # pandas is imported only by the CSV export, not by every check
+    import pandas as pd
 
 WAN = Decimal(10000)
 NO_REASON = "未填写原因"
@@ -135,6 +140,19 @@ COLUMNS: dict[str, dict[str, tuple[str, str]]] = {
         "file": ("文件", "text"),
         "reason": ("原因", "text"),
     },
+}
+
+KINDS = {"self_evaluation": "绩效自评", "declaration": "绩效目标申报", "cross_year": "跨年度对照"}
+# the figures of the 统计 sheet (and 统计.csv), by key; the CSV's columns too
+STAT_LABELS = {
+    "self_evaluations": "自评项目数", "budget": "全年预算数合计（万元）", "executed": "全年执行数合计（万元）",
+    "execution_rate": "总体执行率（％）", "average_total": "平均总分", "max_total": "最高总分",
+    "min_total": "最低总分", "missing_reasons": "偏差未填写原因（条）",
+    **{f"grade_{g}": f"等级“{g}”项目数" for g in ("优", "良", "中", "差")},
+    "declarations": "申报项目数", "requested": "年度资金申请总额合计（元）", "declared_indicators": "申报指标数",
+    "declared_quantitative": "其中定量指标", "below_last_actual": "目标低于上年实际",
+    "gone": "本年取消的上年指标",
+    "kind": "类别", "year": "年度", "figure": "指标", "value": "数值",
 }
 
 LEVEL1 = {"成本指标": "n_cost", "产出指标": "n_output", "效益指标": "n_benefit", "满意度指标": "n_satisfaction"}
@@ -285,6 +303,7 @@ def self_evaluation_rows(
         "below_weight": below,
         **severity_counts(findings),
         "_rounding": settings.rounding.value,
+        "_below": settings.execution_reason_below * 100,  # R7: execution below this (％) needs a reason
     }
     return ProjectRows(self_evaluation=row, deviations=deviations)
 
@@ -481,16 +500,94 @@ class SummaryTables:
         self.deviations += rows.deviations
         self.indicator_mix += rows.indicator_mix
 
-    def stats(self) -> dict[str, Decimal | int | str | None]:
-        """The figures of the 统计 sheet, computed in Python (the sheet has formulas)."""
-        se = self.self_evaluations
+    def frame(self, name: str) -> pd.DataFrame:
+        """The table ``name`` as a DataFrame with the documented columns (English keys)."""
+        import pandas as pd
+
+        cols = list(COLUMNS[name])
+        return pd.DataFrame([{k: r.get(k) for k in cols} for r in getattr(self, name)], columns=cols)
+
+    def stats_frame(self) -> pd.DataFrame:
+        """:meth:`stats_by_year` as one long table: kind, year, figure, value."""
+        import pandas as pd
+
+        rows = [{"kind": KINDS[kind], "year": year, "figure": STAT_LABELS.get(key, key), "value": value}
+                for kind, years in self.stats_by_year().items()
+                for year, figures in years.items() for key, value in figures.items()]
+        return pd.DataFrame(rows, columns=["kind", "year", "figure", "value"])
+
+    def sort(self) -> None:
+        """Rows by year, then department, then project (then source file); the deviations and
+        the indicator mix follow their project's department, keeping the indicators' order."""
+        def key(r):
+            return (r["year"], r["department"] or "", r["name"], r["source"])
+
+        self.self_evaluations.sort(key=key)
+        self.declarations.sort(key=key)
+        se = {(r["year"], r["name"]): r["department"] or "" for r in self.self_evaluations}
+        de = {(r["year"], r["name"]): r["department"] or "" for r in self.declarations}
+        self.deviations.sort(key=lambda r: (r["year"], se.get((r["year"], r["project"]), ""), r["project"]))
+        self.indicator_mix.sort(key=lambda r: (r["year"], de.get((r["year"], r["project"]), ""), r["project"]))
+        self.cross_year.sort(key=lambda r: (r["cur_year"], de.get((r["cur_year"], r["cur_project"]), ""),
+                                            r["cur_project"] or r["prev_project"]))
+
+    def years(self, table: str = "self_evaluations") -> list[int]:
+        """The years of ``table``'s rows, newest first."""
+        return sorted({r["year"] for r in getattr(self, table)}, reverse=True)
+
+    def attention(self, year: int) -> list[dict]:
+        """The self-evaluations of ``year`` a division head should look at: execution below the
+        R7 threshold (90 % by default) or deviations without a reason, in table order."""
+        unexplained: dict[tuple, int] = {}
+        for d in self.deviations:
+            if d["year"] == year and not d["_has_reason"]:
+                k = (d["project"], d["_file"])
+                unexplained[k] = unexplained.get(k, 0) + 1
+        out = []
+        for r in self.self_evaluations:
+            if r["year"] != year:
+                continue
+            n = unexplained.get((r["name"], r["source"]), 0)
+            rate = r["execution_rate"]
+            low = rate is not None and rate < r.get("_below", Decimal(90))
+            if low or n:
+                out.append({"name": r["name"], "department": r["department"], "execution_rate": rate,
+                            "unexplained": n, "total": r["total"], "grade": r["grade"]})
+        return out
+
+    def stats_by_year(self) -> dict[str, dict[int, dict]]:
+        """The figures of the 统计 sheet, one dict per year: ``self_evaluation`` and
+        ``declaration`` years, and ``cross_year`` by the current (declaration) year."""
+        out: dict[str, dict[int, dict]] = {"self_evaluation": {}, "declaration": {}, "cross_year": {}}
+        for y in self.years():
+            out["self_evaluation"][y] = self._self_evaluation_stats(
+                [r for r in self.self_evaluations if r["year"] == y],
+                [r for r in self.deviations if r["year"] == y])
+        for y in self.years("declarations"):
+            de = [r for r in self.declarations if r["year"] == y]
+            out["declaration"][y] = {
+                "declarations": len(de),
+                "requested": sum((r["annual_total"] or Decimal(0) for r in de), Decimal(0)),
+                "declared_indicators": sum(r["indicators"] for r in de),
+                "declared_quantitative": sum(r["quantitative"] for r in de),
+            }
+        for y in sorted({r["cur_year"] for r in self.cross_year}, reverse=True):
+            cy = [r for r in self.cross_year if r["cur_year"] == y]
+            out["cross_year"][y] = {
+                "below_last_actual": sum(r["flag"] == BELOW_LAST_ACTUAL for r in cy),
+                "gone": sum(r["status"] == GONE for r in cy),
+            }
+        return out
+
+    @staticmethod
+    def _self_evaluation_stats(se: list[dict], deviations: list[dict]) -> dict:
         budget = sum((r["budget"] or Decimal(0) for r in se), Decimal(0))
         executed = sum((r["executed"] or Decimal(0) for r in se), Decimal(0))
         totals = [r["total"] for r in se if r["total"] is not None]
         rate = Decimal(0)
-        if budget > 0:
+        if budget > 0:  # R6 over the year's projects, cut as the sheet cuts (R6r truncate)
             rate = (executed / budget * 100).quantize(Decimal("0.01"), ROUND_DOWN)
-        out: dict = {
+        out = {
             "self_evaluations": len(se),
             "budget": budget,
             "executed": executed,
@@ -499,15 +596,23 @@ class SummaryTables:
             if totals else Decimal(0),
             "max_total": max(totals) if totals else None,
             "min_total": min(totals) if totals else None,
+            "missing_reasons": sum(not r["_has_reason"] for r in deviations),
         }
         for g in ("优", "良", "中", "差"):
             out[f"grade_{g}"] = sum(r["grade"] == g for r in se)
-        de = self.declarations
-        out["declarations"] = len(de)
-        out["requested"] = sum((r["annual_total"] or Decimal(0) for r in de), Decimal(0))
-        out["declared_indicators"] = sum(r["indicators"] for r in de)
-        out["declared_quantitative"] = sum(r["quantitative"] for r in de)
-        out["below_last_actual"] = sum(r["flag"] == BELOW_LAST_ACTUAL for r in self.cross_year)
-        out["gone"] = sum(r["status"] == GONE for r in self.cross_year)
-        out["missing_reasons"] = sum(not r["_has_reason"] for r in self.deviations)
+        return out
+
+    def stats(self) -> dict[str, Decimal | int | str | None]:
+        """The figures of the latest year (``year``: self-evaluations, ``declaration_year``:
+        declarations); every year's in :meth:`stats_by_year`. No figure mixes years."""
+        by_year = self.stats_by_year()
+        se_years, de_years = self.years(), self.years("declarations")
+        out: dict = {"year": se_years[0] if se_years else None}
+        out.update(by_year["self_evaluation"].get(out["year"]) or
+                   self._self_evaluation_stats([], []))
+        out["declaration_year"] = de_years[0] if de_years else None
+        out.update(by_year["declaration"].get(out["declaration_year"]) or
+                   {"declarations": 0, "requested": Decimal(0), "declared_indicators": 0,
+                    "declared_quantitative": 0})
+        out.update(by_year["cross_year"].get(out["declaration_year"]) or {"below_last_actual": 0, "gone": 0})
         return out
