@@ -100,6 +100,13 @@ NO_ACTION = {
     "T105": "“%”与“百分比”混用：按同一单位计算",
 }
 
+def _row_first(ref: str) -> tuple[int, int, str]:
+    """A cell reference's place in reading order: "G9" before "G20", then by column."""
+    letters = ref.rstrip("0123456789")
+    digits = ref[len(letters):]
+    return (int(digits) if digits else 0, len(letters), letters)
+
+
 def _by_project(pf: ProjectFile, findings: Iterable[Finding]) -> dict[str, list[Finding]]:
     """Findings grouped under the name of the project whose sheet they are on (in project
     order; findings on no project's sheet under “其他”)."""
@@ -142,7 +149,7 @@ def findings_text(pf: ProjectFile, findings: Sequence[Finding]) -> list[str]:
                 codes.setdefault(f.code, []).append(f)
             for code, same in codes.items():
                 title = rules[code].title if code in rules else same[0].message
-                cells = "、".join(f.cell for f in same[:8] if f.cell)
+                cells = "、".join(sorted((f.cell for f in same if f.cell), key=_row_first)[:8])
                 more = "等" if len(same) > 8 else ""
                 lines.append(f"    · {code} {title} {len(same)} 条" + (f"（{cells}{more}）" if cells else ""))
     else:

@@ -17,6 +17,7 @@ model_config
 model_post_init
 context  # model_post_init's positional argument, required by pydantic's signature
 _._ser_dec  # @field_serializer
+_._blank_text  # @field_validator (model.Indicator: null text is a blank cell)
 initial_budget  # a model field (年初预算数), read and written through the model's JSON
 schema_version  # a model field, written into every project JSON
 
@@ -42,6 +43,9 @@ _.code_name  # openpyxl workbook/sheet properties (VBA code names, perfxl/addin_
 _.codeName
 _.external_attr  # zipfile.ZipInfo
 _.visibility  # openpyxl BookView (a hidden add-in window)
+_.txPr  # openpyxl chart text properties (perfxl/summary/sheets.py)
+_.tx
+_.print_title_cols  # openpyxl print titles
 _.selectUnlockedCells
 _.fullCalcOnLoad
 _.lastModifiedBy
@@ -82,6 +86,7 @@ is_error  # perfxl.forms.grid
 name_similarity  # perfxl.summary.matching
 indicator_similarity  # perfxl.summary.matching
 save_summary  # perfxl.summary.sheets: benchmarks/ and tests/test_summary_stream.py
+score_workbook  # perfxl.forms.workbook: in-place scoring of an open workbook (LibreOffice formula tests)
 STATS_CELLS  # perfxl.summary.sheets: where each statistic lives on the 统计 sheet
 pinned_xlwings_version  # perfxl.addin_build: the pin the VBA module's version is tested against
 decrypt  # perfxl.vba_project: reads back CMG/DPB/GC, the oracle of encrypt's tests

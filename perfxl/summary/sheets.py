@@ -685,7 +685,6 @@ class _TableRenderer:
         cells = "".join(f'<c r="{letter}{{0}}"{{{j}}}' for j, letter in enumerate(self.letters[: len(self.keys)], 1))
         self._row = f'<row r="{{0}}"{{{len(self.keys) + 1}}}>{cells}</row>'
         self.widths = column_widths(key, [])  # set from the rows by save(): see :meth:`size`
-        self._wrapped = [j for j, k in enumerate(self.keys) if self.cols[k][1] == "text"]
 
     def header(self, extra=None) -> str:
         """Row 1: the column names (and the mapping sheet's note two columns to the right)."""
