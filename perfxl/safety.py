@@ -3,8 +3,11 @@
 :func:`check_workbook` looks at the raw bytes only — the file signature, the zip central
 directory and the first few bytes of each XML part — and refuses, with a Chinese message and an
 H95x code, anything that is not a workbook, is encrypted, is a legacy ``.xls``, is a zip bomb,
-carries an XML DTD (entity bombs), or declares more sheets/rows than perfxl supports. Nothing is
-unpacked beyond a bounded prefix of each part. defusedxml (a hard dependency) is the second
+carries an XML DTD (entity bombs), or holds more sheets, rows, columns or cells than perfxl
+supports. Each sheet's XML is streamed through expat to count the rows and cells really there —
+the declared ``<dimension>`` is ignored: LibreOffice declares ``A1:AQ1048576`` after rows were
+deleted, other writers omit it or declare it too small — and the count stops at the first limit
+passed. Other parts are unpacked no further than a bounded prefix. defusedxml (a hard dependency) is the second
 line: openpyxl uses it automatically when it is installed. :func:`gate_workbook` is the same
 check handing on what it read (:class:`Package`), so the fast reader unpacks the parts from
 memory (:func:`unpack_part`) instead of opening the file again.
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import re
 import struct
+from xml.parsers import expat
 import unicodedata
 import zipfile
 import zlib
@@ -90,16 +94,16 @@ class Limits:
     max_ratio: int = 100  # uncompressed / compressed, for parts above ratio_floor
     ratio_floor: int = 2 * 2**20
     max_sheets: int = 500
-    max_rows: int = 20_000  # rows declared by one sheet's <dimension>
-    max_cols: int = 1_000
-    sniff_bytes: int = 4096  # how much of each XML part is read for DTDs and dimensions
+    max_rows: int = 20_000  # the last row holding a cell, in one sheet (counted, not declared)
+    max_cols: int = 1_000  # the last column holding a cell
+    max_cells: int = 500_000  # <c> elements in one sheet
+    sniff_bytes: int = 4096  # how much of each XML part is read for DTDs
 
 
 DEFAULT_LIMITS = Limits()
 
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a part, or an empty archive
 _CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"([A-Z]{1,3})?(\d+)?(?::([A-Z]{1,3})(\d+))?\"")
 _DTD = (b"<!DOCTYPE", b"<!ENTITY", "<!DOCTYPE".encode("utf-16-le"), "<!ENTITY".encode("utf-16-le"))
 _IN_MEMORY_BYTES = 4 * 2**20  # files up to this size are read whole for the gate
 _SHEET_PART = re.compile(r"xl/(?:worksheets|chartsheets)/[^/]+\.xml", re.IGNORECASE)
@@ -177,7 +181,7 @@ def _check_zip(path: Path, archive: BinaryIO, size: int, limits: Limits
                     "H959", path, f"工作簿部件 {info.filename} 含有 XML 实体声明（DOCTYPE/ENTITY），疑似 XML 炸弹，拒绝读取"
                 )
             if info in sheets:
-                _check_dimension(path, info.filename, prefix, limits)
+                _measure_sheet(zf, info, path, limits)
         macro = any(n.lower().endswith("vbaproject.bin") for n in names)
     findings: list[Finding] = []
     if macro or path.suffix.lower() == ".xlsm":
@@ -372,27 +376,84 @@ def unpack_part(package: Package, info: zipfile.ZipInfo) -> bytes | None:
     return data if len(data) == info.file_size and zlib.crc32(data) == info.CRC else None
 
 
-def _col_number(letters: bytes) -> int:
+_SHEET_CHUNK = 256 * 2**10
+
+
+class _SheetTooLarge(Exception):
+    """Raised from an expat handler to stop parsing at the first limit passed."""
+
+
+def _measure_sheet(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, limits: Limits) -> None:
+    """Stream one sheet part through expat and refuse (H954) a sheet whose cells reach past
+    ``limits.max_rows`` / ``max_cols`` or number more than ``limits.max_cells``; H959 for a DTD.
+
+    Rows without cells (LibreOffice's empty ``<row r="1048576">``) do not count; a row or cell
+    without ``r`` is the one after the previous (ECMA-376 Part 1, 18.3.1.4 and 18.3.1.73). Work is
+    bounded: parsing stops at the first limit passed.
+    """
+    row = col = cells = last_row = last_col = 0
+
+    def start(name: str, attrs: dict[str, str]) -> None:
+        nonlocal row, col, cells, last_row, last_col
+        local = name[name.rfind("}") + 1:]
+        if local == "c":
+            ref = attrs.get("r")
+            col = _ref_column(ref) if ref else col + 1
+            cells += 1
+            if row > last_row:
+                last_row = row
+            if col > last_col:
+                last_col = col
+            if last_row > limits.max_rows or last_col > limits.max_cols or cells > limits.max_cells:
+                raise _SheetTooLarge
+        elif local == "row":
+            r = attrs.get("r")
+            row = int(r) if r and r.isdigit() else row + 1
+            col = 0
+
+    def doctype(*_args) -> None:
+        raise HostileFileError(
+            "H959", path, f"工作簿部件 {info.filename} 含有 XML 实体声明（DOCTYPE/ENTITY），疑似 XML 炸弹，拒绝读取"
+        )
+
+    parser = expat.ParserCreate(namespace_separator="}")
+    parser.StartElementHandler = start
+    parser.StartDoctypeDeclHandler = doctype
+    parser.EntityDeclHandler = doctype
+    try:
+        with zf.open(info) as fh:
+            while chunk := fh.read(_SHEET_CHUNK):
+                parser.Parse(chunk, False)
+            parser.Parse(b"", True)
+    except _SheetTooLarge:
+        if cells > limits.max_cells:
+            detail = f"有超过 {limits.max_cells} 个单元格"
+        elif last_row > limits.max_rows:
+            detail = f"第 {last_row} 行有单元格，超过支持的上限 {limits.max_rows} 行"
+        else:
+            detail = f"第 {last_col} 列有单元格，超过支持的上限 {limits.max_cols} 列"
+        raise HostileFileError("H954", path, f"工作表 {info.filename} {detail}；请删除多余的行、列后再试") from None
+    except expat.ExpatError as exc:
+        raise HostileFileError("H950", path, f"工作表 {info.filename} 的 XML 已损坏（{exc}）") from exc
+    except RuntimeError as exc:  # an encrypted zip member
+        raise HostileFileError("H951", path, f"工作簿部件 {info.filename} 已加密，文件受密码保护，请先取消密码后再试") from exc
+    except HostileFileError:
+        raise
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, Exception) as exc:
+        raise HostileFileError("H950", path, f"工作簿部件 {info.filename} 已损坏（{type(exc).__name__}）") from exc
+
+
+def _ref_column(ref: str) -> int:
+    """The column number of a cell reference such as ``AQ27`` (0 when it has no letters)."""
     n = 0
-    for ch in letters:
-        n = n * 26 + ch - 64
+    for ch in ref:
+        if "A" <= ch <= "Z":
+            n = n * 26 + ord(ch) - 64
+        elif "a" <= ch <= "z":
+            n = n * 26 + ord(ch) - 96
+        else:
+            break
     return n
-
-
-def _check_dimension(path: Path, member: str, prefix: bytes, limits: Limits) -> None:
-    m = _DIMENSION.search(prefix)
-    if not m:
-        return
-    first_col, first_row, last_col, last_row = m.groups()
-    for col, row in ((first_col, first_row), (last_col, last_row)):
-        if row and int(row) > limits.max_rows:
-            raise HostileFileError(
-                "H954", path, f"工作表 {member} 声明了 {int(row)} 行，超过支持的上限 {limits.max_rows} 行；请删除多余的行后再试"
-            )
-        if col and _col_number(col) > limits.max_cols:
-            raise HostileFileError(
-                "H954", path, f"工作表 {member} 声明了 {_col_number(col)} 列，超过支持的上限 {limits.max_cols} 列"
-            )
 
 
 # --- writing ---------------------------------------------------------------------------------
