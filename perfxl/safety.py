@@ -4,10 +4,11 @@
 directory and the first few bytes of each XML part — and refuses, with a Chinese message and an
 H95x code, anything that is not a workbook, is encrypted, is a legacy ``.xls``, is a zip bomb,
 carries an XML DTD (entity bombs), or holds more sheets, rows, columns or cells than perfxl
-supports. Each sheet's XML is streamed through expat to count the rows and cells really there —
-the declared ``<dimension>`` is ignored: LibreOffice declares ``A1:AQ1048576`` after rows were
-deleted, other writers omit it or declare it too small — and the count stops at the first limit
-passed. Other parts are unpacked no further than a bounded prefix. defusedxml (a hard dependency) is the second
+supports. The declared ``<dimension>`` is ignored (LibreOffice declares ``A1:AQ1048576`` after
+rows were deleted, other writers omit it or declare it too small): a sheet part larger than
+``Limits.count_above_bytes`` is streamed through expat to count the rows and cells really there,
+stopping at the first limit passed; a smaller one is bounded by its size. Other parts are
+unpacked no further than a bounded prefix. defusedxml (a hard dependency) is the second
 line: openpyxl uses it automatically when it is installed. :func:`gate_workbook` is the same
 check handing on what it read (:class:`Package`), so the fast reader unpacks the parts from
 memory (:func:`unpack_part`) instead of opening the file again.
@@ -97,6 +98,10 @@ class Limits:
     max_rows: int = 20_000  # the last row holding a cell, in one sheet (counted, not declared)
     max_cols: int = 1_000  # the last column holding a cell
     max_cells: int = 500_000  # <c> elements in one sheet
+    # Sheet parts larger than this are streamed to count their rows and cells. A smaller part is
+    # bounded by its size (a cell takes at least ~10 bytes of XML) and a template form's sheet is
+    # 50-300 KB: streaming every sheet would cost ~3x a raw XML parse per file on every summary.
+    count_above_bytes: int = 2 * 2**20
     sniff_bytes: int = 4096  # how much of each XML part is read for DTDs
 
 
@@ -180,7 +185,7 @@ def _check_zip(path: Path, archive: BinaryIO, size: int, limits: Limits
                 raise HostileFileError(
                     "H959", path, f"工作簿部件 {info.filename} 含有 XML 实体声明（DOCTYPE/ENTITY），疑似 XML 炸弹，拒绝读取"
                 )
-            if info in sheets:
+            if info in sheets and info.file_size > limits.count_above_bytes:
                 _measure_sheet(zf, info, path, limits)
         macro = any(n.lower().endswith("vbaproject.bin") for n in names)
     findings: list[Finding] = []
@@ -388,35 +393,42 @@ def _measure_sheet(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, limit
     ``limits.max_rows`` / ``max_cols`` or number more than ``limits.max_cells``; H959 for a DTD.
 
     Rows without cells (LibreOffice's empty ``<row r="1048576">``) do not count; a row or cell
-    without ``r`` is the one after the previous (ECMA-376 Part 1, 18.3.1.4 and 18.3.1.73). Work is
-    bounded: parsing stops at the first limit passed.
+    without ``r`` is the one after the previous (ECMA-376 Part 1, 18.3.1.4 and 18.3.1.73). A
+    row's last column is its last cell's (cells are in column order). Work is bounded: parsing
+    stops at the first limit passed. The handler runs for every element, so it is kept to a
+    few comparisons (names are compared as written, with or without a namespace prefix).
     """
-    row = col = cells = last_row = last_col = 0
+    # row: the current row; cells: <c> seen; last_row/last_col: the extent of rows holding cells;
+    # ref: the current row's last cell reference; in_row: cells seen in the current row
+    st = {"row": 0, "cells": 0, "last_row": 0, "last_col": 0, "ref": None, "in_row": 0}
+
+    def close_row() -> None:
+        if st["in_row"]:
+            st["last_row"] = max(st["last_row"], st["row"])
+            ref = st["ref"]
+            st["last_col"] = max(st["last_col"], _ref_column(ref) if ref else st["in_row"])
+            if st["last_row"] > limits.max_rows or st["last_col"] > limits.max_cols:
+                raise _SheetTooLarge
 
     def start(name: str, attrs: dict[str, str]) -> None:
-        nonlocal row, col, cells, last_row, last_col
-        local = name[name.rfind("}") + 1:]
-        if local == "c":
-            ref = attrs.get("r")
-            col = _ref_column(ref) if ref else col + 1
-            cells += 1
-            if row > last_row:
-                last_row = row
-            if col > last_col:
-                last_col = col
-            if last_row > limits.max_rows or last_col > limits.max_cols or cells > limits.max_cells:
+        if name == "c" or name[-2:] == ":c":
+            st["cells"] += 1
+            st["in_row"] += 1
+            st["ref"] = attrs.get("r")
+            if st["cells"] > limits.max_cells:
                 raise _SheetTooLarge
-        elif local == "row":
+        elif name == "row" or name[-4:] == ":row":
+            close_row()
             r = attrs.get("r")
-            row = int(r) if r and r.isdigit() else row + 1
-            col = 0
+            st["row"] = int(r) if r and r.isdigit() else st["row"] + 1
+            st["in_row"], st["ref"] = 0, None
 
     def doctype(*_args) -> None:
         raise HostileFileError(
             "H959", path, f"工作簿部件 {info.filename} 含有 XML 实体声明（DOCTYPE/ENTITY），疑似 XML 炸弹，拒绝读取"
         )
 
-    parser = expat.ParserCreate(namespace_separator="}")
+    parser = expat.ParserCreate()
     parser.StartElementHandler = start
     parser.StartDoctypeDeclHandler = doctype
     parser.EntityDeclHandler = doctype
@@ -425,13 +437,14 @@ def _measure_sheet(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, limit
             while chunk := fh.read(_SHEET_CHUNK):
                 parser.Parse(chunk, False)
             parser.Parse(b"", True)
+        close_row()
     except _SheetTooLarge:
-        if cells > limits.max_cells:
+        if st["cells"] > limits.max_cells:
             detail = f"有超过 {limits.max_cells} 个单元格"
-        elif last_row > limits.max_rows:
-            detail = f"第 {last_row} 行有单元格，超过支持的上限 {limits.max_rows} 行"
+        elif st["last_row"] > limits.max_rows:
+            detail = f"第 {st['last_row']} 行有单元格，超过支持的上限 {limits.max_rows} 行"
         else:
-            detail = f"第 {last_col} 列有单元格，超过支持的上限 {limits.max_cols} 列"
+            detail = f"第 {st['last_col']} 列有单元格，超过支持的上限 {limits.max_cols} 列"
         raise HostileFileError("H954", path, f"工作表 {info.filename} {detail}；请删除多余的行、列后再试") from None
     except expat.ExpatError as exc:
         raise HostileFileError("H950", path, f"工作表 {info.filename} 的 XML 已损坏（{exc}）") from exc
