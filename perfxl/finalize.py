@@ -162,11 +162,11 @@ def _score_cells(pf: ProjectFile) -> set[tuple[str, str]]:
 
 
 def _input_role(cell) -> bool:
-    try:
-        from perfxl.forms.styles import role_of
-    except ImportError:  # pragma: no cover - forms not installed
-        return False
-    return role_of(getattr(cell, "style", None)) == "input"
+    """True for a cell with the forms' ``input`` style role; False for foreign or unreadable
+    styles (LibreOffice and WPS point cells at style records openpyxl does not list)."""
+    from perfxl.forms.styles import cell_role
+
+    return cell_role(cell) == "input"
 
 
 _ERRORS = {"#NAME?", "#VALUE!", "#REF!", "#DIV/0!", "#N/A", "#NUM!", "#NULL!"}

@@ -3,8 +3,12 @@
 :func:`check_workbook` looks at the raw bytes only — the file signature, the zip central
 directory and the first few bytes of each XML part — and refuses, with a Chinese message and an
 H95x code, anything that is not a workbook, is encrypted, is a legacy ``.xls``, is a zip bomb,
-carries an XML DTD (entity bombs), or declares more sheets/rows than perfxl supports. Nothing is
-unpacked beyond a bounded prefix of each part. defusedxml (a hard dependency) is the second
+carries an XML DTD (entity bombs), or holds more sheets, rows, columns or cells than perfxl
+supports. The declared ``<dimension>`` is ignored (LibreOffice declares ``A1:AQ1048576`` after
+rows were deleted, other writers omit it or declare it too small): a sheet part larger than
+``Limits.count_above_bytes`` is streamed through expat to count the rows and cells really there,
+stopping at the first limit passed; a smaller one is bounded by its size. Other parts are
+unpacked no further than a bounded prefix. defusedxml (a hard dependency) is the second
 line: openpyxl uses it automatically when it is installed. :func:`gate_workbook` is the same
 check handing on what it read (:class:`Package`), so the fast reader unpacks the parts from
 memory (:func:`unpack_part`) instead of opening the file again.
@@ -19,6 +23,7 @@ from __future__ import annotations
 
 import re
 import struct
+from xml.parsers import expat
 import unicodedata
 import zipfile
 import zlib
@@ -90,16 +95,20 @@ class Limits:
     max_ratio: int = 100  # uncompressed / compressed, for parts above ratio_floor
     ratio_floor: int = 2 * 2**20
     max_sheets: int = 500
-    max_rows: int = 20_000  # rows declared by one sheet's <dimension>
-    max_cols: int = 1_000
-    sniff_bytes: int = 4096  # how much of each XML part is read for DTDs and dimensions
+    max_rows: int = 20_000  # the last row holding a cell, in one sheet (counted, not declared)
+    max_cols: int = 1_000  # the last column holding a cell
+    max_cells: int = 500_000  # <c> elements in one sheet
+    # Sheet parts larger than this are streamed to count their rows and cells. A smaller part is
+    # bounded by its size (a cell takes at least ~10 bytes of XML) and a template form's sheet is
+    # 50-300 KB: streaming every sheet would cost ~3x a raw XML parse per file on every summary.
+    count_above_bytes: int = 2 * 2**20
+    sniff_bytes: int = 4096  # how much of each XML part is read for DTDs
 
 
 DEFAULT_LIMITS = Limits()
 
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a part, or an empty archive
 _CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"([A-Z]{1,3})?(\d+)?(?::([A-Z]{1,3})(\d+))?\"")
 _DTD = (b"<!DOCTYPE", b"<!ENTITY", "<!DOCTYPE".encode("utf-16-le"), "<!ENTITY".encode("utf-16-le"))
 _IN_MEMORY_BYTES = 4 * 2**20  # files up to this size are read whole for the gate
 _SHEET_PART = re.compile(r"xl/(?:worksheets|chartsheets)/[^/]+\.xml", re.IGNORECASE)
@@ -176,8 +185,8 @@ def _check_zip(path: Path, archive: BinaryIO, size: int, limits: Limits
                 raise HostileFileError(
                     "H959", path, f"工作簿部件 {info.filename} 含有 XML 实体声明（DOCTYPE/ENTITY），疑似 XML 炸弹，拒绝读取"
                 )
-            if info in sheets:
-                _check_dimension(path, info.filename, prefix, limits)
+            if info in sheets and info.file_size > limits.count_above_bytes:
+                _measure_sheet(zf, info, path, limits)
         macro = any(n.lower().endswith("vbaproject.bin") for n in names)
     findings: list[Finding] = []
     if macro or path.suffix.lower() == ".xlsm":
@@ -372,27 +381,92 @@ def unpack_part(package: Package, info: zipfile.ZipInfo) -> bytes | None:
     return data if len(data) == info.file_size and zlib.crc32(data) == info.CRC else None
 
 
-def _col_number(letters: bytes) -> int:
+_SHEET_CHUNK = 256 * 2**10
+
+
+class _SheetTooLarge(Exception):
+    """Raised from an expat handler to stop parsing at the first limit passed."""
+
+
+def _measure_sheet(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, limits: Limits) -> None:
+    """Stream one sheet part through expat and refuse (H954) a sheet whose cells reach past
+    ``limits.max_rows`` / ``max_cols`` or number more than ``limits.max_cells``; H959 for a DTD.
+
+    Rows without cells (LibreOffice's empty ``<row r="1048576">``) do not count; a row or cell
+    without ``r`` is the one after the previous (ECMA-376 Part 1, 18.3.1.4 and 18.3.1.73). A
+    row's last column is its last cell's (cells are in column order). Work is bounded: parsing
+    stops at the first limit passed. The handler runs for every element, so it is kept to a
+    few comparisons (names are compared as written, with or without a namespace prefix).
+    """
+    # row: the current row; cells: <c> seen; last_row/last_col: the extent of rows holding cells;
+    # ref: the current row's last cell reference; in_row: cells seen in the current row
+    st = {"row": 0, "cells": 0, "last_row": 0, "last_col": 0, "ref": None, "in_row": 0}
+
+    def close_row() -> None:
+        if st["in_row"]:
+            st["last_row"] = max(st["last_row"], st["row"])
+            ref = st["ref"]
+            st["last_col"] = max(st["last_col"], _ref_column(ref) if ref else st["in_row"])
+            if st["last_row"] > limits.max_rows or st["last_col"] > limits.max_cols:
+                raise _SheetTooLarge
+
+    def start(name: str, attrs: dict[str, str]) -> None:
+        if name == "c" or name[-2:] == ":c":
+            st["cells"] += 1
+            st["in_row"] += 1
+            st["ref"] = attrs.get("r")
+            if st["cells"] > limits.max_cells:
+                raise _SheetTooLarge
+        elif name == "row" or name[-4:] == ":row":
+            close_row()
+            r = attrs.get("r")
+            st["row"] = int(r) if r and r.isdigit() else st["row"] + 1
+            st["in_row"], st["ref"] = 0, None
+
+    def doctype(*_args) -> None:
+        raise HostileFileError(
+            "H959", path, f"工作簿部件 {info.filename} 含有 XML 实体声明（DOCTYPE/ENTITY），疑似 XML 炸弹，拒绝读取"
+        )
+
+    parser = expat.ParserCreate()
+    parser.StartElementHandler = start
+    parser.StartDoctypeDeclHandler = doctype
+    parser.EntityDeclHandler = doctype
+    try:
+        with zf.open(info) as fh:
+            while chunk := fh.read(_SHEET_CHUNK):
+                parser.Parse(chunk, False)
+            parser.Parse(b"", True)
+        close_row()
+    except _SheetTooLarge:
+        if st["cells"] > limits.max_cells:
+            detail = f"有超过 {limits.max_cells} 个单元格"
+        elif st["last_row"] > limits.max_rows:
+            detail = f"第 {st['last_row']} 行有单元格，超过支持的上限 {limits.max_rows} 行"
+        else:
+            detail = f"第 {st['last_col']} 列有单元格，超过支持的上限 {limits.max_cols} 列"
+        raise HostileFileError("H954", path, f"工作表 {info.filename} {detail}；请删除多余的行、列后再试") from None
+    except expat.ExpatError as exc:
+        raise HostileFileError("H950", path, f"工作表 {info.filename} 的 XML 已损坏（{exc}）") from exc
+    except RuntimeError as exc:  # an encrypted zip member
+        raise HostileFileError("H951", path, f"工作簿部件 {info.filename} 已加密，文件受密码保护，请先取消密码后再试") from exc
+    except HostileFileError:
+        raise
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, Exception) as exc:
+        raise HostileFileError("H950", path, f"工作簿部件 {info.filename} 已损坏（{type(exc).__name__}）") from exc
+
+
+def _ref_column(ref: str) -> int:
+    """The column number of a cell reference such as ``AQ27`` (0 when it has no letters)."""
     n = 0
-    for ch in letters:
-        n = n * 26 + ch - 64
+    for ch in ref:
+        if "A" <= ch <= "Z":
+            n = n * 26 + ord(ch) - 64
+        elif "a" <= ch <= "z":
+            n = n * 26 + ord(ch) - 96
+        else:
+            break
     return n
-
-
-def _check_dimension(path: Path, member: str, prefix: bytes, limits: Limits) -> None:
-    m = _DIMENSION.search(prefix)
-    if not m:
-        return
-    first_col, first_row, last_col, last_row = m.groups()
-    for col, row in ((first_col, first_row), (last_col, last_row)):
-        if row and int(row) > limits.max_rows:
-            raise HostileFileError(
-                "H954", path, f"工作表 {member} 声明了 {int(row)} 行，超过支持的上限 {limits.max_rows} 行；请删除多余的行后再试"
-            )
-        if col and _col_number(col) > limits.max_cols:
-            raise HostileFileError(
-                "H954", path, f"工作表 {member} 声明了 {_col_number(col)} 列，超过支持的上限 {limits.max_cols} 列"
-            )
 
 
 # --- writing ---------------------------------------------------------------------------------

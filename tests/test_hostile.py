@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import re
 import zipfile
 from pathlib import Path
 
@@ -303,17 +304,58 @@ def test_dtd_hidden_past_the_sniffed_prefix_still_caught(tmp_path):
 # --- size limits -----------------------------------------------------------------------------
 
 
-def test_declared_million_rows_refused(tmp_path, capsys):
+def test_declared_dimension_is_ignored_real_rows_are_counted(tmp_path, capsys):
+    """issue 15: the gate measures the cells there, not the declared <dimension>."""
     src = _xlsx(tmp_path / "src.xlsx")
     with zipfile.ZipFile(src) as z:
         xml = z.read("xl/worksheets/sheet1.xml").decode()
-    xml = xml.replace('<dimension ref="A1:B3"', '<dimension ref="A1:XFD1048576"')
-    big = _rewrite(src, tmp_path / "big.xlsx", replace={"xl/worksheets/sheet1.xml": xml.encode()})
+    assert '<dimension ref="A1:B3"' in xml
+    # declared huge, an empty last row as LibreOffice writes after deleting rows: accepted
+    lo = xml.replace('<dimension ref="A1:B3"', '<dimension ref="A1:XFD1048576"').replace(
+        "</sheetData>", '<row r="1048576" customFormat="false" ht="12.8" hidden="false"/></sheetData>')
+    declared = _rewrite(src, tmp_path / "declared.xlsx", replace={"xl/worksheets/sheet1.xml": lo.encode()})
+    assert check_workbook(declared) == []
+    code, out = _cli(capsys, "check", str(declared))
+    assert "H954" not in out
+    # one real cell in row 1048576 of a sheet that is counted: refused, whatever the dimension says
+    counted = Limits(count_above_bytes=0)
+    assert check_workbook(declared, counted) == []
+    far = xml.replace("</sheetData>", '<row r="1048576"><c r="A1048576" t="n"><v>1</v></c></row></sheetData>')
+    big = _rewrite(src, tmp_path / "big.xlsx", replace={"xl/worksheets/sheet1.xml": far.encode()})
     with pytest.raises(HostileFileError) as e:
-        check_workbook(big)
+        check_workbook(big, counted)
     assert _code(e) == "H954" and "1048576" in str(e.value)
-    code, out = _cli(capsys, "check", str(big))
-    assert code == 2 and "H954" in out
+    wide = xml.replace("</sheetData>", '<row r="4"><c r="ZZZ4"><v>1</v></c></row></sheetData>')
+    with pytest.raises(HostileFileError) as e:
+        check_workbook(_rewrite(src, tmp_path / "wide.xlsx", replace={"xl/worksheets/sheet1.xml": wide.encode()}),
+                       counted)
+    assert _code(e) == "H954" and "18278 列" in str(e.value)
+    with pytest.raises(HostileFileError) as e:
+        check_workbook(declared, Limits(count_above_bytes=0, max_cells=5))
+    assert _code(e) == "H954" and "超过 5 个单元格" in str(e.value)
+
+
+def test_big_sheet_with_lying_or_missing_dimension_refused_quickly(tmp_path):
+    """issue 15: a ~60 MB sheet whose <dimension> lies small (or is missing) is refused by the
+    gate after counting, without reading the whole sheet."""
+    src = _xlsx(tmp_path / "src.xlsx")
+    with zipfile.ZipFile(src) as z:
+        xml = z.read("xl/worksheets/sheet1.xml").decode()
+    head, tail = xml.split("</sheetData>")
+    head = head.replace("<sheetData/>", "<sheetData>")
+    rows = "".join(f'<row r="{r}"><c r="A{r}" t="n"><v>{r}</v></c><c r="B{r}" t="inlineStr"><is><t>x{r % 97}</t>'
+                   f'</is></c></row>' for r in range(4, 540_000))
+    for name, sheet in (("lying", head + rows + "</sheetData>" + tail),
+                        ("missing", re.sub(r"<dimension [^>]*/>", "", head) + rows + "</sheetData>" + tail)):
+        data = sheet.encode()
+        assert 55 * 2**20 < len(data) < 64 * 2**20  # under the part-size limit: only counting refuses it
+        big = _rewrite(src, tmp_path / f"{name}.xlsx", replace={"xl/worksheets/sheet1.xml": data})
+        t0 = time.perf_counter()
+        with pytest.raises(HostileFileError) as e:
+            check_workbook(big)
+        elapsed = time.perf_counter() - t0
+        assert _code(e) == "H954" and "20001" in str(e.value), name
+        assert elapsed < 5, (name, elapsed)
 
 
 def test_too_many_sheets(tmp_path):
