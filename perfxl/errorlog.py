@@ -23,3 +23,15 @@ def log_exception(exc: BaseException) -> Path:
     except OSError:
         pass
     return path
+
+
+def log_text(text: str) -> Path:
+    """Append one line (a library warning, an ignored exception) to the log."""
+    path = log_path()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as fh:
+            fh.write(f"{dt.datetime.now().isoformat(timespec='seconds')} {text}\n")
+    except OSError:
+        pass
+    return path

@@ -406,24 +406,11 @@ def lock_file(path: str | Path) -> Path:
 
 
 def check_writable(path: str | Path) -> None:
-    """Raise HostileFileError H956 when ``path`` is open in Excel or can't be opened for writing."""
-    path = Path(path)
-    candidates = {lock_file(path)}
-    if len(path.name) > 2:
-        candidates.add(path.with_name("~$" + path.name[2:]))
-    for lock in candidates:
-        if lock.exists():
-            raise HostileFileError(
-                "H956", path,
-                f"文件正被 Excel 或 WPS 打开（发现锁文件 {lock.name}），为免覆盖未保存的修改，未写入；"
-                "请关闭该文件后重试，或用 -o 写到另一个文件",
-            )
-    if path.exists():
-        try:
-            with path.open("r+b"):
-                pass
-        except OSError as exc:
-            raise HostileFileError("H956", path, f"文件无法写入（可能正被其他程序打开：{exc.strerror}），未写入") from exc
+    """Raise HostileFileError H956 when ``path`` is open in Excel, WPS or LibreOffice, locked by
+    another process, or can't be opened for writing (:func:`perfxl.outputs.check_unlocked`)."""
+    from perfxl.outputs import check_unlocked
+
+    check_unlocked(path)
 
 
 def output_path(input_path: str | Path, out: str | Path | None = None) -> Path:

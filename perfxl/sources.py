@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -22,10 +24,42 @@ class InputError(Exception):
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 
 
+def shown(path: str | Path) -> str:
+    """``path`` as text a screen, a workbook cell or a hyperlink can hold: a name that is not
+    UTF-8 (a GBK name from an old Windows zip) is decoded as GB18030, or shown with ``?``."""
+    text = str(path)
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        pass
+    raw = os.fsencode(text)
+    try:
+        return raw.decode("gb18030")
+    except UnicodeDecodeError:
+        return raw.decode("utf-8", "replace").replace("\ufffd", "?")
+
+
+def require_regular_file(path: str | Path) -> None:
+    """Raise InputError unless ``path`` is a regular file (a FIFO would hang the reader; a
+    device or a folder is never a workbook). A symlink to a regular file is fine."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise InputError(f"找不到文件：{shown(path)}") from None
+    except OSError as exc:
+        from perfxl.outputs import os_error_text
+
+        raise InputError(f"W733 无法读取 {shown(path)}：{os_error_text(exc)}") from exc
+    if stat.S_ISDIR(mode):
+        raise InputError(f"W733 {shown(path)} 是文件夹，不是文件")
+    if not stat.S_ISREG(mode):
+        raise InputError(f"W733 {shown(path)} 不是普通文件（可能是管道、设备或套接字），未读取")
+
+
 def load(path: str | Path) -> tuple[ProjectFile, list[Finding]]:
     path = Path(path)
-    if not path.exists():
-        raise InputError(f"找不到文件：{path}")
+    require_regular_file(path)
     suffix = path.suffix.lower()
     if suffix == ".json":
         return load_json(path), []
