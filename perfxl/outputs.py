@@ -55,6 +55,9 @@ register(
     Rule("W735", Severity.WARNING, "文件未汇总：不支持的格式",
          "文件夹中的 .xls、.ods、.csv 等文件不是 perfxl 读取的格式，未计入汇总；请在 Excel 或 WPS 中"
          "另存为 .xlsx 后重新汇总。", _SRC),
+    Rule("W736", Severity.WARNING, "控制字符已替换为空格",
+         "项目 JSON 的文字中有控制字符（如 \\u0001）或 U+FFFE/U+FFFF。Excel 工作簿的 XML 不能保存它们，"
+         "写入后 Excel 与 openpyxl 都打不开该文件；perfxl 读取时把它们换成空格。", _SRC),
 )
 
 

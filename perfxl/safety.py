@@ -488,7 +488,9 @@ def safe_filename(name: str, *, max_bytes: int = 150, default: str = "未命名�
 # --- formula injection -----------------------------------------------------------------------
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
-_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+EXCEL_CELL_CHARS = 32_767  # the most characters (UTF-16 units) an Excel cell holds
+_TRUNCATED = "…（超出 Excel 单元格 32767 字符上限，已截断）"
 
 
 def is_formula_like(value: object) -> bool:
@@ -497,8 +499,14 @@ def is_formula_like(value: object) -> bool:
 
 
 def clean_text(value: str) -> str:
-    """Text an XML cell can hold: control characters openpyxl would refuse become spaces."""
-    return _ILLEGAL_XML.sub(" ", value)
+    """Text an XML cell can hold: control characters openpyxl would refuse (and U+FFFE/U+FFFF,
+    lone surrogates: not XML) become spaces; text over Excel's 32,767 characters is cut."""
+    value = _ILLEGAL_XML.sub(" ", value)
+    if len(value) > EXCEL_CELL_CHARS // 2 and len(value.encode("utf-16-le")) > 2 * EXCEL_CELL_CHARS:
+        room = EXCEL_CELL_CHARS - len(_TRUNCATED)
+        cut = value.encode("utf-16-le")[: 2 * room].decode("utf-16-le", "ignore")
+        value = cut + _TRUNCATED
+    return value
 
 
 def as_text_cell(value: str) -> str:

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -62,7 +63,7 @@ def load(path: str | Path) -> tuple[ProjectFile, list[Finding]]:
     require_regular_file(path)
     suffix = path.suffix.lower()
     if suffix == ".json":
-        return load_json(path), []
+        return load_json_checked(path)
     if suffix in WORKBOOK_SUFFIXES:
         from perfxl.safety import gate_workbook, guard_xml
 
@@ -79,13 +80,37 @@ def load(path: str | Path) -> tuple[ProjectFile, list[Finding]]:
     raise InputError(f"不支持的文件类型“{path.suffix}”：{path}（应为 .json、.xlsx 或 .txt）")
 
 
+# JSON escapes (and raw characters) of what no XML part may hold: C0 controls but tab, LF, CR,
+# and U+FFFE/U+FFFF. A workbook carrying them opens neither in Excel nor in openpyxl.
+_JSON_NOT_XML = re.compile(r"\\u(?:00(?:0[0-8bBcCeEfF]|1[0-9a-fA-F])|[fF]{3}[eEfF])|[\ufffe\uffff]")
+
+
+def load_json_checked(path: Path) -> tuple[ProjectFile, list[Finding]]:
+    """:func:`load_json`, and a W736 finding when characters no workbook can hold (C0 controls
+    but tab/LF/CR, U+FFFE, U+FFFF) were replaced by spaces."""
+    pf, n = _read_json(path)
+    if not n:
+        return pf, []
+    from perfxl.findings import Severity
+
+    return pf, [Finding(
+        "W736", Severity.WARNING, path.name, "",
+        f"{path.name} 的文字中有 {n} 个控制字符（或 U+FFFE/U+FFFF），工作簿无法保存它们，已替换为空格",
+    )]
+
+
 def load_json(path: Path) -> ProjectFile:
+    return _read_json(path)[0]
+
+
+def _read_json(path: Path) -> tuple[ProjectFile, int]:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"无法读取 {path}：{exc}") from exc
+    text, n = _JSON_NOT_XML.subn(lambda m: "\\u0020" if m.group().startswith("\\") else " ", text)
     try:
-        return ProjectFile.model_validate_json(text)
+        return ProjectFile.model_validate_json(text), n
     except ValidationError as exc:
         raise InputError(f"{path} 不是有效的项目 JSON：\n{_describe(exc)}") from exc
 
