@@ -63,7 +63,8 @@ RULES_H = (
          "Excel 工作簿的 XML 部件从不含 DOCTYPE/ENTITY 声明；含有它们的文件可能用实体展开耗尽内存"
          "（billion laughs），perfxl 拒绝读取。", _SRC + "；defusedxml"),
     Rule("H960", Severity.ERROR, "原地写入会丢失工作簿中的图片、图表等内容",
-         "perfxl 在命令行中用 openpyxl 改写工作簿，openpyxl 不保留图片、图表、形状、切片器、控件和嵌入对象。"
+         "perfxl 在命令行中用 openpyxl 改写工作簿，openpyxl 不保留图片、图表、形状、切片器、控件、嵌入对象、"
+         "自定义 XML 部件、数据透视表、新版批注、VBA、迷你图和引用其他工作表的下拉列表（extLst）。"
          "为免丢失，perfxl 不原地改写含有这些内容的工作簿：请用 -o 写到另一个文件（新文件中不含这些内容），"
          "或在 Excel 中用“绩效”选项卡的按钮（直接作用于打开的工作簿，不会丢失）。", _SRC + "；openpyxl 文档"),
 )
@@ -422,27 +423,12 @@ def output_path(input_path: str | Path, out: str | Path | None = None) -> Path:
     return target
 
 
-# Zip parts openpyxl does not carry over when it rewrites a workbook (comments' VML is kept).
-_LOST_BY_OPENPYXL = (
-    ("xl/charts/", "图表"),
-    ("xl/media/", "图片"),
-    ("xl/drawings/drawing", "图形或形状"),
-    ("xl/slicers/", "切片器"),
-    ("xl/timelines/", "日程表"),
-    ("xl/ctrlProps/", "表单控件"),
-    ("xl/activeX/", "ActiveX 控件"),
-    ("xl/embeddings/", "嵌入对象"),
-)
-
-
 def openpyxl_losses(path: str | Path) -> list[str]:
-    """What an openpyxl rewrite of the workbook at ``path`` would drop (Chinese names)."""
-    try:
-        with zipfile.ZipFile(path) as zf:
-            names = zf.namelist()
-    except (OSError, zipfile.BadZipFile):
-        return []
-    return [label for prefix, label in _LOST_BY_OPENPYXL if any(n.startswith(prefix) for n in names)]
+    """What an openpyxl rewrite of the workbook at ``path`` would drop (Chinese names; see
+    :mod:`perfxl.rewrite`)."""
+    from perfxl.rewrite import openpyxl_losses as losses
+
+    return losses(path)
 
 
 def check_rewrite(input_path: str | Path, out: str | Path) -> list[str]:
