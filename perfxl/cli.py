@@ -201,7 +201,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.output:
         from perfxl.atomic import atomic_write_text
 
-        atomic_write_text(Path(args.output), text)
+        atomic_write_text(Path(args.output), text, backup=True)
         print(f"已导出 {len(pf.projects)} 个项目：{args.output}")
     else:
         sys.stdout.write(text)

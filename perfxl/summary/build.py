@@ -328,7 +328,7 @@ def build_summary(
             from perfxl.atomic import atomic_save
 
             # the sheets before the cross-year table are written while the pool computes it
-            atomic_save(out_path, lambda tmp: writer.save(tmp, collector.tables, complete))
+            atomic_save(out_path, lambda tmp: writer.save(tmp, collector.tables, complete), backup=True)
         complete()
     result = SummaryResult(collector.tables, links, output=out_path)
     if png_dir is not None:
