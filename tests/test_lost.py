@@ -489,7 +489,109 @@ def test_22_library_warnings_go_to_the_log(form_book, tmp_path):
     assert "extension is not supported" in (tmp_path / ".perfxl" / "perfxl.log").read_text(encoding="utf-8")
 
 
-def test_23_explain_into_head_is_quiet(tmp_path):
-    proc = subprocess.run(f"{sys.executable} -m perfxl.cli explain | head -1", shell=True, cwd=tmp_path,
-                          capture_output=True, text=True, env=ENV, timeout=60)
-    assert proc.stdout.count("\n") == 1 and proc.stderr == ""
+@pytest.mark.parametrize("reader", ["head -1", "true"])
+def test_23_explain_into_a_closed_pipe_is_quiet(tmp_path, reader):
+    proc = subprocess.run(f"{sys.executable} -m perfxl.cli explain | {reader}; exit ${{PIPESTATUS[0]}}",
+                          shell=True, executable="/bin/bash", cwd=tmp_path, capture_output=True, text=True,
+                          env={**ENV, "PERFXL_HOME": str(tmp_path)}, timeout=60)
+    assert proc.stderr == "" and proc.returncode == 0
+    assert proc.stdout.count("\n") == (1 if reader.startswith("head") else 0)
+
+
+# --- a full disk, a read-only folder: every command that writes ------------------------------------
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 32 MB tmpfs (cleaned up afterwards): a disk that can really fill up."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root (the CI container runs as root)")
+    mnt = tmp_path / "disk"
+    mnt.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=32m", "tmpfs", str(mnt)], check=True)
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+def _fill(disk: Path) -> None:
+    with open(disk / "填满", "wb", buffering=0) as fh:
+        for size in (1 << 20, 65536, 4096, 512, 1):
+            try:
+                while True:
+                    fh.write(b"\0" * size)
+            except OSError as exc:
+                assert exc.errno == errno.ENOSPC
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and p.name != "填满"}
+
+
+def _writers(src_json: Path, book: Path, disk: Path) -> dict[str, list[str]]:
+    """Every command that writes, each writing into ``disk``."""
+    return {
+        "score": ["score", str(disk / "自评.xlsx")],
+        "import": ["import", str(src_json), "-o", str(disk / "导入.xlsx")],
+        "export": ["export", str(book), "-o", str(disk / "导出.json")],
+        "carry": ["carry", str(book), "--next-year", "-o", str(disk / "申报.xlsx")],
+        "finalize": ["finalize", str(book), "-o", str(disk / "定稿"), "--force"],
+        "summary": ["summary", str(book), "-o", str(disk / "汇总.xlsx")],
+        "new": ["new", "declaration", "--year", "2027", "-o", str(disk / "空白.xlsx")],
+        "template": ["template", "build", "--dir", str(disk / "templates")],
+        "demo": ["demo", "-o", str(disk / "demo")],
+    }
+
+
+def test_disk_full_leaves_outputs_and_backups_intact(form_book, small_disk, tmp_path, capsys):
+    src_json = _project_json(tmp_path / "p.json")
+    book = _copy(form_book, tmp_path / "自评.xlsx")
+    _copy(form_book, small_disk / "自评.xlsx")
+    commands = _writers(src_json, book, small_disk)
+    for args in commands.values():  # twice: an output and its backup exist before the disk fills
+        for _ in range(2):
+            assert main(args) in (0, 1), (args, capsys.readouterr().err)
+    capsys.readouterr()
+    before = _snapshot(small_disk)
+    assert any(name.endswith(".bak.xlsx") for name in before)
+    _fill(small_disk)
+    for name, args in commands.items():
+        status = main(args)
+        err = capsys.readouterr().err
+        assert status == 2, (name, err)
+        assert "磁盘已满" in err and "内部错误" not in err, (name, err)
+        assert _snapshot(small_disk) == before, name
+    assert not [p for p in small_disk.rglob(".~perfxl-*")]
+
+
+def test_14_disk_full_during_finalize_prints_no_python_noise(form_book, small_disk, tmp_path):
+    _fill(small_disk)
+    proc = _run(["finalize", str(form_book), "-o", str(small_disk), "--force"], tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("错误：W732") and "磁盘已满" in proc.stderr
+    assert "Exception ignored" not in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_21_read_only_folder(form_book, tmp_path):
+    ro = tmp_path / "只读"
+    ro.mkdir()
+    if os.geteuid() != 0:
+        pytest.skip("a read-only mount needs root")
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m,ro", "tmpfs", str(ro)], check=True)
+    try:
+        proc = _run(["summary", str(form_book), "-o", str(ro / "汇总.xlsx")], tmp_path)
+    finally:
+        subprocess.run(["umount", "-l", str(ro)], check=False)
+    assert proc.returncode == 2
+    assert "只读" in proc.stderr and "内部错误" not in proc.stderr and "Errno" not in proc.stderr
+
+
+def test_11_finalize_pdf_onto_another_filesystem(form_book, small_disk, tmp_path):
+    proc = _run(["finalize", str(form_book), "-o", str(small_disk), "--pdf", "--email", "--force"], tmp_path,
+                timeout=300)
+    assert proc.returncode in (0, 1), proc.stderr
+    names = sorted(p.suffix for p in small_disk.iterdir())
+    assert names == [".eml", ".pdf", ".xlsx"]
+    assert next(small_disk.glob("*.pdf")).read_bytes().startswith(b"%PDF")
