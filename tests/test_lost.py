@@ -595,3 +595,81 @@ def test_11_finalize_pdf_onto_another_filesystem(form_book, small_disk, tmp_path
     names = sorted(p.suffix for p in small_disk.iterdir())
     assert names == [".eml", ".pdf", ".xlsx"]
     assert next(small_disk.glob("*.pdf")).read_bytes().startswith(b"%PDF")
+
+
+# --- 15: Ctrl-C ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["summary", "check"])
+def test_15_ctrl_c_in_a_large_batch_is_one_line(form_book, tmp_path, command):
+    import signal
+
+    folder = tmp_path / "收到"
+    for i in range(60):
+        _copy(form_book, folder / f"单位{i:02d}.xlsx")
+    args = [command, str(folder)] + (["-o", str(tmp_path / "汇总.xlsx")] if command == "summary" else [])
+    proc = subprocess.Popen([sys.executable, "-m", "perfxl.cli", *args], cwd=tmp_path, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            env={**ENV, "PERFXL_HOME": str(tmp_path / ".perfxl")})
+    if command == "summary":
+        assert proc.stderr.readline().startswith("[1/60]")  # reading, in the pool
+    else:
+        assert proc.stdout.readline().startswith("==")
+    os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C does: the whole group
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    lines = [ln for ln in err.splitlines() if not ln.startswith("[")]
+    assert lines == ["已中断。"]
+    assert not list(tmp_path.glob(".~perfxl-*")) and not (tmp_path / "汇总.xlsx").exists()
+
+
+# --- 24: no LibreOffice outlives finalize ------------------------------------------------------------
+
+
+def _processes_with(text: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
+            state = (entry / "stat").read_text().split(") ", 1)[1][:1]
+        except OSError:
+            continue
+        if text in cmdline and state != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+def _wait_for(predicate, timeout: float = 60.0) -> bool:
+    import time
+
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.parametrize("sig", ["SIGTERM", "SIGKILL"])
+def test_24_killing_finalize_pdf_ends_libreoffice(form_book, tmp_path, sig):
+    import signal
+    import tempfile
+
+    from perfxl.libreoffice import remove_stale_profiles
+
+    proc = subprocess.Popen([sys.executable, "-m", "perfxl.cli", "finalize", str(form_book), "-o",
+                             str(tmp_path / "out"), "--pdf", "--force"], cwd=tmp_path, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env={**ENV, "PERFXL_HOME": str(tmp_path)})
+    profile = f"perfxl-lo-{proc.pid}-"
+    assert _wait_for(lambda: _processes_with(profile)), "soffice never started"
+    proc.send_signal(getattr(signal, sig))
+    out, err = proc.communicate(timeout=60)
+    assert _wait_for(lambda: not _processes_with(profile), 20), "soffice outlived perfxl"
+    left = lambda: list(Path(tempfile.gettempdir()).glob(profile + "*"))  # noqa: E731
+    if sig == "SIGTERM":
+        assert proc.returncode == 130 and err.strip().endswith("已中断。") and "Traceback" not in err
+    else:
+        remove_stale_profiles()  # what the next conversion does first
+    assert left() == []
