@@ -673,3 +673,62 @@ def test_24_killing_finalize_pdf_ends_libreoffice(form_book, tmp_path, sig):
     else:
         remove_stale_profiles()  # what the next conversion does first
     assert left() == []
+
+
+# --- SIGKILL at random moments of score, finalize and summary (20 runs each) ------------------------
+
+_STAGES = ("written", "synced", "backed-up", "replaced", None)  # None: the run completes
+
+
+def _complete(path: Path, sheet: str | None = None) -> bool:
+    wb = openpyxl.load_workbook(path, read_only=True)
+    ok = sheet is None or sheet in wb.sheetnames
+    wb.close()
+    return ok
+
+
+@pytest.mark.parametrize("command", ["score", "finalize", "summary"])
+def test_kill_at_random_moments(form_book, tmp_path, command):
+    import random
+
+    rng = random.Random(f"issue16-{command}")
+    folder = tmp_path / "收到"
+    book = _copy(form_book, folder / "自评.xlsx")
+    if command == "score":
+        args, target, sheet = ["score", str(book)], book, "perfxl设置"
+    elif command == "finalize":
+        outdir = tmp_path / "定稿"
+        args, sheet = ["finalize", str(book), "-o", str(outdir), "--force"], "perfxl设置"
+        assert main(args) in (0, 1)
+        target = next(outdir.glob("*.xlsx"))
+    else:
+        target = folder / "汇总.xlsx"
+        args, sheet = ["summary", str(folder), "-o", str(target)], "项目对照"
+    killed = 0
+    for _ in range(20):
+        stage = rng.choice(_STAGES)
+        before = target.read_bytes() if target.exists() else None
+        env = {**ENV, "PERFXL_HOME": str(tmp_path / ".perfxl")}
+        if stage:
+            env["PERFXL_TEST_KILL_AT"] = stage
+        proc = _run(args, tmp_path, env=env)
+        if stage == "backed-up" and before is None:
+            stage = None  # nothing to back up yet: the save runs through
+        if stage:
+            killed += 1
+            assert proc.returncode == -9, proc.stderr
+        else:
+            assert proc.returncode in (0, 1) and "未汇总" not in proc.stderr, proc.stderr  # leftovers ignored
+        if target.exists():
+            assert target.read_bytes() == before or _complete(target, sheet)
+            assert _complete(target, sheet)
+        else:
+            assert before is None and stage is not None
+        bak = target.with_name(f"{target.stem}.bak.xlsx")
+        if bak.exists():
+            assert _complete(bak)
+    assert killed >= 10
+    proc = _run(["summary", str(folder), "--json"], tmp_path)  # the dead runs' temp files are no input
+    result = json.loads(proc.stdout)
+    assert [s for s in result["skipped"] if Path(s["file"]) != target] == []
+    assert len(result["self_evaluations"]) == 1
