@@ -18,6 +18,7 @@ import pytest
 
 from perfxl.cli import main
 from tests.conftest import SEEDS
+from tests.test_hostile import _rewrite
 
 REPO = Path(__file__).resolve().parent.parent
 ENV = {**os.environ, "PYTHONPATH": str(REPO), "PERFXL_HOME": ""}
@@ -54,17 +55,6 @@ def _project_json(path: Path, name: str | None = None, seed: str = "self_evaluat
 def _run(args: list[str], cwd: Path, timeout: float = 120, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "perfxl.cli", *args], cwd=cwd, capture_output=True,
                           text=True, timeout=timeout, env=env or {**ENV, "PERFXL_HOME": str(cwd / ".perfxl")})
-
-
-def _add_parts(src: Path, dst: Path, add: dict[str, bytes] | None = None,
-               replace: dict[str, bytes] | None = None) -> Path:
-    add, replace = add or {}, replace or {}
-    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
-        for info in zin.infolist():
-            zout.writestr(info.filename, replace.get(info.filename, zin.read(info.filename)))
-        for name, data in add.items():
-            zout.writestr(name, data)
-    return dst
 
 
 # --- 1, 2: an output is never one of the inputs ---------------------------------------------------
@@ -133,17 +123,17 @@ def _with_sheet_ext(src: Path, dst: Path, ext: bytes) -> Path:
     with zipfile.ZipFile(src) as z:
         sheet = next(n for n in z.namelist() if n.startswith("xl/worksheets/sheet"))
         xml = z.read(sheet)
-    return _add_parts(src, dst, replace={sheet: xml.replace(b"</worksheet>", ext + b"</worksheet>")})
+    return _rewrite(src, dst, replace={sheet: xml.replace(b"</worksheet>", ext + b"</worksheet>")})
 
 
 @pytest.mark.parametrize("what,make", [
     ("引用其他工作表的下拉列表", lambda s, d: _with_sheet_ext(s, d, _X14_DV)),
     ("迷你图", lambda s, d: _with_sheet_ext(s, d, _SPARKLINES)),
-    ("customXml", lambda s, d: _add_parts(s, d, add={"customXml/item1.xml": b"<a/>"})),
-    ("切片器", lambda s, d: _add_parts(s, d, add={"xl/slicers/slicer1.xml": b"<a/>"})),
-    ("数据透视表缓存", lambda s, d: _add_parts(s, d, add={"xl/pivotCache/pivotCacheDefinition1.xml": b"<a/>"})),
-    ("线程式批注", lambda s, d: _add_parts(s, d, add={"xl/threadedComments/threadedComment1.xml": b"<a/>"})),
-    ("VBA", lambda s, d: _add_parts(s, d, add={"xl/vbaProject.bin": b"\xd0\xcf\x11\xe0"})),
+    ("customXml", lambda s, d: _rewrite(s, d, add={"customXml/item1.xml": b"<a/>"})),
+    ("切片器", lambda s, d: _rewrite(s, d, add={"xl/slicers/slicer1.xml": b"<a/>"})),
+    ("数据透视表缓存", lambda s, d: _rewrite(s, d, add={"xl/pivotCache/pivotCacheDefinition1.xml": b"<a/>"})),
+    ("线程式批注", lambda s, d: _rewrite(s, d, add={"xl/threadedComments/threadedComment1.xml": b"<a/>"})),
+    ("VBA", lambda s, d: _rewrite(s, d, add={"xl/vbaProject.bin": b"\xd0\xcf\x11\xe0"})),
 ])
 def test_3_in_place_score_refuses_what_openpyxl_drops(form_book, tmp_path, capsys, what, make):
     book = make(form_book, tmp_path / "自评.xlsx")
