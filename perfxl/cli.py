@@ -149,10 +149,9 @@ def _score_workbook_file(path_arg: str, output: str | None):
     checks and the patch on that loaded workbook, one save. (scores, findings, written, losses)"""
     from perfxl.adapters.file import apply_patch, save
     from perfxl.forms.workbook import open_workbook, score_patch
+    from perfxl.outputs import FORM, prepare_output, same_file
     from perfxl.rules.checks import check_file
     from perfxl.safety import check_rewrite, check_workbook, guard_xml, output_path
-
-    from perfxl.outputs import FORM, prepare_output, same_file
     from perfxl.sources import require_regular_file
 
     path = Path(path_arg)
@@ -175,9 +174,8 @@ def _score_workbook_file(path_arg: str, output: str | None):
 
 def cmd_import(args: argparse.Namespace) -> int:
     from perfxl.forms.workbook import write_projects
-    from perfxl.report import findings_text
-
     from perfxl.outputs import FORM, prepare_output
+    from perfxl.report import findings_text
 
     prepare_output(args.output, [args.input], kind=FORM)
     pf, findings = load(args.input)
@@ -239,9 +237,8 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
 def cmd_carry(args: argparse.Namespace) -> int:
     from perfxl.carry import carry_workbook
-    from perfxl.report import findings_text
-
     from perfxl.outputs import FORM, prepare_output
+    from perfxl.report import findings_text
 
     prepare_output(args.output, [args.input], kind=FORM)
     new, findings = carry_workbook(args.input, args.output, next_year=args.next_year)
@@ -279,12 +276,11 @@ def cmd_new(args: argparse.Namespace) -> int:
 
     from perfxl.forms.workbook import new_workbook
     from perfxl.model import Form
+    from perfxl.outputs import FORM, prepare_output
 
     form = Form(args.form.replace("-", "_"))
     # declarations are filed for the coming year, self-evaluations for the past one
     year = args.year or dt.date.today().year + (1 if form is Form.DECLARATION else -1)
-    from perfxl.outputs import FORM, prepare_output
-
     prepare_output(args.output, kind=FORM)
     path = new_workbook(form, year, args.output)
     print(f"已生成空白{form.title}（{year}年度）：{path}")

@@ -4,7 +4,6 @@ that are not regular files, worker deaths, Chinese messages. Each test names the
 from __future__ import annotations
 
 import errno
-import fcntl
 import json
 import os
 import shutil
