@@ -70,8 +70,7 @@ def remove_stale_temps(directory: Path) -> None:
     except OSError:
         return
     for name in names:
-        pid = name[len(TEMP_PREFIX):].split("-", 1)[0]
-        if not pid.isdigit() or _alive(int(pid)):
+        if not stale(directory / name, name[len(TEMP_PREFIX):]):
             continue
         try:
             os.unlink(directory / name)
@@ -80,7 +79,10 @@ def remove_stale_temps(directory: Path) -> None:
 
 
 def _alive(pid: int) -> bool:
-    if pid == os.getpid():
+    """Whether process ``pid`` may still be running. On Windows ``os.kill`` would end the
+    process instead of probing it: there every process counts as alive (callers also look at
+    the leftover's age, see :func:`stale`)."""
+    if pid == os.getpid() or os.name == "nt":
         return True
     try:
         os.kill(pid, 0)
@@ -89,6 +91,20 @@ def _alive(pid: int) -> bool:
     except OSError:
         return True  # exists, owned by someone else
     return True
+
+
+def stale(path: Path, tail: str, max_age: float = 86_400.0) -> bool:
+    """Whether the leftover ``path`` (named ``…PID-…``, ``tail`` from the PID on) belongs to a
+    process that is gone — or, where that can't be probed, is more than a day old."""
+    pid = tail.split("-", 1)[0]
+    if pid.isdigit() and not _alive(int(pid)):
+        return True
+    try:
+        import time
+
+        return os.name == "nt" and time.time() - path.stat().st_mtime > max_age
+    except OSError:
+        return False
 
 
 def _kill_point(stage: str) -> None:

@@ -85,7 +85,7 @@ def _run(cmd: list[str], timeout: float, env: dict) -> subprocess.CompletedProce
 
 def remove_stale_profiles() -> None:
     """Delete the profiles of conversions whose perfxl process is gone (it was killed)."""
-    from perfxl.atomic import _alive
+    from perfxl.atomic import stale
 
     base = Path(tempfile.gettempdir())
     try:
@@ -93,8 +93,7 @@ def remove_stale_profiles() -> None:
     except OSError:
         return
     for entry in entries:
-        pid = entry.name[len(_PROFILE_PREFIX):].split("-", 1)[0]
-        if pid.isdigit() and not _alive(int(pid)):
+        if stale(entry, entry.name[len(_PROFILE_PREFIX):]):
             shutil.rmtree(entry, ignore_errors=True)
 
 
