@@ -185,7 +185,7 @@ def lock_files(path: str | Path) -> list[Path]:
     """The lock files an editor that has ``path`` open puts beside it."""
     path = Path(path)
     name = path.name
-    names = [f"~$" + name, f".~lock.{name}#", f".~{name}"]
+    names = ["~$" + name, f".~lock.{name}#", f".~{name}"]
     if len(name) > 2:
         names.append("~$" + name[2:])  # Excel/WPS on Windows drop two characters of long names
     return [path.with_name(n) for n in names if len(n.encode("utf-8", "surrogateescape")) <= 255]
