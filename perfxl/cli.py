@@ -76,6 +76,10 @@ def _check_one(path: Path) -> tuple[list[Finding] | None, str | None]:
     return findings, None
 
 
+def _check_crashed(path: Path) -> tuple[None, str]:
+    return None, f"读取 {path} 时工作进程两次意外终止（可能内存不足或文件触发了程序缺陷），未校验"
+
+
 def _check_inputs(inputs: list[str]) -> list[Path]:
     """Files as given; a folder gives its *.xlsx/*.xlsm/*.json (as ``summary`` does)."""
     if not any(Path(p).is_dir() for p in inputs):
@@ -103,7 +107,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         raise InputError(f"{'、'.join(inputs)} 中没有可校验的文件（.xlsx、.xlsm、.json）")
     status = EXIT_OK
     rows: list[dict] = []
-    for path, (findings, error) in zip(files, map_files(_check_one, files, args.jobs)):
+    for path, (findings, error) in zip(files, map_files(_check_one, files, args.jobs, crashed=_check_crashed)):
         if error is not None:
             print(f"错误：{error}", file=sys.stderr)
             status = EXIT_UNREADABLE
@@ -147,22 +151,27 @@ def _score_workbook_file(path_arg: str, output: str | None):
     checks and the patch on that loaded workbook, one save. (scores, findings, written, losses)"""
     from perfxl.adapters.file import apply_changes, save
     from perfxl.forms.workbook import open_workbook, require_forms, score_patch
+    from perfxl.outputs import FORM, prepare_output, same_file
     from perfxl.rules.checks import check_file
     from perfxl.safety import check_rewrite, check_workbook, guard_xml, output_path
+    from perfxl.sources import require_regular_file
 
     path = Path(path_arg)
-    if not path.exists():
-        raise InputError(f"找不到文件：{path}")
+    require_regular_file(path)
+    out = output_path(path, output)  # .xlsm in, .xlsx out: macros never rewritten
+    in_place = output is None or same_file(out, path)
+    out = prepare_output(out, [path], kind=FORM, in_place=in_place)  # W730/W731/H956 first
+    if in_place:
+        path = out  # a symlink: score its target, keep the link
+    losses = check_rewrite(path, out)  # H960 before any work
     gate = check_workbook(path)  # refuses hostile files before openpyxl opens them
     with guard_xml(path):
         wb = open_workbook(path)
     patch, pf, read_findings, scores = score_patch(wb, with_scores=True)
     require_forms(wb, pf, read_findings)  # nothing to score: exit 2, nothing written
     findings = [*gate, *read_findings, *check_file(pf, scores)]
-    out = output_path(path, output)  # .xlsm in, .xlsx out: macros never rewritten
-    losses = check_rewrite(path, out)
     changed = apply_changes(wb, patch)
-    if not changed and out.resolve() == path.resolve():
+    if not changed and in_place:
         return scores, findings, None, losses  # nothing to write: no save, no backup
     written = save(wb, out, backup=True)
     return scores, findings, written, losses
@@ -170,8 +179,10 @@ def _score_workbook_file(path_arg: str, output: str | None):
 
 def cmd_import(args: argparse.Namespace) -> int:
     from perfxl.forms.workbook import write_projects
+    from perfxl.outputs import FORM, prepare_output
     from perfxl.report import findings_text
 
+    prepare_output(args.output, [args.input], kind=FORM)
     pf, findings = load(args.input)
     if not pf.projects:
         raise InputError(f"{args.input} 中没有读到任何项目")
@@ -183,14 +194,17 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    from perfxl.outputs import JSON, prepare_output
     from perfxl.report import findings_text
 
+    if args.output:
+        prepare_output(args.output, [args.input], kind=JSON)
     pf, findings = load(args.input)
     text = dump_json(pf)
     if args.output:
         from perfxl.atomic import atomic_write_text
 
-        atomic_write_text(Path(args.output), text)
+        atomic_write_text(Path(args.output), text, backup=True)
         print(f"已导出 {len(pf.projects)} 个项目：{args.output}")
     else:
         sys.stdout.write(text)
@@ -211,7 +225,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
     csvs = result.write_csv(args.csv) if args.csv else []
     if args.json:
         _print_json(result.as_json())
-    else:
+    elif result.tables.self_evaluations or result.tables.declarations:
         t = result.tables
         counts = "；".join(
             [f"{y}年度自评 {sum(r['year'] == y for r in t.self_evaluations)} 个项目" for y in t.years()]
@@ -225,6 +239,8 @@ def cmd_summary(args: argparse.Namespace) -> int:
     for skipped in result.skipped:
         print(f"未汇总 {skipped['file']}：{skipped['reason']}", file=sys.stderr)
     if not result.tables.self_evaluations and not result.tables.declarations:
+        kept = f"；未写入 {args.output}（已有的汇总表保持不变）" if args.output else ""
+        print(f"错误：{'、'.join(args.inputs)} 中没有汇总到任何项目{kept}", file=sys.stderr)
         return EXIT_UNREADABLE
     errors = any(Severity(f["severity"]) is Severity.ERROR for f in result.tables.findings)
     return EXIT_FINDINGS if errors or result.skipped else EXIT_OK
@@ -232,8 +248,10 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
 def cmd_carry(args: argparse.Namespace) -> int:
     from perfxl.carry import carry_workbook
+    from perfxl.outputs import FORM, prepare_output
     from perfxl.report import findings_text
 
+    prepare_output(args.output, [args.input], kind=FORM)
     new, findings = carry_workbook(args.input, args.output, next_year=args.next_year)
     what = "下一年度绩效目标申报表" if args.next_year else "绩效自评表"
     print(f"已生成{what}（{len(new.projects)} 个项目）：{args.output}")
@@ -246,6 +264,8 @@ def cmd_finalize(args: argparse.Namespace) -> int:
     from perfxl.finalize import FinalizeRefused, finalize
     from perfxl.report import findings_text
 
+    if args.output and Path(args.output).exists() and not Path(args.output).is_dir():
+        raise InputError(f"-o 应为输出文件夹，而 {args.output} 是一个文件；定稿文件名由项目名称生成")
     try:
         result = finalize(args.input, args.output, pdf=args.pdf, force=args.force, email=args.email)
     except FinalizeRefused as exc:
@@ -269,6 +289,7 @@ def cmd_new(args: argparse.Namespace) -> int:
 
     from perfxl.forms.workbook import new_workbook
     from perfxl.model import Form
+    from perfxl.outputs import FORM, prepare_output
 
     form = Form(args.form.replace("-", "_"))
     # declarations are filed for the coming year, self-evaluations for the past one
@@ -277,22 +298,29 @@ def cmd_new(args: argparse.Namespace) -> int:
 
     if not YEAR_RANGE[0] <= year <= YEAR_RANGE[1]:
         raise InputError(f"--year {year} 超出 {YEAR_RANGE[0]}–{YEAR_RANGE[1]} 的范围")
+    prepare_output(args.output, kind=FORM)
     path = new_workbook(form, year, args.output)
     print(f"已生成空白{form.title}（{year}年度）：{path}")
     return EXIT_OK
 
 
 def cmd_template(args: argparse.Namespace) -> int:
-    from perfxl.forms.workbook import build_templates
+    from perfxl.forms.workbook import TEMPLATE_FILES, build_templates
+    from perfxl.outputs import FORM, prepare_output
 
+    for name in TEMPLATE_FILES.values():
+        prepare_output(Path(args.dir) / name, kind=FORM)
     for path in build_templates(args.dir):
         print(f"已生成模板：{path}")
     return EXIT_OK
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from perfxl.demo import run_demo
+    from perfxl.demo import SEED_FILES, run_demo
+    from perfxl.outputs import FORM, prepare_output
 
+    for name in SEED_FILES:
+        prepare_output(Path(args.output) / name, kind=FORM)
     return run_demo(Path(args.output))
 
 
@@ -320,7 +348,9 @@ def cmd_addin(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    from perfxl.shell import ChineseArgumentParser
+
+    parser = ChineseArgumentParser(
         prog="perfxl", description="预算绩效管理：绩效目标申报表与绩效自评表的校验、评分与汇总"
     )
     parser.add_argument("--debug", action="store_true", help="出错时显示完整的 Python 错误信息")
@@ -414,7 +444,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from perfxl.shell import exit_message, handle_termination, quiet_libraries, silence_broken_pipe
+
     args = build_parser().parse_args(argv)
+    quiet_libraries()
+    handle_termination()
     try:
         return args.func(args)
     except InputError as exc:
@@ -425,12 +459,16 @@ def main(argv: list[str] | None = None) -> int:
 
         print(f"错误：数值不符合要求：\n{describe_validation(exc)}", file=sys.stderr)
         return EXIT_UNREADABLE
-    except KeyboardInterrupt:
-        print("已中断。", file=sys.stderr)
-        return 130
-    except Exception as exc:  # never a bare traceback for a user; --debug shows it
-        if args.debug:
+    except BrokenPipeError:  # `perfxl explain | head -1`: the reader has what it wanted
+        silence_broken_pipe()
+        return EXIT_OK
+    except BaseException as exc:  # never a bare traceback for a user; --debug shows it
+        if isinstance(exc, SystemExit) or (args.debug and isinstance(exc, Exception)):
             raise
+        known = exit_message(exc)
+        if known is not None:
+            print(known[0], file=sys.stderr)
+            return known[1]
         from perfxl.errorlog import log_exception
 
         log = log_exception(exc)

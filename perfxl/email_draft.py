@@ -171,6 +171,16 @@ def _subject(pf: ProjectFile) -> str:
     return f"{first.year}年度{form}（{who}）"
 
 
+def header_text(text: str) -> str:
+    """``text`` safe as one header value: line breaks (also U+2028/U+2029, NEL) and other
+    control or format characters from a project name become spaces (issue 16)."""
+    import unicodedata
+
+    cleaned = "".join(" " if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn")
+                      else ch for ch in text)
+    return " ".join(cleaned.split())
+
+
 def build_message(
     pf: ProjectFile,
     attachments: Iterable[str | Path],
@@ -182,7 +192,7 @@ def build_message(
 ) -> EmailMessage:
     """A draft message: Chinese summary body plus every file in ``attachments``."""
     msg = EmailMessage(policy=_POLICY)
-    msg["Subject"] = subject or _subject(pf)
+    msg["Subject"] = header_text(subject or _subject(pf))
     if sender:
         msg["From"] = sender
     recipients = [to] if isinstance(to, str) else list(to)

@@ -14,12 +14,21 @@ def log_path() -> Path:
 
 
 def log_exception(exc: BaseException) -> Path:
+    return _append(f"\n=== {dt.datetime.now().isoformat(timespec='seconds')}\n"
+                   + "".join(traceback.format_exception(exc)))
+
+
+def log_text(text: str) -> Path:
+    """Append one line (a library warning, an ignored exception) to the log."""
+    return _append(f"{dt.datetime.now().isoformat(timespec='seconds')} {text}\n")
+
+
+def _append(text: str) -> Path:
     path = log_path()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("a", encoding="utf-8") as fh:
-            fh.write(f"\n=== {dt.datetime.now().isoformat(timespec='seconds')}\n")
-            fh.write("".join(traceback.format_exception(exc)))
+            fh.write(text)
     except OSError:
         pass
     return path

@@ -380,7 +380,7 @@ def finalize(
     Raises :class:`FinalizeRefused` while errors remain and ``force`` is false.
     """
     from perfxl.atomic import atomic_save
-    from perfxl.safety import check_writable
+    from perfxl.outputs import EML, FORM, PDF, prepare_output
     from perfxl.rules.checks import check_file
     from perfxl.sources import InputError, WORKBOOK_SUFFIXES, load
 
@@ -394,12 +394,21 @@ def finalize(
     outdir = Path(outdir) if outdir is not None else src.parent
     name = output_name(pf)
     out = outdir / name
-    check_writable(out)  # H956: not while it is open in Excel/WPS
+    # the output policy before any work: never an input, never a file perfxl did not write,
+    # not while open in Excel/WPS/LibreOffice (W730, W731, H956)
+    out = prepare_output(out, [src], kind=FORM)
+    for wanted, side, kind in ((pdf, ".pdf", PDF), (email, ".eml", EML)):
+        if wanted:
+            prepare_output(out.with_suffix(side), [src], kind=kind)
     result = FinalizeResult(xlsx=out, findings=findings)
     wb = _prepare(src, pf, protect=protect, password=password, result=result)
     _fill_properties(wb, pf, name)
-    atomic_save(out, wb.save)
-    _store_results(out, wb, result)
+
+    def write(tmp: Path) -> None:  # the results are stored before the file takes its name
+        wb.save(tmp)
+        _store_results(tmp, wb, result)
+
+    atomic_save(out, write, backup=True)
     verify_macro_free(out)
     if pdf:
         from perfxl.libreoffice import to_pdf

@@ -64,7 +64,8 @@ def register(*rules: Rule) -> None:
 
 
 # Modules that define rules; importing one registers its rules.
-RULE_MODULES = ("perfxl.rules.catalog", "perfxl.textimport", "perfxl.forms.workbook", "perfxl.safety")
+RULE_MODULES = ("perfxl.rules.catalog", "perfxl.textimport", "perfxl.forms.workbook", "perfxl.safety",
+                "perfxl.outputs")
 
 
 def load_all_rules() -> dict[str, Rule]:

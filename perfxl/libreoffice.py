@@ -4,6 +4,13 @@ One ``soffice`` process converts many files (start-up costs ~1.3 s).  A private 
 created per call with ``OOXMLRecalcMode=0`` ("always recalculate") so that cells which already
 hold a cached value are recomputed.  ``soffice`` exits 0 even when it could not load a file, so
 every expected output is checked.
+
+No soffice outlives the call (issue 16): it runs in its own process group, which is killed on a
+timeout, Ctrl-C, SIGTERM or any error; on Linux it also dies with perfxl itself (even SIGKILL:
+``PR_SET_PDEATHSIG``) — ``soffice.bin`` is started directly, not through the ``oosplash``
+launcher, so the process that does the work is the one that gets the signal. Profiles left by a
+killed perfxl (``perfxl-lo-PID-…`` whose process is gone) are removed by the next call. Outputs
+are moved into place with :func:`perfxl.atomic.move_into_place` (a copy across filesystems).
 """
 
 from __future__ import annotations
@@ -25,6 +32,10 @@ _REGISTRY = """<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
+_RESTART = 81  # soffice.bin's "restart me" after it initialised a fresh profile (oosplash's job)
+_PROFILE_PREFIX = "perfxl-lo-"
+
+
 class LibreOfficeError(RuntimeError):
     """soffice is missing, failed, or did not produce an expected output file."""
 
@@ -32,6 +43,58 @@ class LibreOfficeError(RuntimeError):
 def soffice_path() -> str | None:
     """The soffice executable, or None when LibreOffice is not installed."""
     return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def _office_binary(exe: str) -> str:
+    """``soffice.bin`` beside the ``soffice`` launcher script, when there is one."""
+    binary = Path(os.path.realpath(exe)).with_name("soffice.bin")
+    return str(binary) if binary.is_file() and os.access(binary, os.X_OK) else exe
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def _run(cmd: list[str], timeout: float, env: dict) -> subprocess.CompletedProcess:
+    """Run soffice in its own process group; kill the whole group on any way out but success."""
+    import signal
+    import sys
+
+    linux = sys.platform.startswith("linux")
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                            start_new_session=True, preexec_fn=_die_with_parent if linux else None)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except BaseException as exc:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except OSError:
+            proc.kill()
+        proc.wait()
+        if isinstance(exc, subprocess.TimeoutExpired):
+            raise LibreOfficeError(f"LibreOffice 超时（{timeout:.0f} 秒）") from exc
+        raise
+    return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+
+
+def remove_stale_profiles() -> None:
+    """Delete the profiles of conversions whose perfxl process is gone (it was killed)."""
+    from perfxl.atomic import stale
+
+    base = Path(tempfile.gettempdir())
+    try:
+        entries = list(base.glob(_PROFILE_PREFIX + "*"))
+    except OSError:
+        return
+    for entry in entries:
+        if stale(entry, entry.name[len(_PROFILE_PREFIX):]):
+            shutil.rmtree(entry, ignore_errors=True)
 
 
 def _convert(paths: list[Path], outdir: Path, target: str, suffix: str, timeout: float) -> list[Path]:
@@ -47,10 +110,8 @@ def _convert(paths: list[Path], outdir: Path, target: str, suffix: str, timeout:
     outdir = Path(outdir).resolve()
     outdir.mkdir(parents=True, exist_ok=True)
     expected = [outdir / (p.stem + suffix) for p in paths]
-    for out in expected:
-        if out.exists() and out not in paths:
-            out.unlink()
-    with tempfile.TemporaryDirectory(prefix="perfxl-lo-") as profile:
+    remove_stale_profiles()
+    with tempfile.TemporaryDirectory(prefix=f"{_PROFILE_PREFIX}{os.getpid()}-") as profile:
         user = Path(profile) / "user"
         user.mkdir()
         (user / "registrymodifications.xcu").write_text(_REGISTRY, encoding="utf-8")
@@ -58,7 +119,7 @@ def _convert(paths: list[Path], outdir: Path, target: str, suffix: str, timeout:
         scratch = Path(profile) / "out"
         scratch.mkdir()
         cmd = [
-            exe,
+            _office_binary(exe),
             f"-env:UserInstallation={Path(profile).as_uri()}",
             "--headless",
             "--norestore",
@@ -71,17 +132,18 @@ def _convert(paths: list[Path], outdir: Path, target: str, suffix: str, timeout:
         ]
         env = dict(os.environ)
         env.setdefault("SAL_USE_VCLPLUGIN", "svp")
-        try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
-        except subprocess.TimeoutExpired as exc:
-            raise LibreOfficeError(f"LibreOffice 超时（{timeout:.0f} 秒）") from exc
+        proc = _run(cmd, timeout, env)
+        if proc.returncode == _RESTART:  # first start of the fresh profile: go again
+            proc = _run(cmd, timeout, env)
+        from perfxl.atomic import move_into_place
+
         missing = []
         for src, out in zip(paths, expected):
             produced = scratch / out.name
             if not produced.exists() or produced.stat().st_size == 0:
                 missing.append(src.name)
                 continue
-            os.replace(produced, out)
+            move_into_place(produced, out)
         if missing:
             raise LibreOfficeError(
                 "LibreOffice 未能转换：" + ", ".join(missing)

@@ -68,7 +68,8 @@ RULES_H = (
          "Excel 工作簿的 XML 部件从不含 DOCTYPE/ENTITY 声明；含有它们的文件可能用实体展开耗尽内存"
          "（billion laughs），perfxl 拒绝读取。", _SRC + "；defusedxml"),
     Rule("H960", Severity.ERROR, "原地写入会丢失工作簿中的图片、图表等内容",
-         "perfxl 在命令行中用 openpyxl 改写工作簿，openpyxl 不保留图片、图表、形状、切片器、控件和嵌入对象。"
+         "perfxl 在命令行中用 openpyxl 改写工作簿，openpyxl 不保留图片、图表、形状、切片器、控件、嵌入对象、"
+         "自定义 XML 部件、数据透视表、新版批注、VBA、迷你图和引用其他工作表的下拉列表（extLst）。"
          "为免丢失，perfxl 不原地改写含有这些内容的工作簿：请用 -o 写到另一个文件（新文件中不含这些内容），"
          "或在 Excel 中用“绩效”选项卡的按钮（直接作用于打开的工作簿，不会丢失）。", _SRC + "；openpyxl 文档"),
 )
@@ -480,24 +481,11 @@ def lock_file(path: str | Path) -> Path:
 
 
 def check_writable(path: str | Path) -> None:
-    """Raise HostileFileError H956 when ``path`` is open in Excel or can't be opened for writing."""
-    path = Path(path)
-    candidates = {lock_file(path)}
-    if len(path.name) > 2:
-        candidates.add(path.with_name("~$" + path.name[2:]))
-    for lock in candidates:
-        if lock.exists():
-            raise HostileFileError(
-                "H956", path,
-                f"文件正被 Excel 或 WPS 打开（发现锁文件 {lock.name}），为免覆盖未保存的修改，未写入；"
-                "请关闭该文件后重试，或用 -o 写到另一个文件",
-            )
-    if path.exists():
-        try:
-            with path.open("r+b"):
-                pass
-        except OSError as exc:
-            raise HostileFileError("H956", path, f"文件无法写入（可能正被其他程序打开：{exc.strerror}），未写入") from exc
+    """Raise HostileFileError H956 when ``path`` is open in Excel, WPS or LibreOffice, locked by
+    another process, or can't be opened for writing (:func:`perfxl.outputs.check_unlocked`)."""
+    from perfxl.outputs import check_unlocked
+
+    check_unlocked(path)
 
 
 def output_path(input_path: str | Path, out: str | Path | None = None) -> Path:
@@ -509,27 +497,12 @@ def output_path(input_path: str | Path, out: str | Path | None = None) -> Path:
     return target
 
 
-# Zip parts openpyxl does not carry over when it rewrites a workbook (comments' VML is kept).
-_LOST_BY_OPENPYXL = (
-    ("xl/charts/", "图表"),
-    ("xl/media/", "图片"),
-    ("xl/drawings/drawing", "图形或形状"),
-    ("xl/slicers/", "切片器"),
-    ("xl/timelines/", "日程表"),
-    ("xl/ctrlProps/", "表单控件"),
-    ("xl/activeX/", "ActiveX 控件"),
-    ("xl/embeddings/", "嵌入对象"),
-)
-
-
 def openpyxl_losses(path: str | Path) -> list[str]:
-    """What an openpyxl rewrite of the workbook at ``path`` would drop (Chinese names)."""
-    try:
-        with zipfile.ZipFile(path) as zf:
-            names = zf.namelist()
-    except (OSError, zipfile.BadZipFile):
-        return []
-    return [label for prefix, label in _LOST_BY_OPENPYXL if any(n.startswith(prefix) for n in names)]
+    """What an openpyxl rewrite of the workbook at ``path`` would drop (Chinese names; see
+    :mod:`perfxl.rewrite`)."""
+    from perfxl.rewrite import openpyxl_losses as losses
+
+    return losses(path)
 
 
 def check_rewrite(input_path: str | Path, out: str | Path) -> list[str]:
@@ -575,7 +548,9 @@ def safe_filename(name: str, *, max_bytes: int = 150, default: str = "未命名�
 # --- formula injection -----------------------------------------------------------------------
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
-_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+EXCEL_CELL_CHARS = 32_767  # the most characters (UTF-16 units) an Excel cell holds
+_TRUNCATED = "…（超出 Excel 单元格 32767 字符上限，已截断）"
 
 
 def is_formula_like(value: object) -> bool:
@@ -584,8 +559,14 @@ def is_formula_like(value: object) -> bool:
 
 
 def clean_text(value: str) -> str:
-    """Text an XML cell can hold: control characters openpyxl would refuse become spaces."""
-    return _ILLEGAL_XML.sub(" ", value)
+    """Text an XML cell can hold: control characters openpyxl would refuse (and U+FFFE/U+FFFF,
+    lone surrogates: not XML) become spaces; text over Excel's 32,767 characters is cut."""
+    value = _ILLEGAL_XML.sub(" ", value)
+    if len(value) > EXCEL_CELL_CHARS // 2 and len(value.encode("utf-16-le")) > 2 * EXCEL_CELL_CHARS:
+        room = EXCEL_CELL_CHARS - len(_TRUNCATED)
+        cut = value.encode("utf-16-le")[: 2 * room].decode("utf-16-le", "ignore")
+        value = cut + _TRUNCATED
+    return value
 
 
 def as_text_cell(value: str) -> str:

@@ -7,6 +7,9 @@
 
 from __future__ import annotations
 
+import os
+import re
+import stat
 from pathlib import Path
 
 from decimal import Decimal
@@ -24,13 +27,45 @@ class InputError(Exception):
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 
 
+def shown(path: str | Path) -> str:
+    """``path`` as text a screen, a workbook cell or a hyperlink can hold: a name that is not
+    UTF-8 (a GBK name from an old Windows zip) is decoded as GB18030, or shown with ``?``."""
+    text = str(path)
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        pass
+    raw = os.fsencode(text)
+    try:
+        return raw.decode("gb18030")
+    except UnicodeDecodeError:
+        return raw.decode("utf-8", "replace").replace("\ufffd", "?")
+
+
+def require_regular_file(path: str | Path) -> None:
+    """Raise InputError unless ``path`` is a regular file (a FIFO would hang the reader; a
+    device or a folder is never a workbook). A symlink to a regular file is fine."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise InputError(f"找不到文件：{shown(path)}") from None
+    except OSError as exc:
+        from perfxl.outputs import os_error_text
+
+        raise InputError(f"W733 无法读取 {shown(path)}：{os_error_text(exc)}") from exc
+    if stat.S_ISDIR(mode):
+        raise InputError(f"W733 {shown(path)} 是文件夹，不是文件")
+    if not stat.S_ISREG(mode):
+        raise InputError(f"W733 {shown(path)} 不是普通文件（可能是管道、设备或套接字），未读取")
+
+
 def load(path: str | Path) -> tuple[ProjectFile, list[Finding]]:
     path = Path(path)
-    if not path.exists():
-        raise InputError(f"找不到文件：{path}")
+    require_regular_file(path)
     suffix = path.suffix.lower()
     if suffix == ".json":
-        return load_json(path), []
+        return load_json_checked(path)
     if suffix in WORKBOOK_SUFFIXES:
         from perfxl.safety import gate_workbook, guard_xml
 
@@ -47,13 +82,37 @@ def load(path: str | Path) -> tuple[ProjectFile, list[Finding]]:
     raise InputError(f"不支持的文件类型“{path.suffix}”：{path}（应为 .json、.xlsx 或 .txt）")
 
 
+# JSON escapes (and raw characters) of what no XML part may hold: C0 controls but tab, LF, CR,
+# and U+FFFE/U+FFFF. A workbook carrying them opens neither in Excel nor in openpyxl.
+_JSON_NOT_XML = re.compile(r"\\u(?:00(?:0[0-8bBcCeEfF]|1[0-9a-fA-F])|[fF]{3}[eEfF])|[\ufffe\uffff]")
+
+
+def load_json_checked(path: Path) -> tuple[ProjectFile, list[Finding]]:
+    """:func:`load_json`, and a W736 finding when characters no workbook can hold (C0 controls
+    but tab/LF/CR, U+FFFE, U+FFFF) were replaced by spaces."""
+    pf, n = _read_json(path)
+    if not n:
+        return pf, []
+    from perfxl.findings import Severity
+
+    return pf, [Finding(
+        "W736", Severity.WARNING, path.name, "",
+        f"{path.name} 的文字中有 {n} 个控制字符（或 U+FFFE/U+FFFF），工作簿无法保存它们，已替换为空格",
+    )]
+
+
 def load_json(path: Path) -> ProjectFile:
+    return _read_json(path)[0]
+
+
+def _read_json(path: Path) -> tuple[ProjectFile, int]:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"无法读取 {path}：{exc}") from exc
+    text, n = _JSON_NOT_XML.subn(lambda m: "\\u0020" if m.group().startswith("\\") else " ", text)
     try:
-        return ProjectFile.model_validate_json(text)
+        return ProjectFile.model_validate_json(text), n
     except ValidationError as exc:
         raise InputError(f"{path} 不是有效的项目 JSON：\n{describe_validation(exc)}") from exc
 

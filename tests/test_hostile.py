@@ -509,45 +509,45 @@ _SAVER = textwrap.dedent(
     from perfxl.atomic import atomic_save
     wb = openpyxl.Workbook()
     ws = wb.active
-    for r in range(1, 20001):
+    for r in range(1, 2001):
         ws.append([f"新内容{r}", r, r * 1.5, "绩效指标说明文字" * 3])
-    print("ready", flush=True)
     atomic_save(sys.argv[1], wb.save, backup=True)
     print("saved", flush=True)
     """
 )
 
+KILL_STAGES = ("written", "synced", "backed-up", "replaced")
 
-def test_kill_during_save_keeps_original(tmp_path):
+
+@pytest.mark.parametrize("stage", KILL_STAGES)
+def test_kill_during_save_keeps_original(tmp_path, stage):
+    """SIGKILL from inside the save (PERFXL_TEST_KILL_AT), at each of its moments: the name
+    holds the old file or the complete new one, the backup is whole, and the next save in the
+    folder removes the dead run's temp file."""
     target = tmp_path / "book.xlsx"
     wb = openpyxl.Workbook()
     wb.active["A1"] = "原始内容"
     wb.active["B2"] = 12345
     wb.save(target)
     original = target.read_bytes()
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    killed_mid_save = 0
-    for delay in (0.0, 0.05, 0.1, 0.2, 0.3, 0.45, 0.6, 0.8):
-        proc = subprocess.Popen(
-            [sys.executable, "-c", _SAVER, str(target)], stdout=subprocess.PIPE, env=env, cwd=tmp_path
-        )
-        assert proc.stdout.readline().strip() == b"ready"
-        time.sleep(delay)
-        proc.send_signal(signal.SIGKILL)
-        rest = proc.stdout.read()
-        proc.wait()
-        if b"saved" in rest:  # finished before the kill: the new version must be complete
-            ws = openpyxl.load_workbook(target, read_only=True).active
-            assert next(ws.iter_rows(max_row=1, values_only=True))[0] == "新内容1"
-            target.write_bytes(original)
-            continue
-        killed_mid_save += 1
-        assert target.read_bytes() == original
-        ws = openpyxl.load_workbook(target).active
-        assert ws["A1"].value == "原始内容" and ws["B2"].value == 12345
-    assert killed_mid_save >= 4
-    # temp files from killed saves are hidden dot-files beside the target, never the target itself
-    assert {p.name for p in tmp_path.iterdir() if not p.name.startswith(".")} <= {"book.xlsx", "book.bak.xlsx"}
+    env = {**os.environ, "PYTHONPATH": str(REPO), "PERFXL_TEST_KILL_AT": stage}
+    proc = subprocess.run([sys.executable, "-c", _SAVER, str(target)], capture_output=True, env=env, cwd=tmp_path)
+    assert proc.returncode == -signal.SIGKILL and b"saved" not in proc.stdout
+    ws = openpyxl.load_workbook(target).active
+    if stage == "replaced":
+        assert ws["A1"].value == "新内容1"
+        assert (tmp_path / "book.bak.xlsx").read_bytes() == original
+    else:
+        assert target.read_bytes() == original and ws["B2"].value == 12345
+    if stage in ("backed-up", "replaced"):
+        assert (tmp_path / "book.bak.xlsx").read_bytes() == original
+    leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]
+    assert len(leftovers) == (0 if stage == "replaced" else 1)  # the killed run's hidden temp file
+    env.pop("PERFXL_TEST_KILL_AT")
+    proc = subprocess.run([sys.executable, "-c", _SAVER, str(target)], capture_output=True, env=env, cwd=tmp_path)
+    assert b"saved" in proc.stdout
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    assert {p.name for p in tmp_path.iterdir()} <= {"book.xlsx", "book.bak.xlsx", "book.orig.xlsx"}
 
 
 # --- the adapters keep text as text ----------------------------------------------------------

@@ -126,16 +126,20 @@ def test_lazy_matching_equals_sorting_every_pair() -> None:
 
 @pytest.fixture(scope="module")
 def many_inputs(tmp_path_factory):
-    """Seed workbooks and renamed copies, the seed JSON files and a corrupt file."""
+    """Seed workbooks and copies with renamed projects (the same project in two files is
+    counted once, W734), the JSON files and a corrupt file."""
     from perfxl.forms import workbook
 
     folder = tmp_path_factory.mktemp("inputs")
     for src, name in ((SEEDS / "self_evaluation_2023.json", "自评"), (SEEDS / "declaration_2026.json", "申报")):
-        pf = ProjectFile.model_validate_json(src.read_text(encoding="utf-8"))
-        workbook.write_projects(pf, folder / f"{name}_0.xlsx")
-        for i in (1, 2):
-            shutil.copy(folder / f"{name}_0.xlsx", folder / f"{name}_{i}.xlsx")
-        shutil.copy(src, folder / src.name)
+        for i in (0, 1, 2, 3):
+            pf = ProjectFile.model_validate_json(src.read_text(encoding="utf-8"))
+            for project in pf.projects:
+                project.name += "" if i == 0 else f"（副本{i}）"
+            if i == 3:
+                (folder / src.name).write_text(pf.model_dump_json(), encoding="utf-8")
+            else:
+                workbook.write_projects(pf, folder / f"{name}_{i}.xlsx")
     (folder / "损坏.xlsx").write_bytes(b"PK\x03\x04" + b"\x00" * 200)
     return folder
 

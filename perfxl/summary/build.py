@@ -103,31 +103,73 @@ def _json_row(row: dict, name: str) -> dict:
 
 
 def stderr_progress(i: int, n: int, path: Path) -> None:
-    print(f"[{i}/{n}] 读取 {path.name}", file=sys.stderr, flush=True)
+    from perfxl.sources import shown
+
+    print(f"[{i}/{n}] 读取 {shown(path.name)}", file=sys.stderr, flush=True)
+
+
+# spreadsheet formats a folder of returns may hold that perfxl does not read: listed as 未汇总
+OTHER_SHEET_SUFFIXES = (".xls", ".xlsb", ".ods", ".csv", ".et", ".ett", ".numbers")
 
 
 def expand_paths(paths: Iterable[str | Path], exclude: Iterable[Path] = ()) -> list[Path]:
-    """Files and folders → input files (a folder gives its *.xlsx/*.xlsm/*.json, sorted).
+    """Files and folders → input files (:func:`scan_inputs`, without the reasons)."""
+    return scan_inputs(paths, exclude)[0]
 
-    Office lock files (``~$…``) and the summary's own output are left out.
+
+def scan_inputs(paths: Iterable[str | Path], exclude: Iterable[Path] = ()
+                ) -> tuple[list[Path], list[dict]]:
+    """Files and folders → (input files, files left out with why).
+
+    A folder gives its *.xlsx/*.xlsm/*.json (sorted); perfxl's own backups and temp files,
+    editors' lock files (``~$…``, ``.~lock.…#``) and ``exclude`` are left out silently; its
+    other spreadsheets (.xls, .ods, .csv …) are listed as not summarised (W735). A path that is
+    not a regular file, or can't be looked at (a symlink loop, a name over 255 bytes), is listed
+    (W733) — never fatal.
     """
-    skip = {Path(p).resolve() for p in exclude}
+    from perfxl.outputs import is_own_side_file, same_file
+    from perfxl.sources import shown
+
+    skip = list(exclude)
     out: list[Path] = []
+    left: list[dict] = []
     seen: set[Path] = set()
+
+    def leave(path: Path, reason: str) -> None:
+        left.append({"file": shown(path), "reason": reason})
+
     for p in map(Path, paths):
-        if p.is_dir():
-            found = sorted(
-                f for f in p.iterdir() if f.is_file() and f.suffix.lower() in INPUT_SUFFIXES
-            )
-        else:
-            found = [p]
+        try:
+            is_dir = p.is_dir()
+            found = sorted(p.iterdir()) if is_dir else [p]
+        except OSError as exc:
+            from perfxl.outputs import os_error_text
+
+            leave(p, f"W733 无法读取：{os_error_text(exc)}")
+            continue
         for f in found:
-            if f.name.startswith(("~$", ".~lock")) or f.resolve() in skip:
+            if is_dir and (is_own_side_file(f.name) or f.suffix.lower() not in INPUT_SUFFIXES):
+                if f.suffix.lower() in OTHER_SHEET_SUFFIXES and not is_own_side_file(f.name):
+                    leave(f, f"W735 不支持的格式（{f.suffix}），请另存为 .xlsx 后重新汇总")
+                continue
+            if any(same_file(f, x) for x in skip):
+                continue
+            if is_dir and not _regular(f):
+                leave(f, "W733 不是普通文件（管道、设备、文件夹或无法解析的链接），未读取")
                 continue
             if f not in seen:
                 seen.add(f)
                 out.append(f)
-    return out
+    return out, left
+
+
+def _regular(path: Path) -> bool:
+    import stat
+
+    try:
+        return stat.S_ISREG(path.stat().st_mode)
+    except OSError:
+        return False
 
 
 class _Collector:
@@ -137,6 +179,7 @@ class _Collector:
         self.tables = SummaryTables()
         self.prev: dict[tuple[int, str], SelfEvaluation] = {}
         self.cur: dict[tuple[int, str], Declaration] = {}
+        self.origin: dict[tuple[str, int, str], str] = {}  # (form, year, name) -> first file
 
     def add_file(
         self, pf: ProjectFile, findings: list[Finding], label: str, path: Path | None = None
@@ -158,13 +201,21 @@ class _Collector:
 
     def read_file(self, path: Path) -> None:
         """Read one file and add its rows, or record why it was skipped."""
-        from perfxl.sources import load
+        from perfxl.sources import load, shown
 
         try:
             pf, findings = load(path)
         except Exception as exc:  # noqa: BLE001 — any unreadable file is reported, not fatal
             self.skip(path, _reason(exc))
             return
+        label = shown(path.name)
+        if label != str(path.name):
+            from perfxl.findings import Severity
+
+            findings = [*findings, Finding(
+                "W733", Severity.WARNING, "", "",
+                f"文件名不是 UTF-8 编码（可能来自旧版 Windows 的压缩包），按 GB18030 显示为“{label}”；建议改名",
+            )]
         if not pf.projects:
             why = [f.message for f in findings if f.code != "W709"][:3]
             self.skip(
@@ -174,21 +225,48 @@ class _Collector:
             )
             return
         try:
-            self.add_file(pf, findings, path.name, path)
+            self.add_file(pf, findings, label, path)
         except Exception as exc:  # noqa: BLE001
             self.skip(path, f"汇总时出错：{_reason(exc)}")
 
-    def merge(self, part: tuple[SummaryTables, dict, dict]) -> None:
-        """Add what :func:`_file_part` returned for one file (in file order)."""
+    def merge(self, part: tuple[SummaryTables, dict, dict], path: Path | None = None) -> None:
+        """Add what :func:`_file_part` returned for one file (in file order). A project
+        already added from another file (same form, year and name: a finalized copy, a
+        backup, a return sent twice) is counted once and reported (W734) with both files."""
         tables, prev, cur = part
+        if path is not None:
+            self._drop_duplicates(tables, prev, cur, path)
         for name in ("self_evaluations", "deviations", "declarations", "indicator_mix",
                      "cross_year", "mapping", "findings", "skipped"):
             getattr(self.tables, name).extend(getattr(tables, name))
         self.prev.update(prev)
         self.cur.update(cur)
 
+    def _drop_duplicates(self, tables: SummaryTables, prev: dict, cur: dict, path: Path) -> None:
+        from perfxl.sources import shown
+
+        here = shown(path)
+        for form, kept, table, extra in (("self", prev, "self_evaluations", "deviations"),
+                                         ("decl", cur, "declarations", "indicator_mix")):
+            for year, name in list(kept):
+                first = self.origin.setdefault((form, year, name), here)
+                if first == here:
+                    continue
+                del kept[(year, name)]
+                setattr(tables, table, [r for r in getattr(tables, table)
+                                        if (r.get("year"), r.get("name")) != (year, name)])
+                setattr(tables, extra, [r for r in getattr(tables, extra)
+                                        if (r.get("year"), r.get("project")) != (year, name)])
+                tables.findings.append({
+                    "file": shown(path.name), "code": "W734", "severity": "警告", "sheet": "", "cell": "",
+                    "message": f"项目“{name}”（{year}年度）同时出现在 {first} 和 {here} 中，只汇总了前者；"
+                               "请确认保留哪一份",
+                })
+
     def skip(self, path: Path, reason: str) -> None:
-        self.tables.skipped.append({"file": str(path), "reason": reason})
+        from perfxl.sources import shown
+
+        self.tables.skipped.append({"file": shown(path), "reason": reason})
 
     def finish(self, mapping: Mapping) -> list[ProjectLink]:
         """The cross-year view, in this process: see :meth:`cross_year`."""
@@ -249,8 +327,16 @@ def build_summary(
     reads its files and returns only their rows, findings and the projects kept for the
     cross-year view, so memory stays flat; results are merged in file order.
     """
+    from perfxl.outputs import SUMMARY, prepare_output, same_file, written_by_perfxl
+
     out_path = Path(out) if out is not None else None
-    files = expand_paths(paths, exclude=[out_path] if out_path else [])
+    files, left_out = scan_inputs(paths)
+    if out_path is not None:
+        # the previous summary in the folder summarised is this run's output, not an input;
+        # any other input named as the output is refused (W730) before anything is read
+        if out_path.exists() and written_by_perfxl(out_path, SUMMARY):
+            files = [f for f in files if not same_file(f, out_path)]
+        out_path = prepare_output(out_path, files, kind=SUMMARY)
     if mapping is None:
         mapping = read_mapping(out_path) if out_path is not None else {}
     writer = None
@@ -260,13 +346,16 @@ def build_summary(
         writer = SummaryWriter(out_dir=out_path.parent)
     with worker_pool(len(files), jobs) as pool, writer or contextlib.nullcontext():
         collector = _collect(files, pool, progress)
+        collector.tables.skipped[:0] = left_out
         collector.tables.sort()  # by year, department, project: rendered only now
         links, complete = collector.cross_year(mapping, pool)
-        if writer is not None:
+        if not collector.tables.self_evaluations and not collector.tables.declarations:
+            out_path = None  # never replace a summary (and its 项目对照 corrections) by an empty one
+        elif writer is not None:
             from perfxl.atomic import atomic_save
 
             # the sheets before the cross-year table are written while the pool computes it
-            atomic_save(out_path, lambda tmp: writer.save(tmp, collector.tables, complete))
+            atomic_save(out_path, lambda tmp: writer.save(tmp, collector.tables, complete), backup=True)
         complete()
     result = SummaryResult(collector.tables, links, output=out_path)
     if png_dir is not None:
@@ -280,10 +369,11 @@ def _collect(files: list[Path], pool, progress: Progress | None) -> _Collector:
     """Every file's rows, merged in file order (sorted afterwards, see
     :meth:`SummaryTables.sort`)."""
     collector = _Collector()
-    for i, (path, part) in enumerate(zip(files, map_files(_file_part, files, pool=pool)), start=1):
+    parts = map_files(_file_part, files, pool=pool, crashed=_crashed_part)
+    for i, (path, part) in enumerate(zip(files, parts), start=1):
         if progress is not None:
             progress(i, len(files), path)
-        collector.merge(part)
+        collector.merge(part, path)
     return collector
 
 
@@ -307,6 +397,13 @@ def _file_part(path: Path) -> tuple[SummaryTables, dict, dict]:
     prev = {k: pickle.dumps(v, pickle.HIGHEST_PROTOCOL) for k, v in c.prev.items()}
     cur = {k: pickle.dumps(v, pickle.HIGHEST_PROTOCOL) for k, v in c.cur.items()}
     return c.tables, prev, cur
+
+
+def _crashed_part(path: Path) -> tuple[SummaryTables, dict, dict]:
+    """What a file whose reading killed its worker process twice contributes: its reason."""
+    c = _Collector()
+    c.skip(path, "读取时工作进程意外终止（两次；可能内存不足或文件触发了程序缺陷），未汇总")
+    return c.tables, {}, {}
 
 
 def _project(kept):

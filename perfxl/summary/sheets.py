@@ -31,6 +31,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.xml.constants import REL_NS
 from openpyxl.xml.functions import Element
 
+from perfxl.forms.layout import quote_sheet
 from perfxl.safety import clean_text, is_formula_like, set_text_cell
 from perfxl.summary.matching import MAPPING_SHEET
 from perfxl.summary.tables import BELOW_LAST_ACTUAL, COLUMNS, SHOWN_AS, SummaryTables, shown
@@ -230,7 +231,7 @@ def _hyperlink(cell, row: dict, same_workbook: bool, out_dir: Path | None) -> No
     if not link:
         return
     sheet, addr = link.rsplit("!", 1)
-    location = f"'{sheet}'!{addr}"
+    location = f"{quote_sheet(sheet)}!{addr}"
     if same_workbook:
         cell.hyperlink = Hyperlink(ref=cell.coordinate, location=location, display=cell.value)
     elif row.get("_path") and out_dir is not None:
@@ -755,7 +756,7 @@ class _TableRenderer:
         if not link or not path or self.out_dir is None:
             return False
         sheet, addr = link.rsplit("!", 1)
-        self.links.add(ref, self._target(path), f"'{sheet}'!{addr}")
+        self.links.add(ref, self._target(path), f"{quote_sheet(sheet)}!{addr}")
         return True
 
     def _target(self, path: str) -> str:
