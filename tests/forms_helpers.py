@@ -7,7 +7,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import openpyxl
-import pytest
 from openpyxl.comments import Comment
 from openpyxl.styles import Font
 

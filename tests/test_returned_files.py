@@ -12,7 +12,6 @@ import json
 from decimal import Decimal
 
 import openpyxl
-import pytest
 
 from perfxl.cli import main
 from perfxl.findings import Severity

@@ -5,7 +5,6 @@ severity equals the catalogue's. JSON writes severities as ``error|warning|info`
 from __future__ import annotations
 
 import ast
-import io
 import json
 from pathlib import Path
 

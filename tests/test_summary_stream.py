@@ -5,7 +5,6 @@ from __future__ import annotations
 import gc
 import random
 import re
-import shutil
 import sys
 import zipfile
 from pathlib import Path

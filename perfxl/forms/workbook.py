@@ -21,7 +21,7 @@ from openpyxl import Workbook, load_workbook
 
 from perfxl import fastread
 from perfxl.adapters.file import apply_changes, apply_patch, save
-from perfxl.findings import Finding, Severity, finding
+from perfxl.findings import Finding, finding
 from perfxl.forms import catalog as _catalog  # noqa: F401  registers W7xx
 from perfxl.forms import declaration as decl_form
 from perfxl.forms import self_evaluation as se_form
