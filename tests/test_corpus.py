@@ -29,7 +29,7 @@ import openpyxl
 import pytest
 
 from perfxl.cli import main
-from tests.forms_helpers import needs_soffice, recalc
+from tests.forms_helpers import recalc
 
 CORPUS = Path(__file__).parent / "corpus"
 CASES_DIR = CORPUS / "cases"
@@ -253,7 +253,7 @@ def test_finalize(name, capsys, tmp_path):
     _finalized_checks(tmp_path / "out", m)
 
 
-@needs_soffice
+@pytest.mark.libreoffice
 @pytest.mark.libreoffice
 def test_finalize_with_pdf_and_refusal(capsys, tmp_path):
     name = "se1_unchanged"
@@ -332,7 +332,7 @@ def _cell_results(ws, formulas) -> dict:
     }
 
 
-@needs_soffice
+@pytest.mark.libreoffice
 @pytest.mark.libreoffice
 @pytest.mark.parametrize("name", _cases("cells", only=_recalculable))
 def test_cells_after_recalculation_equal_python(name, recalculated, runs):
