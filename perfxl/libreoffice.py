@@ -41,7 +41,12 @@ class LibreOfficeError(RuntimeError):
 
 
 def soffice_path() -> str | None:
-    """The soffice executable, or None when LibreOffice is not installed."""
+    """The soffice executable, or None when LibreOffice is not installed. ``PERFXL_SOFFICE``
+    names one that is not on PATH (e.g. ``C:\\Program Files\\LibreOffice\\program\\soffice.exe``);
+    set to an empty value it makes perfxl work as if LibreOffice were not installed."""
+    chosen = os.environ.get("PERFXL_SOFFICE")
+    if chosen is not None:
+        return chosen if chosen and os.path.isfile(chosen) else None
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 

@@ -13,8 +13,8 @@ line: openpyxl uses it automatically when it is installed. :func:`gate_workbook`
 check handing on what it read (:class:`Package`), so the fast reader unpacks the parts from
 memory (:func:`unpack_part`) instead of opening the file again.
 
-Writing: :func:`check_writable` refuses to overwrite a workbook that Excel has open (an
-``~$name.xlsx`` lock file beside it); :func:`output_path` never returns a macro workbook;
+Writing (whether a file may be replaced at all is :mod:`perfxl.outputs`'s policy):
+:func:`output_path` never returns a macro workbook;
 :func:`safe_filename` turns a project name into a harmless file name; :func:`set_text_cell` and
 :func:`as_text_cell` keep text that starts with ``=``/``+``/``-``/``@`` a string, never a formula.
 """
@@ -471,21 +471,6 @@ def _ref_column(ref: str) -> int:
 
 
 # --- writing ---------------------------------------------------------------------------------
-
-
-def lock_file(path: str | Path) -> Path:
-    """Excel's owner file for ``path``: ``~$`` + name (Excel drops the first two characters of
-    long names, so both spellings are checked by :func:`check_writable`)."""
-    path = Path(path)
-    return path.with_name("~$" + path.name)
-
-
-def check_writable(path: str | Path) -> None:
-    """Raise HostileFileError H956 when ``path`` is open in Excel, WPS or LibreOffice, locked by
-    another process, or can't be opened for writing (:func:`perfxl.outputs.check_unlocked`)."""
-    from perfxl.outputs import check_unlocked
-
-    check_unlocked(path)
 
 
 def output_path(input_path: str | Path, out: str | Path | None = None) -> Path:

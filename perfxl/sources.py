@@ -27,7 +27,7 @@ class InputError(Exception):
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 
 
-def shown(path: str | Path) -> str:
+def shown_name(path: str | Path) -> str:
     """``path`` as text a screen, a workbook cell or a hyperlink can hold: a name that is not
     UTF-8 (a GBK name from an old Windows zip) is decoded as GB18030, or shown with ``?``."""
     text = str(path)
@@ -49,15 +49,15 @@ def require_regular_file(path: str | Path) -> None:
     try:
         mode = os.stat(path).st_mode
     except FileNotFoundError:
-        raise InputError(f"找不到文件：{shown(path)}") from None
+        raise InputError(f"找不到文件：{shown_name(path)}") from None
     except OSError as exc:
         from perfxl.outputs import os_error_text
 
-        raise InputError(f"W733 无法读取 {shown(path)}：{os_error_text(exc)}") from exc
+        raise InputError(f"W733 无法读取 {shown_name(path)}：{os_error_text(exc)}") from exc
     if stat.S_ISDIR(mode):
-        raise InputError(f"W733 {shown(path)} 是文件夹，不是文件")
+        raise InputError(f"W733 {shown_name(path)} 是文件夹，不是文件")
     if not stat.S_ISREG(mode):
-        raise InputError(f"W733 {shown(path)} 不是普通文件（可能是管道、设备或套接字），未读取")
+        raise InputError(f"W733 {shown_name(path)} 不是普通文件（可能是管道、设备或套接字），未读取")
 
 
 def load(path: str | Path) -> tuple[ProjectFile, list[Finding]]:
@@ -88,21 +88,17 @@ _JSON_NOT_XML = re.compile(r"\\u(?:00(?:0[0-8bBcCeEfF]|1[0-9a-fA-F])|[fF]{3}[eEf
 
 
 def load_json_checked(path: Path) -> tuple[ProjectFile, list[Finding]]:
-    """:func:`load_json`, and a W736 finding when characters no workbook can hold (C0 controls
+    """A project JSON file, and a W736 finding when characters no workbook can hold (C0 controls
     but tab/LF/CR, U+FFFE, U+FFFF) were replaced by spaces."""
     pf, n = _read_json(path)
     if not n:
         return pf, []
-    from perfxl.findings import Severity
+    from perfxl.findings import finding
 
-    return pf, [Finding(
-        "W736", Severity.WARNING, path.name, "",
+    return pf, [finding(
+        "W736", path.name, "",
         f"{path.name} 的文字中有 {n} 个控制字符（或 U+FFFE/U+FFFF），工作簿无法保存它们，已替换为空格",
     )]
-
-
-def load_json(path: Path) -> ProjectFile:
-    return _read_json(path)[0]
 
 
 def _read_json(path: Path) -> tuple[ProjectFile, int]:

@@ -18,12 +18,12 @@ import openpyxl
 import pytest
 
 from perfxl.cli import main
+from perfxl.outputs import check_unlocked
 from perfxl.safety import (
     HostileFileError,
     Limits,
     as_text_cell,
     check_workbook,
-    check_writable,
     guard_xml,
     output_path,
     safe_filename,
@@ -457,10 +457,10 @@ def test_safe_filename_stays_inside_directory(tmp_path):
 
 def test_lock_file_refuses_overwrite(tmp_path):
     p = _xlsx(tmp_path / "自评表.xlsx")
-    check_writable(p)  # no lock: fine
+    check_unlocked(p)  # no lock: fine
     (tmp_path / "~$自评表.xlsx").write_bytes(b"owner")
     with pytest.raises(HostileFileError) as e:
-        check_writable(p)
+        check_unlocked(p)
     assert _code(e) == "H956" and "~$自评表.xlsx" in str(e.value) and "关闭" in str(e.value)
 
 
@@ -468,7 +468,7 @@ def test_lock_file_for_long_names(tmp_path):
     p = _xlsx(tmp_path / "2023年绩效自评表.xlsx")
     (tmp_path / "~$23年绩效自评表.xlsx").write_bytes(b"owner")  # Excel trims long names
     with pytest.raises(HostileFileError):
-        check_writable(p)
+        check_unlocked(p)
 
 
 def test_every_atomic_save_refuses_a_locked_file(tmp_path, capsys):
@@ -487,18 +487,18 @@ def test_unwritable_file_reported(tmp_path, monkeypatch):
     """The operating system refuses to open the file for writing (read-only, or held by another
     program); simulated, because root may write a read-only file."""
     p = _xlsx(tmp_path / "ro.xlsx")
-    real_open = Path.open
+    real_open = os.open
 
-    def refusing_open(self, mode="r", *args, **kwargs):
-        if self == p and mode != "rb":
-            raise PermissionError(13, "Permission denied", str(self))
-        return real_open(self, mode, *args, **kwargs)
+    def refusing_open(path, flags, *args, **kwargs):
+        if Path(path) == p and flags & (os.O_WRONLY | os.O_RDWR):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, flags, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "open", refusing_open)
+    monkeypatch.setattr(os, "open", refusing_open)
     with pytest.raises(HostileFileError) as e:
-        check_writable(p)
+        check_unlocked(p)
     assert _code(e) == "H956"
-    assert "文件无法写入" in str(e.value) and "Permission denied" in str(e.value)
+    assert "文件无法写入" in str(e.value)
 
 
 # --- kill during save ------------------------------------------------------------------------

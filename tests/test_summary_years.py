@@ -142,6 +142,9 @@ def test_summary_pdf_is_legible_at_10_5_pt(two_years, tmp_path):
     assert flat.startswith("绩效汇总统计") and "2024年度绩效自评" in flat and "2024年度各项目自评总分" in flat
 
 
+SHOWN_SEVERITY = {"error": "错误", "warning": "警告", "info": "提示"}
+
+
 def test_cli_csv_and_json_give_the_workbook_tables(two_years, tmp_path, capsys):
     folder, _, _ = two_years
     out, csv_dir = tmp_path / "s.xlsx", tmp_path / "csv"
@@ -158,7 +161,9 @@ def test_cli_csv_and_json_give_the_workbook_tables(two_years, tmp_path, capsys):
         assert rows[0] == header, title
         assert len(rows) - 1 == len(data[key]) == ws.max_row - 1 or (not data[key] and ws.max_row == 2)
         for i, (row, jrow) in enumerate(zip(rows[1:], data[key]), start=2):
-            assert row == ["" if v is None else str(v) for v in jrow.values()], (title, i)
+            # the same values; a severity shown in Chinese, as on the sheet (JSON keeps the keyword)
+            assert row == ["" if v is None else SHOWN_SEVERITY.get(v, v) if k == "severity" else str(v)
+                           for k, v in jrow.items()], (title, i)
             for j, cell in enumerate(ws[i]):  # the workbook's stored (non-formula) cells agree
                 if cell.data_type != "f" and cell.value is not None and not cell.hyperlink:
                     if isinstance(cell.value, (int, float)):

@@ -39,6 +39,10 @@ _.status_bar  # xlwings App
 _.formatColumns
 _.formatRows
 _.selectLockedCells
+_.StartElementHandler  # expat parser callbacks (perfxl/safety.py's streamed row count)
+_.StartDoctypeDeclHandler
+_.EntityDeclHandler
+_.unraisablehook  # sys.unraisablehook (perfxl/shell.py: 'Exception ignored' noise to the log)
 _.code_name  # openpyxl workbook/sheet properties (VBA code names, perfxl/addin_build.py)
 _.codeName
 _.external_attr  # zipfile.ZipInfo

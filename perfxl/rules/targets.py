@@ -536,10 +536,12 @@ def _parse_actual(text: str) -> Actual:
 
 
 def format_actual(a: Actual) -> str:
-    """Canonical spelling: ``8.00(人)`` or the national phrase of the level."""
+    """Canonical spelling: ``8.00(人)`` (``≥8.00(人)`` when written with a comparator) or the
+    national phrase of the level."""
     if a.level is not None:
         return a.level.phrase
     if a.value is None:
         return ""
     unit = f"({a.unit})" if a.unit else ""
-    return f"{format_number(a.value)}{unit}"
+    # a comparator the form wrote before the number (``≥266米``) stays: it is what was reported
+    return f"{a.comparator or ''}{format_number(a.value)}{unit}"

@@ -77,7 +77,7 @@ class SummaryResult:
         order; numbers as decimal strings), and ``统计.csv`` with each year's figures."""
         from perfxl.atomic import atomic_write_text
         from perfxl.summary.sheets import SHEETS
-        from perfxl.summary.tables import STAT_LABELS
+        from perfxl.summary.tables import STAT_LABELS, shown
 
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
@@ -85,7 +85,10 @@ class SummaryResult:
         for key, (title, table, name) in SHEETS.items():
             if table is None:
                 continue
-            frame = self.tables.frame(name).rename(columns={k: h for k, (h, _) in COLUMNS[name].items()})
+            frame = self.tables.frame(name)
+            for k in frame.columns:  # values as the sheet shows them (a severity as 警告)
+                frame[k] = frame[k].map(lambda v, k=k: shown(k, v))
+            frame = frame.rename(columns={k: h for k, (h, _) in COLUMNS[name].items()})
             written.append(atomic_write_text(folder / f"{title}.csv", "\ufeff" + frame.to_csv(index=False)))
         stats = self.tables.stats_frame().rename(columns=STAT_LABELS)
         written.append(atomic_write_text(folder / f"{SHEETS['stats'][0]}.csv", "\ufeff" + stats.to_csv(index=False)))
@@ -103,9 +106,9 @@ def _json_row(row: dict, name: str) -> dict:
 
 
 def stderr_progress(i: int, n: int, path: Path) -> None:
-    from perfxl.sources import shown
+    from perfxl.sources import shown_name
 
-    print(f"[{i}/{n}] 读取 {shown(path.name)}", file=sys.stderr, flush=True)
+    print(f"[{i}/{n}] 读取 {shown_name(path.name)}", file=sys.stderr, flush=True)
 
 
 # spreadsheet formats a folder of returns may hold that perfxl does not read: listed as 未汇总
@@ -128,7 +131,7 @@ def scan_inputs(paths: Iterable[str | Path], exclude: Iterable[Path] = ()
     (W733) — never fatal.
     """
     from perfxl.outputs import is_own_side_file, same_file
-    from perfxl.sources import shown
+    from perfxl.sources import shown_name
 
     skip = list(exclude)
     out: list[Path] = []
@@ -136,7 +139,7 @@ def scan_inputs(paths: Iterable[str | Path], exclude: Iterable[Path] = ()
     seen: set[Path] = set()
 
     def leave(path: Path, reason: str) -> None:
-        left.append({"file": shown(path), "reason": reason})
+        left.append({"file": shown_name(path), "reason": reason})
 
     for p in map(Path, paths):
         try:
@@ -201,19 +204,19 @@ class _Collector:
 
     def read_file(self, path: Path) -> None:
         """Read one file and add its rows, or record why it was skipped."""
-        from perfxl.sources import load, shown
+        from perfxl.sources import load, shown_name
 
         try:
             pf, findings = load(path)
         except Exception as exc:  # noqa: BLE001 — any unreadable file is reported, not fatal
             self.skip(path, _reason(exc))
             return
-        label = shown(path.name)
+        label = shown_name(path.name)
         if label != str(path.name):
-            from perfxl.findings import Severity
+            from perfxl.findings import finding
 
-            findings = [*findings, Finding(
-                "W733", Severity.WARNING, "", "",
+            findings = [*findings, finding(
+                "W733", "", "",
                 f"文件名不是 UTF-8 编码（可能来自旧版 Windows 的压缩包），按 GB18030 显示为“{label}”；建议改名",
             )]
         if not pf.projects:
@@ -243,9 +246,9 @@ class _Collector:
         self.cur.update(cur)
 
     def _drop_duplicates(self, tables: SummaryTables, prev: dict, cur: dict, path: Path) -> None:
-        from perfxl.sources import shown
+        from perfxl.sources import shown_name
 
-        here = shown(path)
+        here = shown_name(path)
         for form, kept, table, extra in (("self", prev, "self_evaluations", "deviations"),
                                          ("decl", cur, "declarations", "indicator_mix")):
             for year, name in list(kept):
@@ -258,15 +261,15 @@ class _Collector:
                 setattr(tables, extra, [r for r in getattr(tables, extra)
                                         if (r.get("year"), r.get("project")) != (year, name)])
                 tables.findings.append({
-                    "file": shown(path.name), "code": "W734", "severity": "警告", "sheet": "", "cell": "",
+                    "file": shown_name(path.name), "code": "W734", "severity": "warning", "sheet": "", "cell": "",
                     "message": f"项目“{name}”（{year}年度）同时出现在 {first} 和 {here} 中，只汇总了前者；"
                                "请确认保留哪一份",
                 })
 
     def skip(self, path: Path, reason: str) -> None:
-        from perfxl.sources import shown
+        from perfxl.sources import shown_name
 
-        self.tables.skipped.append({"file": shown(path), "reason": reason})
+        self.tables.skipped.append({"file": shown_name(path), "reason": reason})
 
     def finish(self, mapping: Mapping) -> list[ProjectLink]:
         """The cross-year view, in this process: see :meth:`cross_year`."""
