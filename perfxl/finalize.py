@@ -10,6 +10,8 @@
   with the ``input`` style role) unlocked, and every sheet protected — without a password by
   default, so the sender can still unprotect it deliberately;
 * the document properties (title, subject, creator, keywords, description) are filled;
+* nothing prints in a screen-only colour: perfxl's conditional formats, the missing-reason fill
+  and the fills of the 校验 button are removed;
 
 plus, on request, a PDF of every visible sheet (LibreOffice, :func:`perfxl.libreoffice.to_pdf`)
 and an ``.eml`` draft with both attached (:mod:`perfxl.email_draft`).
@@ -297,6 +299,7 @@ def _prepare(src: Path, pf: ProjectFile, *, protect: bool, password: str | None,
     wb = load_workbook(src, keep_vba=False, keep_links=True, rich_text=False)
     cached = load_workbook(src, data_only=True, keep_vba=False)
     result.frozen, result.notes = freeze_udfs(wb, cached)
+    _off_paper(wb)
     if protect:
         protect_sheets(wb, _located_cells(pf), password=password, formula_inputs=_score_cells(pf))
     # Links to the add-in (.xlam/.xlsm) are dead once the UDF values are frozen.
@@ -306,6 +309,16 @@ def _prepare(src: Path, pf: ProjectFile, *, protect: bool, password: str | None,
         wb._external_links = kept
     wb.calculation.fullCalcOnLoad = True  # Excel/WPS recompute the live formulas on opening
     return wb
+
+
+def _off_paper(wb) -> None:
+    """No screen-only colours on paper: perfxl's conditional formats, the missing-reason fill
+    and the 校验 button's fills are removed (:mod:`perfxl.forms.printing`)."""
+    from perfxl.adapters.file import apply_patch
+    from perfxl.forms.printing import clear_check_fills, screen_marks_patch
+
+    apply_patch(wb, screen_marks_patch(wb))
+    clear_check_fills(wb)
 
 
 def _store_results(out: Path, wb, result: FinalizeResult) -> None:
