@@ -18,6 +18,8 @@
 
 from __future__ import annotations
 
+from openpyxl.utils import column_index_from_string, get_column_letter
+
 from perfxl.patch import ClearRules, Patch, SheetSetup, Style
 
 #: the printed columns of a form add up to at most this many column-width units, so that
@@ -78,6 +80,9 @@ def form_setup(sheet: str, *, widths: dict[str, float], heights: dict[int, float
                last_col: str, last_row: int, title_row: int, breaks: list[int],
                outline_cols: tuple[str, ...]) -> SheetSetup:
     """The print and view settings of an official form (see the module doc)."""
+    printed = sum(widths[get_column_letter(c)] for c in range(1, column_index_from_string(last_col) + 1))
+    if printed > PAGE_WIDTH_UNITS:  # a layout error: the page would be shrunk below 10.5 pt
+        raise ValueError(f"{sheet}: printed columns are {printed} units wide, over {PAGE_WIDTH_UNITS}")
     return SheetSetup(
         sheet, col_widths=widths, row_heights=heights, outline_cols=outline_cols,
         print_area=f"A1:{last_col}{last_row}", print_title_rows=f"{title_row}:{title_row}",
@@ -119,3 +124,11 @@ def clear_check_fills(wb) -> list[str]:
                     cell.fill = PatternFill()
                     cleared.append(f"{ws.title}!{cell.coordinate}")
     return cleared
+
+
+def fit_width_only(ws) -> None:
+    """A form sheet fitted to one page (perfxl before issue 17, or a user's setting) prints
+    across as many pages as it needs instead, at the width of one page (finalize)."""
+    if ws.sheet_properties.pageSetUpPr is not None and ws.sheet_properties.pageSetUpPr.fitToPage:
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
