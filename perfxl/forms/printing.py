@@ -7,8 +7,9 @@
   columns are wider than the page, so the printed columns of each form add up to at most
   :data:`PAGE_WIDTH_UNITS`: the scale stays at 100 % and a 10.5 pt cell prints at 10.5 pt.
   ``tests/test_printing.py`` measures the glyphs in the PDF LibreOffice prints.
-* **一级/二级 groups are not split across pages.** Fitting to the width keeps manual row breaks
-  (Excel, WPS and LibreOffice honour them when only the width is fitted), so perfxl computes
+* **一级/二级 groups are not split across pages.** Fitting to the width only keeps manual row
+  breaks (LibreOffice's PDFs, tested, follow them; Excel's "1 page wide, automatic tall" is
+  the usual way to combine fitting with manual breaks, not verified here), so perfxl computes
   where the pages end from the row heights it lays out and puts a break before a 二级 group that
   would straddle a page; a 二级 group taller than a page breaks where it must.  A 一级 group that
   runs over a break is merged once per page (its label printed on each page), so no page shows
