@@ -18,15 +18,11 @@ from typing import Callable
 
 from perfxl.adapters import live
 from perfxl.findings import Finding, Severity, sort_findings
+from perfxl.forms.styles import SEVERITY_FILL
 
 TITLE = "绩效"
 FINDINGS_SHEET = "校验结果"
 FINDINGS_HEADER = ["序号", "代码", "严重程度", "工作表", "单元格", "问题说明", "定位"]
-SEVERITY_FILL = {
-    Severity.ERROR: "#FFC7CE",
-    Severity.WARNING: "#FFEB9C",
-    Severity.INFO: "#DDEBF7",
-}
 _CELL = re.compile(r"^\$?([A-Z]{1,3})\$?(\d{1,7})$")
 
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
+from perfxl.forms.years import uses_2021_guide
 from perfxl.model import (
     Declaration,
     DeclarationFunds,
@@ -176,7 +177,7 @@ def to_self_evaluation(
 
 def _current_layout(ind: Indicator, year: int) -> tuple[str, str]:
     """(一级, 二级) under the 2021 guide: the older 产出指标/成本指标 becomes 成本指标/经济成本指标."""
-    if year >= 2022 and "产出" in ind.level1 and ind.level2.strip() == "成本指标":
+    if uses_2021_guide(year) and "产出" in ind.level1 and ind.level2.strip() == "成本指标":
         return "成本指标", "经济成本指标"
     return ind.level1, ind.level2
 

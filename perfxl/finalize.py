@@ -10,6 +10,9 @@
   with the ``input`` style role) unlocked, and every sheet protected — without a password by
   default, so the sender can still unprotect it deliberately;
 * the document properties (title, subject, creator, keywords, description) are filled;
+* nothing prints in a screen-only colour: perfxl's conditional formats, the missing-reason fill
+  and the fills of the 校验 button are removed; form sheets fitted to one page (older files) are
+  fitted to the page width only, so they print at a legible size over several pages;
 
 plus, on request, a PDF of every visible sheet (LibreOffice, :func:`perfxl.libreoffice.to_pdf`)
 and an ``.eml`` draft with both attached (:mod:`perfxl.email_draft`).
@@ -297,6 +300,7 @@ def _prepare(src: Path, pf: ProjectFile, *, protect: bool, password: str | None,
     wb = load_workbook(src, keep_vba=False, keep_links=True, rich_text=False)
     cached = load_workbook(src, data_only=True, keep_vba=False)
     result.frozen, result.notes = freeze_udfs(wb, cached)
+    _off_paper(wb, pf)
     if protect:
         protect_sheets(wb, _located_cells(pf), password=password, formula_inputs=_score_cells(pf))
     # Links to the add-in (.xlam/.xlsm) are dead once the UDF values are frozen.
@@ -306,6 +310,20 @@ def _prepare(src: Path, pf: ProjectFile, *, protect: bool, password: str | None,
         wb._external_links = kept
     wb.calculation.fullCalcOnLoad = True  # Excel/WPS recompute the live formulas on opening
     return wb
+
+
+def _off_paper(wb, pf: ProjectFile) -> None:
+    """Ready for paper (:mod:`perfxl.forms.printing`): no screen-only colours (perfxl's
+    conditional formats, the missing-reason fill, the 校验 button's fills), and every form
+    sheet fitted to the page width only."""
+    from perfxl.adapters.file import apply_patch
+    from perfxl.forms.printing import clear_check_fills, fit_width_only, screen_marks_patch
+    from perfxl.model import sheet_of
+
+    apply_patch(wb, screen_marks_patch(wb))
+    clear_check_fills(wb)
+    for sheet in {sheet_of(p) for p in pf.projects} & set(wb.sheetnames):
+        fit_width_only(wb[sheet])
 
 
 def _store_results(out: Path, wb, result: FinalizeResult) -> None:

@@ -136,7 +136,8 @@ class SheetSetup:
     landscape: bool = True
     paper: str = "A4"
     fit_width: int | None = 1
-    fit_height: int | None = 1
+    fit_height: int | None = 1  # 0: as many pages tall as needed (fit to the width only)
+    row_breaks: tuple[int, ...] = ()  # rows before which a printed page starts
     margins_cm: tuple[float, float, float, float] | None = (1.5, 1.2, 1.5, 1.2)  # t, r, b, l
     center_horizontally: bool = True
     freeze: str | None = None

@@ -65,8 +65,9 @@ def python_values(wb) -> dict[tuple[str, str], object]:
             out[(S, f"{col(m.cols['score'])}{r}")] = s.effective
             out[(S, f"{col(m.cols['ratio'])}{r}")] = s.ratio
         if m.total_weight:
-            weights = (i.weight for i in project.indicators if i.weight is not None)
-            out[(S, f"{col(m.total_weight[1])}{m.total_weight[0]}")] = sum(weights, project.funds.weight)
+            weights = [i.weight for i in project.indicators if i.weight is not None]
+            out[(S, f"{col(m.total_weight[1])}{m.total_weight[0]}")] = (
+                sum(weights, project.funds.weight or 0) if weights else "")  # blank form: blank
         if m.total:
             out[(S, f"{col(m.total[1])}{m.total[0]}")] = ps.total
         if m.grade:

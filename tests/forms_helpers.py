@@ -149,7 +149,8 @@ def compare_self_evaluation(ws, project: SelfEvaluation, smap, settings: Setting
         check(cell, ws[cell].value, s.ratio, exact=False)
         cell = f"{L(c['flag'])}{r}"
         check(cell, ws[cell].value, expected_flag(s, settings))
-    tw = sum((i.weight for i in project.indicators if i.weight is not None), project.funds.weight)
+    weights = [i.weight for i in project.indicators if i.weight is not None]
+    tw = sum(weights, project.funds.weight) if weights else None  # a blank form: blank (issue 17)
     cell = f"{L(smap.total_weight[1])}{smap.total_weight[0]}"
     check(cell, ws[cell].value, tw)
     cell = f"{L(smap.total[1])}{smap.total[0]}"

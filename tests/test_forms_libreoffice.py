@@ -301,15 +301,16 @@ def test_editing_an_actual_value_changes_score_total_grade(batch):
     assert sheet["H8"].value == 0  # zero budget: rate 0 (R6), not an error
 
 
-def test_pdf_one_page_per_project_with_cjk_font(batch, tmp_path):
+def test_pdf_pages_per_project_with_cjk_font(batch, tmp_path):
     if shutil.which("pdfinfo") is None:
         pytest.skip("poppler-utils not installed")
     files = [batch["seed_se"][0], batch["seed_decl"][0]]
     pdfs = to_pdf(files, tmp_path)
-    for pdf, n in zip(pdfs, (4, 4)):
+    for pdf in pdfs:
         info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
         pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))
-        assert pages == n, pdf
+        # fitted to the width only (issue 17): the four projects run over more pages than four
+        assert pages > 4, pdf
         fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True).stdout
         assert re.search(r"(WenQuanYi|WQY|Noto.*CJK|Song|Hei|Fang)", fonts, re.I), fonts
         assert " yes " in fonts  # embedded

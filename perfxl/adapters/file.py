@@ -23,6 +23,7 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.merge import MergedCellRange
 from openpyxl.worksheet.page import PageMargins
+from openpyxl.worksheet.pagebreak import Break, RowBreak
 
 from perfxl.atomic import atomic_save
 from perfxl.safety import clean_text
@@ -198,6 +199,10 @@ def _apply_setup(wb: Workbook, op: SheetSetup) -> None:
         ws.print_area = op.print_area
     if op.print_title_rows:
         ws.print_title_rows = op.print_title_rows
+    if op.row_breaks:
+        ws.row_breaks = RowBreak()
+        for r in op.row_breaks:
+            ws.row_breaks.append(Break(id=r - 1))  # a break after row id
     if op.fit_width is not None or op.fit_height is not None:
         ws.sheet_properties.pageSetUpPr.fitToPage = True
         ws.page_setup.fitToWidth = op.fit_width if op.fit_width is not None else 0

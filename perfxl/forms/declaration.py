@@ -31,13 +31,14 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from perfxl.findings import Finding, finding
 from perfxl.forms import formulas as F
+from perfxl.forms import printing
 from perfxl.forms.grid import (
     CellError, Grid, carry_levels, decimal_format, formula_in_text_cell, is_error, quantize_to_format,
     read_year, ref, to_date, to_decimal, to_text, typed_text,
 )
 from perfxl.forms.layout import CF_MARK, abs_ref, category_validations, groups, row_height
 from perfxl.model import Declaration, DeclarationFunds, Indicator, Settings, set_location, set_sheet
-from perfxl.patch import ConditionalFormat, DefineName, Formula, Patch, SheetSetup, Validation, Write
+from perfxl.patch import ConditionalFormat, DefineName, Formula, Patch, Validation, Write
 
 TITLE = "财政项目支出绩效目标申报表"
 FORM = "declaration"
@@ -168,17 +169,12 @@ def layout(project: Declaration, sheet: str, settings: Settings) -> tuple[Patch,
     hr = m.header_row
     inds = project.indicators
     last = m.last_row
-    box(hr, C_CAT, last, C_CAT, "绩效指标", "label")
     put(hr, C_L1, "一级指标", "label")
     put(hr, C_L2, "二级指标", "label")
     box(hr, C_NAME, hr, C_NAME2, "三级指标", "label")
     box(hr, C_TARGET, hr, C_TARGET3, "年度（/项目）指标值", "label")
     for key, label, _t in HELPERS:
         put(hr, m.cols[key], label, "helper_header")
-    for (a, b) in groups(inds, lambda i: i.level1):
-        box(m.rows[a], C_L1, m.rows[b], C_L1, inds[a].level1, "category")
-    for (a, b) in groups(inds, lambda i: (i.level1, i.level2)):
-        box(m.rows[a], C_L2, m.rows[b], C_L2, inds[a].level2, "category")
     for ind, r in zip(inds, m.rows):
         box(r, C_NAME, r, C_NAME2, ind.name, "text")
         box(r, C_TARGET, r, C_TARGET3, ind.target, "input")
@@ -213,9 +209,19 @@ def layout(project: Declaration, sheet: str, settings: Settings) -> tuple[Patch,
     helper_letters = [L(m.cols[k]) for k in HELPER_KEYS]
     for letter in helper_letters:
         widths[letter] = HELPER_WIDTH
-    p.add(SheetSetup(S, col_widths=widths, row_heights=heights, outline_cols=tuple(helper_letters),
-                     print_area=f"A1:{L(LP)}{last}", print_title_rows=f"{hr}:{hr}",
-                     show_gridlines=False))
+    level2_groups = groups(inds, lambda i: (i.level1, i.level2))
+    breaks = printing.page_breaks(heights, last, hr, [
+        (6, 9), (10, 11), *((m.rows[a], m.rows[b]) for a, b in level2_groups)])
+    for r1, r2 in printing.split_at(hr, last, breaks):  # 绩效指标, 一级 and 二级: once per page
+        box(r1, C_CAT, r2, C_CAT, "绩效指标", "label")
+    for (a, b) in groups(inds, lambda i: i.level1):
+        for r1, r2 in printing.split_at(m.rows[a], m.rows[b], breaks):
+            box(r1, C_L1, r2, C_L1, inds[a].level1, "category")
+    for (a, b) in level2_groups:
+        for r1, r2 in printing.split_at(m.rows[a], m.rows[b], breaks):
+            box(r1, C_L2, r2, C_L2, inds[a].level2, "category")
+    p.add(printing.form_setup(S, widths=widths, heights=heights, last_col=L(LP), last_row=last,
+                              title_row=hr, breaks=breaks, outline_cols=tuple(helper_letters)))
     return p, m
 
 

@@ -30,6 +30,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from perfxl.findings import Finding, finding
 from perfxl.forms import formulas as F
+from perfxl.forms import printing
 from perfxl.forms.grid import (
     CellError, Grid, carry_levels, decimal_format, formula_in_text_cell, is_blank, is_error,
     quantize_to_format, read_year, ref, to_decimal, to_text, typed_text,
@@ -41,7 +42,7 @@ from perfxl.model import (
     set_sheet,
 )
 from perfxl.patch import (
-    ConditionalFormat, DefineName, Formula, Merge, Patch, SheetSetup, Style, Validation, Write,
+    ConditionalFormat, DefineName, Formula, Merge, Patch, Style, Validation, Write,
 )
 
 TITLE = "财政项目支出绩效自评表"
@@ -52,7 +53,7 @@ C_L1, C_L2, C_NAME, C_TARGET, C_ACTUAL, C_WEIGHT, C_SCORE, C_REASON, C_REASON2 =
 C_SUGGESTED, C_FLAG = 11, 12
 C_HELPER0 = 14
 LAST_PRINT_COL = C_REASON2
-WIDTHS = {"A": 10, "B": 12, "C": 30, "D": 15, "E": 16, "F": 9, "G": 8, "H": 12, "I": 32,
+WIDTHS = {"A": 10, "B": 12, "C": 28, "D": 15, "E": 16, "F": 9, "G": 8, "H": 12, "I": 26,
           "J": 2, "K": 9, "L": 30, "M": 2}
 HELPER_WIDTH = 9
 
@@ -208,10 +209,6 @@ def layout(project: SelfEvaluation, sheet: str, settings: Settings) -> tuple[Pat
     for key, label, _tpl in HELPERS:
         put(hr, m.cols[key], label, "helper_header")
     inds = project.indicators
-    for (a, b) in groups(inds, lambda i: i.level1):
-        box(m.rows[a], C_L1, m.rows[b], C_L1, inds[a].level1, "category")
-    for (a, b) in groups(inds, lambda i: (i.level1, i.level2)):
-        box(m.rows[a], C_L2, m.rows[b], C_L2, inds[a].level2, "category")
     for ind, r in zip(inds, m.rows):
         put(r, C_NAME, ind.name, "text")
         put(r, C_TARGET, ind.target, "input")
@@ -244,13 +241,14 @@ def layout(project: SelfEvaluation, sheet: str, settings: Settings) -> tuple[Pat
     for r in m.funds_rows.values():
         heights[r] = 20.0
     heights[g] = 20.0
-    heights[g + 1] = row_height([(project.expected_goal, 12 + 30 + 15 + 16, 1.0),
-                                 (project.achieved_goal, 9 + 8 + 12 + 32, 1.0)], minimum=40.0)
+    heights[g + 1] = row_height([(project.expected_goal, sum(WIDTHS[c] for c in "BCDE"), 1.0),
+                                 (project.achieved_goal, sum(WIDTHS[c] for c in "FGHI"), 1.0)],
+                                minimum=40.0)
     heights[hr] = 30.0
     for ind, r in zip(inds, m.rows):
         heights[r] = row_height([(ind.name, WIDTHS["C"], 1.0), (ind.target, WIDTHS["D"], 1.0),
                                  (ind.actual, WIDTHS["E"], 1.0),
-                                 (ind.reason, WIDTHS["H"] + WIDTHS["I"], 0.86)], line_pt=13.5)
+                                 (ind.reason, WIDTHS["H"] + WIDTHS["I"], 1.0)], line_pt=13.5)
     for (a, b) in groups(inds, lambda i: (i.level1, i.level2)):  # a merged 二级 label's lines
         need = row_height([(inds[a].level2, WIDTHS["B"], 1.0)], line_pt=13.5)
         have = sum(heights[m.rows[i]] for i in range(a, b + 1))
@@ -262,11 +260,18 @@ def layout(project: SelfEvaluation, sheet: str, settings: Settings) -> tuple[Pat
     helper_letters = [L(m.cols[k]) for k in HELPER_KEYS]
     for letter in helper_letters:
         widths[letter] = HELPER_WIDTH
-    p.add(SheetSetup(
-        S, col_widths=widths, row_heights=heights, outline_cols=tuple(helper_letters),
-        print_area=f"A1:{last}{gr}", print_title_rows=f"{hr}:{hr}",
-        show_gridlines=False,
-    ))
+    level2_groups = groups(inds, lambda i: (i.level1, i.level2))
+    breaks = printing.page_breaks(heights, gr, hr, [  # merged blocks stay on one page
+        (h, h + 4), (g, g + 1), *((m.rows[a], m.rows[b]) for a, b in level2_groups[:-1]),
+        (m.rows[level2_groups[-1][0]] if inds else t, gr)])  # the last group with the total
+    for (a, b) in groups(inds, lambda i: i.level1):  # 一级 and 二级 merged once per page
+        for r1, r2 in printing.split_at(m.rows[a], m.rows[b], breaks):
+            box(r1, C_L1, r2, C_L1, inds[a].level1, "category")
+    for (a, b) in level2_groups:
+        for r1, r2 in printing.split_at(m.rows[a], m.rows[b], breaks):
+            box(r1, C_L2, r2, C_L2, inds[a].level2, "category")
+    p.add(printing.form_setup(S, widths=widths, heights=heights, last_col=last, last_row=gr,
+                              title_row=hr, breaks=breaks, outline_cols=tuple(helper_letters)))
     return p, m
 
 
@@ -312,8 +317,11 @@ def formulas_patch(m: SheetMap, project: SelfEvaluation | None = None) -> Patch:
         t = m.total_row
         wl, sl = letters["weight"], letters["score"]
         hr = m.header_row
+        # a blank form prints a blank 总分 分值, not the execution weight alone (issue 17)
+        weights = f"{wl}{hr + 1}:INDEX({wl}:{wl},ROW()-1)"
         p.add(Write(S, ref(t, m.cols["weight"]), Formula(
-            f"=ROUND(N({weight_cell})+SUM({wl}{hr}:INDEX({wl}:{wl},ROW()-1)),9)"), "total"))
+            f'=IF(COUNT({weights})=0,"",ROUND(N({weight_cell})+SUM({wl}{hr}:INDEX({wl}:{wl},ROW()-1)),9))'),
+            "total"))
         # scoring.has_inputs: a form with nothing evaluated has no total (and so no grade)
         al = letters.get("actual")
         budget_exec = f"{ref(tr, fc['budget'])},{ref(tr, fc['executed'])}" if {

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
 from openpyxl.styles.differential import DifferentialStyle
 
+from perfxl.findings import Severity
+
 PREFIX = "perfxl-"
 
 SONG = "宋体"
@@ -65,9 +67,10 @@ ROLES: dict[str, RoleSpec] = {
     "formula": RoleSpec(_font(FANGSONG, 10.5), _center, BOX, NUM2_FMT),  # computed cells
     "total": RoleSpec(_font(SONG, 10.5, bold=True), _center, BOX, "0.00##"),
     "grade": RoleSpec(_font(HEI, 12), _center),
-    "reason": RoleSpec(_font(FANGSONG, 9), _left),  # 偏差原因分析
+    "reason": RoleSpec(_font(FANGSONG, 10.5), _left),  # 偏差原因分析
+    # a missing reason on screen; finalize turns it back into ``reason`` (no colour on paper)
     "needs_reason": RoleSpec(
-        _font(FANGSONG, 9), _left, BOX, "General", PatternFill("solid", fgColor="FFE4E1")
+        _font(FANGSONG, 10.5), _left, BOX, "General", PatternFill("solid", fgColor="FFE4E1")
     ),
     "dash": RoleSpec(_font(FANGSONG, 10.5), _center),  # "-" cells of the funds block
     "blank": RoleSpec(_font(FANGSONG, 10.5), _center),  # bordered empty cell of the form
@@ -96,6 +99,14 @@ DXF: dict[str, DifferentialStyle] = {
         fill=PatternFill(bgColor="FFC7CE", fill_type="solid"), font=Font(color="9C0006", bold=True)
     ),
     "check_failed": DifferentialStyle(font=Font(color="C00000", bold=True)),
+}
+
+
+# Fills the 校验 button paints on the cells of its findings (screen only: finalize removes them).
+SEVERITY_FILL: dict[Severity, str] = {
+    Severity.ERROR: "#FFC7CE",
+    Severity.WARNING: "#FFEB9C",
+    Severity.INFO: "#DDEBF7",
 }
 
 

@@ -27,6 +27,7 @@ from perfxl.forms import declaration as decl_form
 from perfxl.forms import self_evaluation as se_form
 from perfxl.forms import settings_sheet
 from perfxl.forms.grid import Grid
+from perfxl.forms import years
 from perfxl.forms.layout import sheet_title
 from perfxl.model import (
     Declaration, Form, Indicator, Project, ProjectFile, SelfEvaluation, Settings,
@@ -86,18 +87,11 @@ def projects_workbook(pf: ProjectFile) -> Workbook:
 
 
 def template_project(form: Form, year: int) -> Project:
-    """The blank project a template shows: the standard categories, one empty row each."""
+    """The blank project a template shows: the categories of the year's layout
+    (:mod:`perfxl.forms.years`), one empty row each."""
+    inds = [Indicator(level1=a, level2=b, name="", target="") for a, b in years.categories(year)]
     if form is Form.SELF_EVALUATION:
-        cats = [("产出指标", "数量指标"), ("产出指标", "质量指标"), ("产出指标", "时效指标"),
-                ("产出指标", "成本指标"), ("效益指标", "社会效益指标"), ("效益指标", "可持续影响指标"),
-                ("满意度指标", "服务对象满意度指标")]
-        inds = [Indicator(level1=a, level2=b, name="", target="") for a, b in cats]
         return SelfEvaluation(name="", year=year, indicators=inds)
-    cats = [("成本指标", "经济成本指标"), ("成本指标", "社会成本指标"), ("成本指标", "生态环境成本指标"),
-            ("产出指标", "数量指标"), ("产出指标", "质量指标"), ("产出指标", "时效指标"),
-            ("效益指标", "经济效益指标"), ("效益指标", "社会效益指标"), ("效益指标", "生态效益指标"),
-            ("效益指标", "可持续影响指标"), ("满意度指标", "服务对象满意度指标")]
-    inds = [Indicator(level1=a, level2=b, name="", target="") for a, b in cats]
     return Declaration(name="", year=year, indicators=inds)
 
 
