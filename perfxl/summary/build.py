@@ -18,7 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from perfxl.batch import map_files, map_items, worker_pool
-from perfxl.findings import Finding
+from perfxl.findings import Finding, Severity
 from perfxl.model import Declaration, ProjectFile, SelfEvaluation
 from perfxl.rules.checks import check_file, check_years
 from perfxl.rules.scoring import score_project
@@ -210,8 +210,6 @@ class _Collector:
             return
         label = shown(path.name)
         if label != str(path.name):
-            from perfxl.findings import Severity
-
             findings = [*findings, Finding(
                 "W733", Severity.WARNING, "", "",
                 f"文件名不是 UTF-8 编码（可能来自旧版 Windows 的压缩包），按 GB18030 显示为“{label}”；建议改名",
@@ -258,7 +256,8 @@ class _Collector:
                 setattr(tables, extra, [r for r in getattr(tables, extra)
                                         if (r.get("year"), r.get("project")) != (year, name)])
                 tables.findings.append({
-                    "file": shown(path.name), "code": "W734", "severity": "警告", "sheet": "", "cell": "",
+                    "file": shown(path.name), "code": "W734", "severity": Severity.WARNING.value,
+                    "sheet": "", "cell": "",
                     "message": f"项目“{name}”（{year}年度）同时出现在 {first} 和 {here} 中，只汇总了前者；"
                                "请确认保留哪一份",
                 })
