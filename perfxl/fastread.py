@@ -5,7 +5,9 @@ objects and borders, ≈ 0.45 s for a template workbook).
 What ``check`` and ``summary`` need from a workbook is what :class:`perfxl.forms.grid.Grid`
 holds: cell values, which cells hold formulas (a formula cell's value is the marker
 :data:`perfxl.forms.grid.FORMULA` on both paths: readers never use a formula's text), each value cell's number format (to give a read number the decimals its cell
-shows), merged ranges, sheet titles and states, and the sheets' defined names. This module gets
+shows), merged ranges, sheet titles and states, the sheets' defined names, and the stored
+numeric result of each formula cell (``FastSheet.results``, for :meth:`Grid.result`; openpyxl's
+full mode drops them, so Grid reads them with python-calamine there). This module gets
 exactly what ``openpyxl.load_workbook(path)`` (full mode, not ``data_only``) gives for those
 (but for the helper-column formulas below), with openpyxl's own typing rules:
 
