@@ -150,7 +150,7 @@ def _score_workbook_file(path_arg: str, output: str | None):
     """``perfxl score`` of a workbook, loaded once: the gate, one openpyxl load, the read, the
     checks and the patch on that loaded workbook, one save. (scores, findings, written, losses)"""
     from perfxl.adapters.file import apply_changes, save
-    from perfxl.forms.workbook import open_workbook, require_forms, score_patch
+    from perfxl.forms.workbook import open_workbook, require_forms, score_patch, store_results
     from perfxl.outputs import FORM, prepare_output, same_file
     from perfxl.rules.checks import check_file
     from perfxl.safety import check_rewrite, check_workbook, guard_xml, output_path
@@ -173,7 +173,7 @@ def _score_workbook_file(path_arg: str, output: str | None):
     changed = apply_changes(wb, patch)
     if not changed and in_place:
         return scores, findings, None, losses  # nothing to write: no save, no backup
-    written = save(wb, out, backup=True)
+    written = store_results(save(wb, out, backup=True), patch)
     return scores, findings, written, losses
 
 

@@ -5,7 +5,9 @@ objects and borders, ≈ 0.45 s for a template workbook).
 What ``check`` and ``summary`` need from a workbook is what :class:`perfxl.forms.grid.Grid`
 holds: cell values, which cells hold formulas (a formula cell's value is the marker
 :data:`perfxl.forms.grid.FORMULA` on both paths: readers never use a formula's text), each value cell's number format (to give a read number the decimals its cell
-shows), merged ranges, sheet titles and states, and the sheets' defined names. This module gets
+shows), merged ranges, sheet titles and states, the sheets' defined names, and the stored
+numeric result of each formula cell (``FastSheet.results``, for :meth:`Grid.result`; openpyxl's
+full mode drops them, so Grid reads them with python-calamine there). This module gets
 exactly what ``openpyxl.load_workbook(path)`` (full mode, not ``data_only``) gives for those
 (but for the helper-column formulas below), with openpyxl's own typing rules:
 
@@ -128,6 +130,7 @@ class FastSheet:
         self.values: dict[tuple[int, int], Any] = {}
         self.formulas: set[tuple[int, int]] = set()
         self.formats: dict[tuple[int, int], str] = {}
+        self.results: dict[tuple[int, int], Any] = {}  # a formula cell's stored number (<v>)
         self.merged_cells = _Merged()
         self.defined_names: dict[str, FastName] = {}
         self.max_row = 1
@@ -540,6 +543,10 @@ def _scan(sheet: FastSheet, xml: bytes, styles, shared: list[str], date1904: boo
         formulas.update(formula_keys)  # any formula — plain, shared, array or data table — is only marked
         values.update(dict.fromkeys(formula_keys, FORMULA))
         formats.update(zip(formula_keys, compress(cell_formats, fmarks)))
+        results = sheet.results
+        for i in compress(range(len(keys)), fmarks):
+            if vals[i] and types[i] in (b"", b"n"):  # a stored numeric result (Grid.result)
+                results[keys[i]] = _value(b"n", vals[i], b"", date_styles, delta_styles, date1904, shared)
         text = _text_cached
         for i in compress(range(len(keys)), ismarks):
             if fmarks[i] or types[i] != b"inlineStr":
@@ -592,7 +599,7 @@ def _scan_cached(sheet: FastSheet, xml: bytes, styles, shared: list[str], date19
     key = (xml, styles[0], date1904)
     hit = _SHEETS_CACHE.get(key)
     if hit is not None:
-        (sheet.values, sheet.formulas, sheet.formats, sheet.merged_cells,
+        (sheet.values, sheet.formulas, sheet.formats, sheet.results, sheet.merged_cells,
          sheet.max_row, sheet.max_column) = hit
         return
     _scan(sheet, xml, styles, shared, date1904)
@@ -604,8 +611,8 @@ def _scan_cached(sheet: FastSheet, xml: bytes, styles, shared: list[str], date19
         return
     if len(_SHEETS_CACHE) >= 8:
         _SHEETS_CACHE.clear()
-    _SHEETS_CACHE[key] = (sheet.values, sheet.formulas, sheet.formats, sheet.merged_cells,
-                          sheet.max_row, sheet.max_column)
+    _SHEETS_CACHE[key] = (sheet.values, sheet.formulas, sheet.formats, sheet.results,
+                          sheet.merged_cells, sheet.max_row, sheet.max_column)
 
 
 # --- the workbook -------------------------------------------------------------------------------
@@ -700,5 +707,7 @@ def grid(sheet: FastSheet, max_rows: int = 5000, max_cols: int = 80):
     from an openpyxl worksheet, without iterating openpyxl cells."""
     from perfxl.forms.grid import Grid
 
-    return Grid.from_parts(sheet, sheet.max_row, sheet.max_column, sheet.merged_cells.ranges,
-                           sheet.values, sheet.formulas, sheet.formats, max_rows, max_cols)
+    g = Grid.from_parts(sheet, sheet.max_row, sheet.max_column, sheet.merged_cells.ranges,
+                        sheet.values, sheet.formulas, sheet.formats, max_rows, max_cols)
+    g._results = sheet.results
+    return g

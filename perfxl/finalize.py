@@ -297,7 +297,10 @@ def _prepare(src: Path, pf: ProjectFile, *, protect: bool, password: str | None,
              result: FinalizeResult):
     from openpyxl import load_workbook
 
+    from perfxl.forms.grid import SOURCE
+
     wb = load_workbook(src, keep_vba=False, keep_links=True, rich_text=False)
+    setattr(wb, SOURCE, src)  # a 得分 formula of the user's own shows its stored result (Grid.result)
     cached = load_workbook(src, data_only=True, keep_vba=False)
     result.frozen, result.notes = freeze_udfs(wb, cached)
     _off_paper(wb, pf)

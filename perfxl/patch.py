@@ -156,6 +156,9 @@ class Patch:
     """An ordered list of operations; apply with :func:`perfxl.adapters.file.apply_patch`."""
 
     ops: list[Op] = field(default_factory=list)
+    # formula results to store in the saved file (openpyxl drops them): the 得分 formulas of the
+    # user's own, whose results are the scores (:func:`perfxl.stored_values.store_values`)
+    results: dict[tuple[str, str], object] = field(default_factory=dict)
 
     def add(self, op: Op) -> None:
         self.ops.append(op)

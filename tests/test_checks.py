@@ -538,3 +538,15 @@ def test_rule_catalogue_is_complete():
     for code in ("T101", "T102", "S201", "S204", "S205", "S209", "D301", "D304", "F401", "F403",
                  "X501", "X503", "X505", "N801", "Y601"):
         assert code in RULES
+
+
+def test_t105_not_for_a_percent_typed_as_a_number(se2023):
+    """issue 15: 96.7% typed in a percent-formatted cell reads as "96.70%"; that is how a
+    percentage is typed as a number, not a "%" spelling among 百分比 (T105 stays for written units)."""
+    project = next(p for p in se2023.projects if p.name == 热线).model_copy(deep=True)
+    i = next(i for i, ind in enumerate(project.indicators) if "百分比" in ind.target)
+    project.indicators[i].actual = "96.70%"
+    where = f"indicators[{i}].actual"
+    assert ("T105", 热线, where) not in keyed(check_project(project, se2023.settings))
+    project.indicators[i].actual = "96.70(%)"  # the unit written out: still a mixed spelling
+    assert ("T105", 热线, where) in keyed(check_project(project, se2023.settings))

@@ -98,6 +98,31 @@ def _holds_formula(cell: Any) -> bool:
         value, (str, int, float, Decimal, bool, dt.date, dt.datetime, dt.time)))
 
 
+SOURCE = "perfxl_source"  # attribute of an openpyxl Workbook: the path it was loaded from
+
+
+def _stored_results(ws: Any, formulas: set[tuple[int, int]]) -> dict[tuple[int, int], Any]:
+    """The stored numeric results of the ``formulas`` cells of the openpyxl worksheet ``ws``,
+    read with python-calamine from its workbook's file (``{}`` when there is none)."""
+    path = getattr(getattr(ws, "parent", None), SOURCE, None)
+    if path is None or not formulas:
+        return {}
+    from python_calamine import CalamineWorkbook
+
+    try:
+        rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_name(ws.title).to_python(
+            skip_empty_area=False)
+    except Exception:  # noqa: BLE001 — the file went away or calamine cannot read it: no results
+        return {}
+    out = {}
+    for r, c in formulas:
+        if r <= len(rows) and c <= len(rows[r - 1]):
+            v = rows[r - 1][c - 1]
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                out[(r, c)] = v
+    return out
+
+
 class Grid:
     """A worksheet seen as values, with merged ranges resolved to their top-left cell.
 
@@ -136,6 +161,7 @@ class Grid:
                     self._values[key] = cell.value
                 self._formats[key] = cell.number_format
         self._index: dict[str, list[tuple[int, int]]] | None = None  # built on the first search
+        self._results: dict[tuple[int, int], Any] | None = None  # read on the first result()
 
     @classmethod
     def from_parts(cls, ws: Any, max_row: int, max_col: int, merged_ranges: Iterable[Any],
@@ -157,6 +183,7 @@ class Grid:
             g._formulas = {k for k in formulas if k in g._values}
             g._formats = {k: formats[k] for k in g._values if k in formats}
         g._index = None
+        g._results = None
         return g
 
     def _label_index(self) -> dict[str, list[tuple[int, int]]]:
@@ -200,6 +227,18 @@ class Grid:
 
     def is_formula(self, row: int, col: int) -> bool:
         return (row, col) in self._formulas
+
+    def result(self, row: int, col: int) -> int | float | None:
+        """The number stored as the result of the formula at (row, col) — what the office suite
+        last computed and shows there — or None: not a formula, not a number, or a workbook saved
+        without results (openpyxl writes none). :mod:`perfxl.fastread` reads them with the cells;
+        for an openpyxl worksheet they are read once, with python-calamine, from the file the
+        workbook was opened from (:data:`SOURCE`), as openpyxl's full mode drops them."""
+        if (row, col) not in self._formulas:
+            return None
+        if self._results is None:
+            self._results = _stored_results(self.ws, self._formulas)
+        return self._results.get((row, col))
 
     def number_format(self, row: int, col: int) -> str | None:
         return self._formats.get((row, col))

@@ -97,6 +97,9 @@ class SheetMap:
     grade: tuple[int, int] | None = None
     # rows whose 得分 cell holds something the user typed (a number, or unreadable text): kept
     typed_scores: set[int] = field(default_factory=set)
+    # rows whose 得分 is the user's own formula (=F13*0.7) -> the result it shows, stored again
+    # after perfxl saves the workbook (openpyxl drops formula results): score_results
+    formula_scores: dict[int, Decimal] = field(default_factory=dict)
     # derived figures typed as numbers where the template computes them (execution_rate,
     # execution_score, total) -> (number, cell): compared with the inputs (perfxl.rules.printed)
     printed: dict[str, tuple[Decimal, str]] = field(default_factory=dict)
@@ -724,6 +727,10 @@ def _read_row(g: Grid, S: str, m: SheetMap, r: int, lvl1: str, lvl2: str, num):
             score = num(r, c, f"第 {r} 行得分")
             if not is_blank(g.own(r, c)):
                 m.typed_scores.add(r)
+        elif (shown := _formula_score(g, m, r, c)) is not None:
+            score = shown  # the user's own formula: its result is the score, as typed
+            m.typed_scores.add(r)
+            m.formula_scores[r] = shown
         elif not is_blank(g.own(r, c)):
             score_formula = True
     ind = Indicator(level1=lvl1, level2=lvl2, name=text("name") or "", target=text("target") or "",
@@ -735,6 +742,36 @@ def _read_row(g: Grid, S: str, m: SheetMap, r: int, lvl1: str, lvl2: str, num):
     if score_formula:  # 得分 shows a formula's result (the suggestion, =建议得分): filled
         mark_computed(ind, "score")
     return ind, findings
+
+
+def _formula_score(g: Grid, m: SheetMap, r: int, c: int) -> Decimal | None:
+    """The score a 得分 formula of the user's own shows (``=F13*0.7``: 4.20), from the result the
+    office suite stored, at the cell's decimals (issue 15 item 7: the total and grade the
+    workbook shows); None for a formula that shows the row's 建议得分 (perfxl's ``=K13``: the
+    same stored result, or none stored), which counts as the suggestion."""
+    shown = g.result(r, c)
+    if shown is None:
+        return None
+    try:
+        d = quantize_to_format(to_decimal(shown), g.number_format(r, c))
+    except CellError:
+        return None
+    sc = m.cols.get("suggested")
+    suggested = g.result(r, sc) if sc is not None else None
+    if suggested is not None:
+        try:
+            if quantize_to_format(to_decimal(suggested), g.number_format(r, sc)) == d:
+                return None
+        except CellError:
+            pass
+    return d
+
+
+def score_results(m: SheetMap) -> dict[tuple[str, str], Decimal]:
+    """(sheet, cell) -> the result of each 得分 formula of the user's own (``formula_scores``),
+    to store again in a workbook perfxl saved (:func:`perfxl.stored_values.store_values`)."""
+    c = m.cols.get("score")
+    return {} if c is None else {(m.sheet, ref(r, c)): v for r, v in m.formula_scores.items()}
 
 
 PROMPT_TITLES = ("一级指标", "二级指标", "年度指标值", "实际完成值", "分值", "得分", "偏差原因分析",

@@ -26,8 +26,8 @@ from perfxl.forms import catalog as _catalog  # noqa: F401  registers W7xx
 from perfxl.forms import declaration as decl_form
 from perfxl.forms import self_evaluation as se_form
 from perfxl.forms import settings_sheet
-from perfxl.forms.grid import Grid
 from perfxl.forms import years
+from perfxl.forms.grid import SOURCE, Grid
 from perfxl.forms.layout import sheet_title
 from perfxl.model import (
     Declaration, Form, Indicator, Project, ProjectFile, SelfEvaluation, Settings,
@@ -120,7 +120,9 @@ def new_workbook(form: Form | str, year: int, path: str | Path,
 def _open(path: str | Path) -> Workbook:
     path = Path(path)
     try:
-        return load_workbook(path)
+        wb = load_workbook(path)
+        setattr(wb, SOURCE, path)  # Grid.result reads the formulas' stored results from it
+        return wb
     except FileNotFoundError:
         raise WorkbookReadError(f"找不到文件：{path}") from None
     except Exception as exc:  # zipfile.BadZipFile, KeyError, InvalidFileException, XML errors
@@ -268,6 +270,8 @@ def score_patch(wb: Workbook, *, with_scores: bool = False):
         p.extend(module.validations_patch(smap))
         p.extend(module.conditional_patch(smap))
         p.extend(module.findings_patch(smap, project, ps, wb[smap.sheet], pf.settings))
+        if isinstance(project, SelfEvaluation):
+            p.results.update(se_form.score_results(smap))
     if settings_sheet.SHEET not in wb.sheetnames:
         p.extend(settings_sheet.layout(pf.settings))
     if with_scores:
@@ -284,7 +288,18 @@ def score_workbook(path: str | Path, out: str | Path | None = None) -> Path:
         return Path(path)  # nothing changed: no save, no backup
     if out is not None:
         apply_patch(wb, patch)
-    return save(wb, out or path, backup=True)
+    return store_results(save(wb, out or path, backup=True), patch)
+
+
+def store_results(saved: Path, patch) -> Path:
+    """Store ``patch.results`` (the results of the user's own 得分 formulas) in the workbook
+    perfxl just ``saved``: openpyxl writes formulas without results, and a reader that does not
+    recalculate — perfxl itself included — would then see no score there."""
+    if patch.results:
+        from perfxl.stored_values import store_values
+
+        store_values(saved, patch.results)
+    return saved
 
 
 # --- templates -------------------------------------------------------------------------------------

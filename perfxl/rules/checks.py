@@ -216,13 +216,19 @@ def check_actual_text(project: Project, scored: ProjectScore, settings: Settings
     return out
 
 
+# An actual that is only a percentage, as a percent-formatted cell shows a typed 96.7% ("96.70%"):
+# the accepted way to type a percentage as a number (README), not a spelling of the unit (T105).
+_TYPED_PERCENT = re.compile(r"^\s*[0-9]+(?:\.[0-9]+)?\s*[%％]\s*$")
+
+
 def check_units(project: Project, scored: ProjectScore, settings: Settings) -> list[Finding]:
     """T105 % and 百分比 mixed in one project · T106 actual unit ≠ target unit · T107 type."""
     out = []
     # T105: which spelling does each indicator use; the less used one is reported
     spellings = [(s, fld, sp) for s in scored.indicators  # (score, field, spelling)
                  for fld, text in (("target", s.indicator.target), ("actual", s.indicator.actual))
-                 if (sp := percent_spelling(text))]
+                 if (sp := percent_spelling(text))
+                 and not (fld == "actual" and _TYPED_PERCENT.match(text))]
     counts = Counter(sp for _, _, sp in spellings)
     if len(counts) > 1:
         major = max(counts, key=lambda k: (counts[k], -[sp for _, _, sp in spellings].index(k)))
