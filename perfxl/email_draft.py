@@ -25,6 +25,8 @@ from email.utils import format_datetime
 from urllib.parse import quote
 from pathlib import Path
 
+from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
+
 from perfxl.findings import Finding, Severity, sort_findings
 from perfxl.model import ProjectFile, SelfEvaluation
 
@@ -100,11 +102,10 @@ NO_ACTION = {
     "T105": "“%”与“百分比”混用：按同一单位计算",
 }
 
-def _row_first(ref: str) -> tuple[int, int, str]:
+def _row_first(ref: str) -> tuple[int, int]:
     """A cell reference's place in reading order: "G9" before "G20", then by column."""
-    letters = ref.rstrip("0123456789")
-    digits = ref[len(letters):]
-    return (int(digits) if digits else 0, len(letters), letters)
+    letters, row = coordinate_from_string(ref.split(":")[0].replace("$", ""))  # a range by its first cell
+    return row, column_index_from_string(letters)
 
 
 def _by_project(pf: ProjectFile, findings: Iterable[Finding]) -> dict[str, list[Finding]]:
