@@ -26,6 +26,7 @@ from urllib.parse import quote
 from pathlib import Path
 
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
+from openpyxl.utils.exceptions import CellCoordinatesException
 
 from perfxl.findings import Finding, Severity, sort_findings
 from perfxl.model import ProjectFile, SelfEvaluation
@@ -102,10 +103,14 @@ NO_ACTION = {
     "T105": "“%”与“百分比”混用：按同一单位计算",
 }
 
-def _row_first(ref: str) -> tuple[int, int]:
-    """A cell reference's place in reading order: "G9" before "G20", then by column."""
-    letters, row = coordinate_from_string(ref.split(":")[0].replace("$", ""))  # a range by its first cell
-    return row, column_index_from_string(letters)
+def _row_first(ref: str) -> tuple[int, int, str]:
+    """A cell reference's place in reading order: "G9" before "G20", then by column; a place that
+    is not a cell (a JSON field such as ``funds.total.executed``) after every cell, by name."""
+    try:
+        letters, row = coordinate_from_string(ref.split(":")[0].replace("$", ""))  # a range by its first cell
+    except CellCoordinatesException:
+        return (1 << 30, 0, ref)
+    return row, column_index_from_string(letters), ""
 
 
 def _by_project(pf: ProjectFile, findings: Iterable[Finding]) -> dict[str, list[Finding]]:

@@ -108,7 +108,10 @@ def _json_row(row: dict, name: str) -> dict:
 def stderr_progress(i: int, n: int, path: Path) -> None:
     from perfxl.sources import shown_name
 
-    print(f"[{i}/{n}] 读取 {shown_name(path.name)}", file=sys.stderr, flush=True)
+    # one write, newline included: print() writes the text and the newline separately, and a
+    # Ctrl-C between the two left “已中断。” on the end of the progress line
+    sys.stderr.write(f"[{i}/{n}] 读取 {shown_name(path.name)}\n")
+    sys.stderr.flush()
 
 
 # spreadsheet formats a folder of returns may hold that perfxl does not read: listed as 未汇总
