@@ -89,13 +89,23 @@ def column_range(rows: list[int], col: int) -> str:
 
 def category_validations(sheet: str, rows: list[int], cols: dict[str, int],
                          level1: str, level2: str, target: str) -> Patch:
-    """Drop-downs for 一级/二级指标 and the length check of 年度指标值, with input messages
-    (the text of each message is the form's own)."""
+    """Drop-downs for 一级/二级指标 and, on a v2 sheet, the 年度指标值's comparator (strict) and
+    unit (free entry allowed), with input messages (the text of each message is the form's own)."""
     p = Patch()
     p.add(Validation(sheet, column_range(rows, cols["level1"]), "list", LIST_NAMES["level1"],
                      prompt_title="一级指标", prompt=level1))
     p.add(Validation(sheet, column_range(rows, cols["level2"]), "list", LIST_NAMES["level2"],
                      prompt_title="二级指标", prompt=level2))
-    p.add(Validation(sheet, column_range(rows, cols["target"]), "textLength", "0", "200", "between",
+    if "cmp" not in cols:  # a v1 sheet: one text cell
+        p.add(Validation(sheet, column_range(rows, cols["target"]), "textLength", "0", "200", "between",
+                         prompt_title="年度指标值", prompt=target))
+        return p
+    p.add(Validation(sheet, column_range(rows, cols["cmp"]), "list", LIST_NAMES["comparators"],
+                     strict=True, prompt_title="年度指标值",
+                     prompt="比较符：≥ ≤ = > <，定性指标选“定性”（指标值一格填定性词，如 及时）",
+                     error_title="年度指标值", error="请从下拉列表选择比较符或“定性”"))
+    p.add(Validation(sheet, column_range(rows, cols["tv"]), "textLength", "0", "200", "between",
                      prompt_title="年度指标值", prompt=target))
+    p.add(Validation(sheet, column_range(rows, cols["tu"]), "list", LIST_NAMES["units"],
+                     prompt_title="年度指标值", prompt="度量单位：可下拉选择，也可直接填写（如 元/小时）"))
     return p

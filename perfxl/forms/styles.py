@@ -27,6 +27,7 @@ NO_BORDER = Border()
 
 MONEY_FMT = "#,##0.00"
 NUM2_FMT = "0.00"
+UNIT_FMT = '"("@")"'  # a unit cell shows 件 as (件)
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ _center = Alignment(horizontal="center", vertical="center", wrap_text=True)
 _left = Alignment(horizontal="left", vertical="center", wrap_text=True)
 _left_top = Alignment(horizontal="left", vertical="top", wrap_text=True)
 _right = Alignment(horizontal="right", vertical="center", wrap_text=False)
+_left_nowrap = Alignment(horizontal="left", vertical="center", wrap_text=False)
 
 ROLES: dict[str, RoleSpec] = {
     # printed form
@@ -58,6 +60,15 @@ ROLES: dict[str, RoleSpec] = {
     "longtext": RoleSpec(_font(FANGSONG, 10.5), _left_top),  # 年度总体目标 etc.
     # target / actual text typed by staff: text-formatted (@), so =24.00(小时) and 95% stay as typed
     "input": RoleSpec(_font(FANGSONG, 10.5), _center, BOX, "@"),
+    # v2 structured target (比较符 | 指标值 | 单位) and actual (值 | 单位): one box on paper, no
+    # inner borders, so the page reads ≥11000(件); the unit cells show their text in brackets
+    "target_cmp": RoleSpec(_font(FANGSONG, 10.5), _right, Border(left=_thin, top=_thin, bottom=_thin), "@"),
+    "target_value": RoleSpec(_font(FANGSONG, 10.5), _left, Border(top=_thin, bottom=_thin), NUM2_FMT),
+    "target_unit": RoleSpec(_font(FANGSONG, 10.5), _left_nowrap, Border(right=_thin, top=_thin, bottom=_thin),
+                            UNIT_FMT),
+    "actual_value": RoleSpec(_font(FANGSONG, 10.5), _right, Border(left=_thin, top=_thin, bottom=_thin),
+                             NUM2_FMT),
+    "actual_unit": RoleSpec(_font(FANGSONG, 10.5), _left_nowrap, Border(right=_thin, top=_thin, bottom=_thin)),
     "money": RoleSpec(_font(FANGSONG, 10.5), _right, BOX, MONEY_FMT),
     "number": RoleSpec(_font(FANGSONG, 10.5), _center, BOX, NUM2_FMT),  # 分值 etc.
     "date": RoleSpec(_font(FANGSONG, 10.5), _center, BOX, "yyyy-mm-dd"),
@@ -74,6 +85,8 @@ ROLES: dict[str, RoleSpec] = {
     # beside the printed form (not printed)
     "suggested": RoleSpec(_font(FANGSONG, 10, color="1F4E79"), _center, NO_BORDER, NUM2_FMT),
     "flag": RoleSpec(_font(SONG, 9, color="C00000"), _left, NO_BORDER),
+    # 填写得分: the evaluator types a score here; the printed 得分 shows it (or the suggestion)
+    "typed_score": RoleSpec(_font(FANGSONG, 10.5), _center, BOX, NUM2_FMT, PatternFill("solid", fgColor="FFF2CC")),
     "helper_header": RoleSpec(
         _font(SONG, 9, bold=True, color="595959"), _center, NO_BORDER, "General",
         PatternFill("solid", fgColor="EDEDED"),

@@ -268,7 +268,8 @@ def score_patch(wb: Workbook, *, with_scores: bool = False):
         module = _MODULES[Form(project.form)]
         ps = score_project(project, pf.settings)
         scores.append(ps)
-        p.add(ClearRules(smap.sheet, prompt_titles=module.PROMPT_TITLES))
+        if smap.v2:  # a v1 sheet keeps its validations and formats (perfxl upgrade replaces them)
+            p.add(ClearRules(smap.sheet, prompt_titles=module.PROMPT_TITLES))
         p.extend(module.formulas_patch(smap, project))
         p.extend(module.names_patch(smap))
         p.extend(module.validations_patch(smap))
