@@ -774,6 +774,9 @@ def _read_row(g: Grid, S: str, m: SheetMap, r: int, lvl1: str, lvl2: str, num):
         target = compose_target(text("cmp"), tv, text("tu"))
         c = m.cols.get("actual")  # a number as the formulas see it (no percent reading)
         actual = None if c is None or g.is_formula(r, c) else value_text(g.raw(r, c), g.number_format(r, c))
+        unit = text("tu")
+        if actual and unit and isinstance(g.raw(r, c), (int, float)):  # as printed: 8.00(人)
+            actual = f"{actual}({unit})"
     else:
         target, actual = text("target") or "", text("actual")
     ind = Indicator(level1=lvl1, level2=lvl2, name=text("name") or "", target=target,
