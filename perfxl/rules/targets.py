@@ -570,7 +570,8 @@ def split_target(text: str | None) -> tuple[str | None, Decimal | str | None, st
         return None, str(text), None
     if not target.quantitative:
         return QUALITATIVE, target.qualitative, None
-    return target.comparator or "=", target.value, target.unit
+    unit = percent_spelling(str(text)) if target.unit == "%" else target.unit  # 百分比 stays 百分比
+    return target.comparator or "=", target.value, unit
 
 
 def compose_target(comparator: str | None, value: str | None, unit: str | None) -> str:
