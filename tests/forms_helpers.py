@@ -49,9 +49,12 @@ def pct(ratio: Decimal) -> str:
     return f"{(ratio * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP)}%"
 
 
-def _plain_number(actual) -> bool:
-    """An actual the v2 value cell holds as a number (no unit, no comparator)."""
-    return actual is not None and actual.value is not None and actual.unit is None and actual.comparator is None
+def _plain_number(actual, target) -> bool:
+    """An actual the v2 value cell holds as a number (read back with the target's unit)."""
+    from perfxl.rules.targets import same_unit
+
+    return (actual is not None and actual.value is not None and actual.comparator is None
+            and (actual.unit is None or same_unit(actual.unit, target.unit)))
 
 
 def expected_flag(s, settings: Settings) -> str:
@@ -71,7 +74,7 @@ def expected_flag(s, settings: Settings) -> str:
         parts.append("未填实际值")  # T108
     quant = s.target is not None and s.target.quantitative
     qual = s.target is not None and not s.target.quantitative
-    if quant and actual_text and not _plain_number(s.actual):
+    if quant and actual_text and not _plain_number(s.actual, s.target):
         parts.append("实际值应为数值")
     level_ok = actual_text in LEVEL_WORDS or met_by_same_word(s.target, actual_text)
     if qual and actual_text and not level_ok:
