@@ -770,10 +770,16 @@ def _read_row(g: Grid, S: str, m: SheetMap, r: int, lvl1: str, lvl2: str, num):
             score_formula = True
     if m.v2:  # the text the three cells spell, read by the one parser (rules/targets.py)
         c = m.cols.get("tv")
-        tv = None if c is None or g.is_formula(r, c) else value_text(g.raw(r, c), g.number_format(r, c))
+        if c is None or g.is_formula(r, c) or is_error(g.raw(r, c)):
+            tv = text("tv")  # W707
+        else:
+            tv = value_text(g.raw(r, c), g.number_format(r, c))
         target = compose_target(text("cmp"), tv, text("tu"))
         c = m.cols.get("actual")  # a number as the formulas see it (no percent reading)
-        actual = None if c is None or g.is_formula(r, c) else value_text(g.raw(r, c), g.number_format(r, c))
+        if c is None or g.is_formula(r, c) or is_error(g.raw(r, c)):
+            actual = text("actual")  # W707
+        else:
+            actual = value_text(g.raw(r, c), g.number_format(r, c))
         unit = text("tu")
         if actual and unit and isinstance(g.raw(r, c), (int, float)):  # as printed: 8.00(人)
             actual = f"{actual}({unit})"

@@ -580,7 +580,7 @@ def compose_target(comparator: str | None, value: str | None, unit: str | None) 
     value = (value or "").strip()
     comparator = (comparator or "").strip()
     unit = (unit or "").strip()
-    if comparator == QUALITATIVE:
+    if comparator == QUALITATIVE or not value:  # no value: no target (X508), whatever else is set
         return value
     return comparator + value + (f"({unit})" if unit else "")
 
