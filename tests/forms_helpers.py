@@ -14,7 +14,7 @@ from openpyxl.styles import Font
 from perfxl.forms.grid import is_error
 from perfxl.libreoffice import recalculate
 from perfxl.model import FundRow, SelfEvaluation, SelfEvaluationFunds, Settings
-from perfxl.rules.scoring import execution_rate, in_band, score_project, target_met
+from perfxl.rules.scoring import execution_rate, score_project, target_met
 
 
 
@@ -68,33 +68,21 @@ def expected_flag(s, settings: Settings) -> str:
         return ""
     actual_text = (ind.actual or "").strip()
     parts = []
-    if s.target_error:
-        parts.append("指标值无法识别")
     if ind.target.strip() and not actual_text:
         parts.append("未填实际值")  # T108
     quant = s.target is not None and s.target.quantitative
-    qual = s.target is not None and not s.target.quantitative
-    if quant and actual_text and not _plain_number(s.actual, s.target):
-        parts.append("实际值应为数值")
     level_ok = actual_text in LEVEL_WORDS or met_by_same_word(s.target, actual_text)
-    if qual and actual_text and not level_ok:
-        parts.append("实际值请选完成档次")
+    if actual_text and not (quant and _plain_number(s.actual, s.target)) and not level_ok:
+        parts.append("实际值无法计分")
     met = target_met(s.target, s.actual) if s.target is not None else None
     if met is False:
         parts.append("未达成")
     higher = quant and s.target.higher_is_better
-    if higher and s.ratio is not None and s.ratio >= settings.over_achievement_flag:
-        parts.append("超额" + pct(s.ratio))
     eff = s.effective
     need = (eff is not None and eff < s.weight) or met is False or (
         higher and s.ratio is not None and s.ratio >= settings.over_achievement_reason_required)
     if need and not (ind.reason and ind.reason.strip()):
         parts.append("需说明原因")
-    if eff is not None:
-        level = s.actual.level if s.actual is not None else None
-        ok = in_band(eff, s.weight, level) if level is not None else Decimal(0) <= eff <= s.weight
-        if not ok:
-            parts.append("得分超出区间")
     return "".join(p + " " for p in parts)
 
 

@@ -234,13 +234,13 @@ def test_percent_formatted_numbers_are_scored_as_written(batch):
     wb = openpyxl.load_workbook(original)
     pf, findings, _ = read_workbook(wb)
     inds = pf.projects[0].indicators
-    assert [inds[i].actual for i in range(3)] == ["0.885", "0.80", "90.00"]
+    assert [inds[i].actual for i in range(3)] == ["0.885(人)", "0.80(人)", "90.00(%)"]  # as printed
     assert inds[2].target == "≥85.00(%)"
     from perfxl.forms.workbook import read_projects
 
     for fast in (True, False):  # the copy LibreOffice saved reads the same through both paths
         saved, _ = read_projects(recalculated, fast=fast)
-        assert [i.actual for i in saved.projects[0].indicators[:3]] == ["0.885", "0.80", "90.00"], fast
+        assert [i.actual for i in saved.projects[0].indicators[:3]] == ["0.885(人)", "0.80(人)", "90.00(%)"], fast
 
 
 def test_blank_form_has_no_total_and_no_grade(batch):

@@ -127,8 +127,8 @@ def test_typed_scores_kept_formula_scores_read_as_none(tmp_path):
     ws = openpyxl.load_workbook(path)["热线服务保障经费"]
     assert ws["N14"].value == 5  # 填写得分: the evaluator's
     assert ws["N15"].value is None
-    assert ws["J14"].value == '=IF(N14&""<>"",N14,O14)' == ws["J14"].value  # 得分 shows it
-    assert ws["J15"].value == '=IF(N15&""<>"",N15,O15)'  # …or the suggestion
+    assert ws["J14"].value == '=IF(N14<>"",N14,O14)' == ws["J14"].value  # 得分 shows it
+    assert ws["J15"].value == '=IF(N15<>"",N15,O15)'  # …or the suggestion
     back, _ = read_projects(path)
     assert back.projects[0].indicators[0].score == Decimal("5.00")
     assert back.projects[0].indicators[1].score is None
@@ -227,7 +227,7 @@ def test_user_content_survives_scoring(tmp_path):
     new = p.indicators[2]
     assert (new.level1, new.level2, new.name, new.weight) == ("产出指标", "数量指标", "新增件数", 0)
     assert len(p.indicators) == 14
-    assert ws["O16"].value.startswith("=IF(") and ws["J16"].value == '=IF(N16&""<>"",N16,O16)'
+    assert ws["O16"].value.startswith("=IF(") and ws["J16"].value == '=IF(N16<>"",N16,O16)'
     assert "ROUND(N(L6)+SUM(J12:INDEX(J:J,ROW()-1)),9)" in ws["J29"].value
     # defined names, validations and conditional formats follow the rows as they are now
     assert ws.defined_names["pxl_total"].attr_text == "'热线服务保障经费'!$J$29"
@@ -274,7 +274,7 @@ def test_new_workbook_templates(tmp_path):
 # issue 17: no text parsing (FIND, SEARCH, MID, SUBSTITUTE, TRIM, LEFT, RIGHT, LEN, VALUE) left
 ALLOWED_FUNCTIONS = {
     "IF", "AND", "OR", "NOT", "ISNUMBER", "IFERROR", "SUM", "ROUND", "TRUNC", "MIN", "MAX",
-    "INDEX", "MATCH", "EXACT", "TEXT", "N", "ROW", "CEILING", "COUNT", "ABS", "COUNTIF",
+    "INDEX", "MATCH", "EXACT", "TEXT", "N", "ROW", "CEILING", "COUNT", "ABS", "COUNTIF", "CHOOSE",
 }
 
 

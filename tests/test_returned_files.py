@@ -101,10 +101,10 @@ def test_bare_fraction_against_a_percentage_target_says_what_was_meant(tmp_path)
 
 def test_formula_in_a_target_cell_says_to_format_it_as_text(tmp_path):
     path = workbook(tmp_path, standard())
-    edit(path, D14="=24.00", G15="#NAME?")
+    edit(path, E14="=24.00", G15="#NAME?")
     _, findings = all_findings(path)
     w707 = [f for f in findings if f.code == "W707"]
-    assert [f.cell for f in w707] == ["D14", "G15"]
+    assert [f.cell for f in w707] == ["E14", "G15"]
     assert "文本" in w707[0].message and "=24.00(小时)" in w707[0].message
     x508 = [f.message for f in findings if f.code == "X508"]
     assert x508 == ["“人数”未填写年度指标值"]

@@ -19,10 +19,10 @@ from __future__ import annotations
 import re
 
 from perfxl.forms.settings_sheet import LEVEL_WORDS, NAME
+from perfxl.rules.scoring import cut2_formula
 from perfxl.rules.targets import QUALITATIVE
 
 ROUNDING = NAME["rounding"]
-OVER_FLAG = NAME["over_achievement_flag"]
 OVER_REASON = NAME["over_achievement_reason_required"]
 OVERRUN = NAME["overrun_formula"]
 EXEC_REASON = NAME["execution_reason_below"]
@@ -33,62 +33,59 @@ _LEVELS = "{" + ",".join(f'"{w}"' for w in LEVEL_WORDS) + "}"
 
 def cut2(x: str) -> str:
     """R6r: cut ``x`` to 2 decimals per the rounding mode of the settings sheet
-    (scoring.cut2)."""
-    return f'IF({ROUNDING}="half_up",ROUND(ROUND({x},9),2),TRUNC(ROUND({x},9),2))'
+    (:func:`perfxl.rules.scoring.cut2_formula`, the rule's own formula text)."""
+    return cut2_formula(x, ROUNDING)
 
 
 # --- what the structured target cells say -----------------------------------------------------
-# A blank comparator before a number reads as "=" (parse_target of a bare number).
-QUANT = f'AND({{cmp}}<>"{QUALITATIVE}",ISNUMBER({{tv}}))'
+# A number in the value cell is a quantitative target (compose_target spells it with its
+# comparator); a blank comparator before a number reads as "=" (parse_target of a bare number).
+QUANT = 'ISNUMBER({tv})'
 QUAL = f'{{cmp}}="{QUALITATIVE}"'  # the word in the value cell; a bare word is no target
-HIGHER = 'OR({cmp}="≥",{cmp}=">",{cmp}="=",{cmp}="")'  # R2/R2e; else ≤ < (R3)
+HIGHER = 'NOT(OR({cmp}="≤",{cmp}="<"))'  # R2/R2e ≥ > =; else ≤ < (R3)
 EQUAL = 'OR({cmp}="=",{cmp}="")'
 _ACTUAL_NUM = "ISNUMBER({actual})"
+_BOTH_NUM = "COUNT({tv},{actual})=2"  # a quantitative target and a number to score
 
 
 def _over(threshold: str) -> str:
     """scoring.completion_ratio ≥ ``threshold`` (R4), only for higher-is-better targets."""
-    return (f'IF(AND({QUANT},{HIGHER},{_ACTUAL_NUM},N({{tv}})<>0),'
-            f'{{actual}}/{{tv}}>={threshold},FALSE)')
+    return f'IF(AND(ISNUMBER({{fr}}),{HIGHER},{{tv}}<>0),{{actual}}/{{tv}}>={threshold},FALSE)'
 
 
 _MET_FALSE = 'IF({al}<>"",{al}<>1,IF(ISNUMBER({fr}),{fr}<1,FALSE))'  # scoring.target_met is False
 # scoring.band in points: 达成 [0.8w, w]; 部分达成 [0.6w, 0.8w); 未达成 [0, 0.6w)
-_LO = 'IF({al}=1,0.8*{weight},IF({al}=2,0.6*{weight},0))'
-_HI = 'IF({al}=2,0.8*{weight},IF({al}=3,0.6*{weight},{weight}))'
-_TOP = 'CEILING(ROUND(' + _HI + ',9),1)-1'
+_LO = 'CHOOSE({al},0.8,0.6,0)*{weight}'
+_HI = 'CHOOSE({al},1,0.8,0.6)*{weight}'
+# scoring.band_top: the weight for 达成; for 部分达成 (2) and 未达成 (3) — band [3(3−al)w/5,
+# (6−al)w/5) — the largest whole number in the band, else just under its top (lo ≥ 0)
+_HI23 = '(6-{al})*{weight}/5'
+_TOP = 'CEILING(ROUND(' + _HI23 + ',9),1)-1'
+_BAND_TOP = f'IF({{al}}=1,{{weight}},MAX(IF({_TOP}>=(3-{{al}})*3*{{weight}}/5,{_TOP},{_HI23}-0.01),0))'
 
 # Each row formula: (key, header label, template). Templates use {key} for cells of the row:
 # inputs {cmp} {tv} {tu} {actual} {weight} {typed} {reason}, and the formula cells by key.
 ROW_FORMULAS: list[tuple[str, str, str]] = [
     # the actual's unit, shown from the target
-    ("au", "实际单位", f'IF(AND({_ACTUAL_NUM},{QUANT},{{tu}}&""<>""),"("&{{tu}}&")","")'),
+    ("au", "实际单位", f'IF(AND({_BOTH_NUM},{{tu}}<>""),"("&{{tu}}&")","")'),
     # R5 level code of an actual: 1 达成 2 部分达成 3 未达成; a qualitative target's own word is
     # 达成 (targets.met_by_same_word)
     ("al", "完成档次",
-     f'IF({{actual}}&""="","",IFERROR(MATCH({{actual}}&"",{_LEVELS},0),'
-     f'IF(AND({QUAL},EXACT({{actual}}&"",{{tv}}&"")),1,"")))'),
-    # scoring._quantitative_fraction
+     f'IF({{actual}}="","",IFERROR(MATCH({{actual}},{_LEVELS},0),'
+     f'IF(AND({QUAL},EXACT({{actual}},{{tv}})),1,"")))'),
+    # scoring._quantitative_fraction (R2, R2e, R3)
     ("fr", "计分比例",
-     f'IF(OR(NOT({QUANT}),NOT({_ACTUAL_NUM})),"",'
-     f'IF({HIGHER},'
-     f'IF(AND({EQUAL},{{tv}}=0),IF({{actual}}<=0,1,0),'
-     f'IF({{tv}}<=0,IF(IF({{cmp}}=">",{{actual}}>{{tv}},{{actual}}>={{tv}}),1,0),'
-     f'IF({{actual}}>={{tv}},1,{{actual}}/{{tv}}))),'
+     f'IF({_BOTH_NUM},'
+     f'IF({HIGHER},IF({{tv}}>0,MIN({{actual}}/{{tv}},1),'
+     f'IF(AND({EQUAL},{{tv}}=0),N({{actual}}<=0),IF({{cmp}}=">",N({{actual}}>{{tv}}),N({{actual}}>={{tv}})))),'
      f'IF(OR({{actual}}<={{tv}},{{actual}}=0),1,IF({{tv}}<=0,0,'
-     f'IF({OVERRUN}="ratio",{{tv}}/{{actual}},1-({{actual}}-{{tv}})/{{tv}})))))'),
-    # scoring.suggest_score: band_top for a level (达成: the weight), else weight × fraction; R6r
+     f'IF({OVERRUN}="ratio",{{tv}}/{{actual}},1-({{actual}}-{{tv}})/{{tv}})))),"")'),
+    # scoring.suggest_score: band_top for a level, else weight × fraction; cut once (R6r)
     ("suggested", "建议得分",
-     'IF(NOT(ISNUMBER({weight})),"",IF({al}<>"",MIN(MAX(' + cut2(
-         'IF({al}=1,{weight},IF(AND(' + _TOP + '>=' + _LO + ',' + _TOP + '>=0),' + _TOP
-         + ',MAX(' + _HI + '-0.01,0)))') + ',0),{weight}),'
-     'IF(ISNUMBER({fr}),MIN(MAX(' + cut2('{weight}*MIN(MAX({fr},0),1)') + ',0),{weight}),"")))'),
+     'IF(OR(NOT(ISNUMBER({weight})),AND({al}="",NOT(ISNUMBER({fr})))),"",'
+     + cut2(f'IF({{al}}<>"",{_BAND_TOP},{{weight}}*MIN(MAX({{fr}},0),1))') + ')'),
     # the printed 得分: the evaluator's typed score wins, blank shows the suggestion
-    ("score", "得分", 'IF({typed}&""<>"",{typed},{suggested})'),
-    # scoring.in_band
-    ("ok", "得分合规",
-     'IF(OR(NOT(ISNUMBER({score})),NOT(ISNUMBER({weight}))),TRUE,IF(OR({al}=2,{al}=3),'
-     f'AND({{score}}>={_LO},{{score}}<{_HI}),AND({{score}}>={_LO},{{score}}<={_HI})))'),
+    ("score", "得分", 'IF({typed}<>"",{typed},{suggested})'),
     # R7: a reason is required when the score is below the weight, the target is missed, or the
     # over-achievement passes the reason-required threshold (R4)
     ("need", "须说明原因",
@@ -96,16 +93,17 @@ ROW_FORMULAS: list[tuple[str, str, str]] = [
      f'{_MET_FALSE},{_over(OVER_REASON)})'),
     ("flag", "提示",
      'IF(ISNUMBER({weight}),'
-     f'IF(AND(NOT({QUANT}),NOT({QUAL}),{{tv}}&""<>""),"指标值无法识别 ","")'
-     f'&IF(AND({{tv}}&""<>"",{{actual}}&""=""),"未填实际值 ","")'
-     f'&IF(AND({QUANT},{{actual}}&""<>"",NOT({_ACTUAL_NUM})),"实际值应为数值 ","")'
-     f'&IF(AND({QUAL},{{actual}}&""<>"",{{al}}=""),"实际值请选完成档次 ","")'
+     'IF(AND({tv}<>"",{actual}=""),"未填实际值 ","")'
+     '&IF(AND({actual}<>"",{fr}="",{al}=""),"实际值无法计分 ","")'
      f'&IF({_MET_FALSE},"未达成 ","")'
-     f'&IF({_over(OVER_FLAG)},"超额"&TEXT({{actual}}/{{tv}},"0%")&" ","")'
-     '&IF(AND({need},{reason}&""=""),"需说明原因 ","")'
-     '&IF({ok}=FALSE,"得分超出区间 ",""),"")'),
+     '&IF(AND({need},{reason}=""),"需说明原因 ",""),"")'),
 ]
 ROW_KEYS = [k for k, _label, _tpl in ROW_FORMULAS]
+
+# scoring.in_band: FALSE when the shown 得分 is outside its band — a conditional format (stored
+# once for the column, not a cell per row) marks the score
+OUT_OF_BAND = ('AND(ISNUMBER({score}),ISNUMBER({weight}),NOT(IF({al}="",AND({score}>=0,{score}<={weight}),'
+               f'AND({{score}}>={_LO},OR({{score}}<{_HI},AND({{al}}=1,{{score}}={_HI}))))))')
 
 _KEY = re.compile(r"\{([a-z0-9_]+)(@-1)?\}")
 

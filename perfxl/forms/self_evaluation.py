@@ -473,7 +473,9 @@ def conditional_patch(m: SheetMap) -> Patch:
                             f"AND({CF_MARK},${lt['need']}{r0}=TRUE,${lt['reason']}{r0}&\"\"=\"\")",
                             "missing_reason"))
     score_rng = _table_range(m, "score")
-    p.add(ConditionalFormat(S, score_rng, f"AND({CF_MARK},${lt['ok']}{r0}=FALSE)", "out_of_band"))
+    cells = {k: f"${v}" for k, v in lt.items()}  # columns fixed, rows relative to the first row
+    p.add(ConditionalFormat(S, score_rng, f"AND({CF_MARK},{F.render(F.OUT_OF_BAND, cells, r0)[1:]})",
+                            "out_of_band"))
     if m.total_weight:
         tw = ref(*m.total_weight)
         p.add(ConditionalFormat(S, tw, f"AND({CF_MARK},ISNUMBER({tw}),ROUND({tw},2)<>100)", "bad_total"))

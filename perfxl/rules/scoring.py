@@ -103,6 +103,14 @@ def cut2(x: Decimal, rounding: Rounding | str = Rounding.TRUNCATE) -> Decimal:
     return x.quantize(_CENT, rounding=ROUND_DOWN, context=ctx)
 
 
+def cut2_formula(x: str, rounding_ref: str) -> str:
+    """:func:`cut2` as an Excel formula over the cell text ``x`` (R6r), the rounding mode read
+    from ``rounding_ref``: ``TRUNC(ROUND(x,9),2)``, and for ``half_up`` the same after adding half
+    a cent — equal to ROUND_HALF_UP for the numbers the forms cut (rates and scores, never
+    negative), with ``x`` written once."""
+    return f'TRUNC(ROUND(ROUND({x},9)+IF({rounding_ref}="half_up",0.005,0),9),2)'
+
+
 # --- R6: budget execution --------------------------------------------------------------------
 
 
