@@ -186,8 +186,8 @@ def layout(project: SelfEvaluation, sheet: str, settings: Settings) -> tuple[Pat
     put(ROW_NAME, 1, "项目名称", "label")
     box(ROW_NAME, 2, ROW_NAME, LAST_PRINT_COL, project.name, "text")
     put(ROW_DEPT, 1, "主管部门", "label")
-    box(ROW_DEPT, 2, ROW_DEPT, C_ACTUAL - 2, project.department, "text")
-    box(ROW_DEPT, C_ACTUAL - 1, ROW_DEPT, C_ACTUAL, "实施单位", "label")
+    box(ROW_DEPT, 2, ROW_DEPT, C_ACTUAL - 1, project.department, "text")
+    put(ROW_DEPT, C_ACTUAL, "实施单位", "label")  # one cell: its value is the cell to its right
     box(ROW_DEPT, C_ACTUAL + 1, ROW_DEPT, LAST_PRINT_COL, project.unit, "text")
 
     # funds block
