@@ -3,7 +3,7 @@ for every computed cell of a sheet."""
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
@@ -43,10 +43,6 @@ def dec(v) -> Decimal | None:
     if isinstance(v, (int, float)):
         return Decimal(repr(v)) if isinstance(v, float) else Decimal(v)
     raise AssertionError(f"expected a number, got {v!r}")
-
-
-def pct(ratio: Decimal) -> str:
-    return f"{(ratio * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP)}%"
 
 
 def _plain_number(actual, target) -> bool:
