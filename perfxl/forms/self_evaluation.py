@@ -60,8 +60,8 @@ FORM = "self_evaluation"
 C_TYPED, C_SUGGESTED, C_FLAG = 14, 15, 16
 C_HELPER0 = 17
 LAST_PRINT_COL = C_REASON2
-WIDTHS = {"A": 10, "B": 12, "C": 28, "D": 4, "E": 9, "F": 7, "G": 10, "H": 6, "I": 7, "J": 8,
-          "K": 12, "L": 28, "M": 2, "N": 9, "O": 9, "P": 30}
+WIDTHS = {"A": 10, "B": 12, "C": 24, "D": 6, "E": 11, "F": 9, "G": 11, "H": 8, "I": 8, "J": 8,
+          "K": 12, "L": 26, "M": 2, "N": 9, "O": 9, "P": 30}
 HELPER_WIDTH = 9
 SUB_HEADERS = {**TARGET_SUB_HEADERS, "actual": "完成值", "au": "单位"}
 
