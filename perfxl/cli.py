@@ -260,6 +260,21 @@ def cmd_carry(args: argparse.Namespace) -> int:
     return _status(findings)
 
 
+def cmd_upgrade(args: argparse.Namespace) -> int:
+    from perfxl.report import findings_text
+    from perfxl.upgrade import UpgradeRefused, upgrade_workbook
+
+    try:
+        pf, findings = upgrade_workbook(args.input, args.output)
+    except UpgradeRefused as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return EXIT_UNREADABLE
+    print(f"已升级为新版模板（{len(pf.projects)} 个项目）：{args.output}")
+    if findings:
+        print(findings_text(findings))
+    return _status(findings)
+
+
 def cmd_finalize(args: argparse.Namespace) -> int:
     from perfxl.finalize import FinalizeRefused, finalize
     from perfxl.report import findings_text
@@ -419,6 +434,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True)
     p.add_argument("--next-year", action="store_true", help="由自评表生成下一年度绩效目标申报表")
     p.set_defaults(func=cmd_carry)
+
+    p = sub.add_parser("upgrade", help="把旧版（v1）工作簿升级为新版模板：比较符、指标值、单位分格填写，得分不变")
+    p.add_argument("input")
+    p.add_argument("-o", "--output", required=True)
+    p.set_defaults(func=cmd_upgrade)
 
     p = sub.add_parser("finalize", help="定稿：无宏 .xlsx（公式锁定、输入可编辑），可加 PDF 与邮件草稿")
     p.add_argument("input")

@@ -107,11 +107,11 @@ class ConditionalFormat:
 
 @dataclass(frozen=True)
 class ClearRules:
-    """Remove perfxl's own conditional formats (formula contains ``cf_marker``) and data
+    """Remove perfxl's own conditional formats (formula contains one of ``cf_markers``) and data
     validations (prompt title in ``prompt_titles``) from a sheet before laying them out again."""
 
     sheet: str
-    cf_marker: str = 'N("perfxl")'
+    cf_markers: tuple[str, ...] = ('N("perfxl")',)
     prompt_titles: tuple[str, ...] = ()
 
 

@@ -63,7 +63,8 @@ def python_values(wb) -> dict[tuple[str, str], object]:
         for s, r in zip(ps.indicators, m.rows):
             out[(S, f"{col(m.cols['suggested'])}{r}")] = s.suggested
             out[(S, f"{col(m.cols['score'])}{r}")] = s.effective
-            out[(S, f"{col(m.cols['ratio'])}{r}")] = s.ratio
+            if "ratio" in m.cols:  # a v1 sheet's 完成比例 helper
+                out[(S, f"{col(m.cols['ratio'])}{r}")] = s.ratio
         if m.total_weight:
             weights = [i.weight for i in project.indicators if i.weight is not None]
             out[(S, f"{col(m.total_weight[1])}{m.total_weight[0]}")] = (

@@ -3,7 +3,7 @@ for every computed cell of a sheet."""
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
@@ -13,7 +13,7 @@ from openpyxl.styles import Font
 from perfxl.forms.grid import is_error
 from perfxl.libreoffice import recalculate
 from perfxl.model import FundRow, SelfEvaluation, SelfEvaluationFunds, Settings
-from perfxl.rules.scoring import execution_rate, in_band, score_project, target_met
+from perfxl.rules.scoring import execution_rate, score_project, target_met
 
 
 
@@ -44,48 +44,41 @@ def dec(v) -> Decimal | None:
     raise AssertionError(f"expected a number, got {v!r}")
 
 
-def pct(ratio: Decimal) -> str:
-    return f"{(ratio * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP)}%"
+def _plain_number(actual, target) -> bool:
+    """An actual the v2 value cell holds as a number (read back with the target's unit)."""
+    from perfxl.rules.targets import same_unit
+
+    return (actual is not None and actual.value is not None and actual.comparator is None
+            and (actual.unit is None or same_unit(actual.unit, target.unit)))
 
 
 def expected_flag(s, settings: Settings) -> str:
-    """The 提示 text the sheet should show for an IndicatorScore (mirror of formulas.FLAG)."""
+    """The 提示 text the sheet should show for an IndicatorScore (mirror of the flag formula of
+    perfxl.forms.formulas.ROW_FORMULAS): each part followed by a space."""
+    from perfxl.forms.settings_sheet import LEVEL_WORDS
+    from perfxl.rules.targets import met_by_same_word
+
     ind = s.indicator
     if s.weight is None:
         return ""
+    actual_text = (ind.actual or "").strip()
     parts = []
-    if s.target_error:
-        parts.append("指标值无法识别")
-    if ind.actual and ind.actual.strip() and s.actual is None:
-        parts.append("实际值无法识别")
-    if ind.target.strip() and not (ind.actual and ind.actual.strip()):
+    if ind.target.strip() and not actual_text:
         parts.append("未填实际值")  # T108
-    if (s.target is not None and not s.target.quantitative and s.actual is not None
-            and s.actual.value is not None):
-        parts.append("类型不符")  # T107
-    if (s.target is not None and s.target.quantitative and s.actual is not None
-            and s.actual.value is not None):
-        from perfxl.rules.scoring import units_compatible
-
-        if not units_compatible(s.target, s.actual):
-            parts.append("单位不符")
+    quant = s.target is not None and s.target.quantitative
+    level_ok = actual_text in LEVEL_WORDS or met_by_same_word(s.target, actual_text)
+    if actual_text and not (quant and _plain_number(s.actual, s.target)) and not level_ok:
+        parts.append("实际值无法计分")
     met = target_met(s.target, s.actual) if s.target is not None else None
     if met is False:
         parts.append("未达成")
-    higher = s.target is not None and s.target.quantitative and s.target.higher_is_better
-    if higher and s.ratio is not None and s.ratio >= settings.over_achievement_flag:
-        parts.append("超额" + pct(s.ratio))
+    higher = quant and s.target.higher_is_better
     eff = s.effective
     need = (eff is not None and eff < s.weight) or met is False or (
         higher and s.ratio is not None and s.ratio >= settings.over_achievement_reason_required)
     if need and not (ind.reason and ind.reason.strip()):
         parts.append("需说明原因")
-    if eff is not None:
-        level = s.actual.level if s.actual is not None else None
-        ok = in_band(eff, s.weight, level) if level is not None else Decimal(0) <= eff <= s.weight
-        if not ok:
-            parts.append("得分超出区间")
-    return "；".join(parts)
+    return "".join(p + " " for p in parts)
 
 
 def row_name(key: str) -> str:
@@ -122,9 +115,9 @@ def compare_self_evaluation(ws, project: SelfEvaluation, smap, settings: Setting
     cell = f"{L(fc['score'])}{r}"
     check(cell, ws[cell].value, ps.execution_score)
     # 提示 beside the funds rows mirrors the core's F402, F401 and D304 findings
-    from perfxl.rules.checks import check_execution_reason, check_fund_sums
+    from perfxl.rules.checks import check_fund_sums
 
-    funds_findings = check_fund_sums(project, ps, settings) + check_execution_reason(project, ps, settings)
+    funds_findings = check_fund_sums(project, ps, settings)
     cols = {"initial_budget": "年初预算数", "budget": "全年预算数", "executed": "全年执行数"}
     for key, r in smap.funds_rows.items():
         row = getattr(project.funds, key)
@@ -135,18 +128,17 @@ def compare_self_evaluation(ws, project: SelfEvaluation, smap, settings: Setting
             for col, label in cols.items():
                 if any(f.code == "F401" and f.message.startswith(label) for f in funds_findings):
                     parts.append(f"{label}合计不符")
-            if any(f.code == "D304" for f in funds_findings):
+            rate = execution_rate(project.funds, settings.rounding)
+            if rate is not None and rate < settings.execution_reason_below * 100:  # D304's reminder
                 parts.append(f"执行率低于{settings.execution_reason_below * 100:f}".rstrip("0").rstrip(".") + "%须说明原因")
         cell = f"{L(smap.cols['flag'])}{r}"
-        check(cell, ws[cell].value, "；".join(parts))
+        check(cell, ws[cell].value, "".join(p + " " for p in parts))
     for s, r in zip(ps.indicators, smap.rows):
         c = smap.cols
         cell = f"{L(c['suggested'])}{r}"
         check(cell, ws[cell].value, s.suggested)
         cell = f"{L(c['score'])}{r}"
         check(cell, ws[cell].value, s.effective)
-        cell = f"{L(c['ratio'])}{r}"
-        check(cell, ws[cell].value, s.ratio, exact=False)
         cell = f"{L(c['flag'])}{r}"
         check(cell, ws[cell].value, expected_flag(s, settings))
     weights = [i.weight for i in project.indicators if i.weight is not None]
@@ -184,10 +176,10 @@ def user_edits(path: Path) -> None:
     ws["AZ13"] = "核对：人数少1人"
     ws["BA13"] = "=AZ13&\"!\""
     ws["A1"].font = Font(name="楷体", size=20)
-    insert_row(ws, 15)  # between 先行联系和解释安抚 and 对口移送
-    ws["C15"], ws["D15"], ws["E15"], ws["F15"] = "新增件数", "≥100(件)", "50(件)", 0
-    insert_row(ws, 22)  # a blank row inside the table
-    ws["F22"] = None
+    insert_row(ws, 16)  # between 先行联系和解释安抚 and 对口移送
+    ws["C16"], ws["D16"], ws["E16"], ws["F16"], ws["G16"], ws["I16"] = "新增件数", "≥", 100, "件", 50, 0
+    insert_row(ws, 23)  # a blank row inside the table
+    ws["I23"] = None
     mine = wb.create_sheet("我的表")
     mine["A1"] = "自己的统计"
     mine["B2"] = "=SUM(1,2)"

@@ -341,7 +341,7 @@ def test_desktop_snapshot_is_one_save_copy_as_with_formulas_and_merges(tmp_path,
     wb = live.snapshot(book, counter)
     assert dict(counter.calls) == {"read": 1} and len(book.saved) == 1
     ws = wb.worksheets[0]
-    assert ws["K13"].data_type == "f" and ws.merged_cells.ranges  # formulas and merges kept
+    assert ws["O14"].data_type == "f" and ws.merged_cells.ranges  # formulas and merges kept (v2: 建议得分)
 
 
 @pytest.mark.parametrize("name, error, expect", [

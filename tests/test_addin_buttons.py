@@ -49,7 +49,7 @@ def filled(tmp_path) -> Path:
 
 
 def test_check_button(remote, filled, tmp_path):
-    se_reason = ("绩效自评表", "H13")
+    se_reason = ("绩效自评表", "K14")  # v2: 偏差原因分析 of the first indicator row
     book = remote_book(filled)
     message = addin.check()
     wb = openpyxl.load_workbook(filled)

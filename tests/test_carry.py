@@ -239,6 +239,7 @@ def test_carry_workbook_declaration_to_self_evaluation(workbook_api, tmp_path):
     out = tmp_path / "self.xlsx"
     carry_workbook(src, out)
     back, _ = workbook_api.read_projects(out)
+    declarations, _ = workbook_api.read_projects(src)  # targets as the v2 cells spell them
     assert [p.form.value for p in back.projects] == ["self_evaluation"] * 4
     for decl, se in zip(declarations.projects, back.projects):
         assert (se.name, se.department, se.unit, se.year) == (
@@ -261,6 +262,7 @@ def test_carry_workbook_next_year_with_hint_column(workbook_api, tmp_path):
     out = tmp_path / "decl.xlsx"
     carry_workbook(src, out, next_year=True)
     back, _ = workbook_api.read_projects(out)
+    ses, _ = workbook_api.read_projects(src)  # targets and actuals as the v2 cells spell them
     wb = load_workbook(out)
     for se, decl in zip(ses.projects, back.projects):
         assert decl.form.value == "declaration" and decl.year == 2024

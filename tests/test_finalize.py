@@ -120,12 +120,13 @@ def test_freeze_udfs_replaces_calls_by_values_and_locks(tmp_path):
 @pytest.fixture(scope="module")
 def finalized(tmp_path_factory):
     """The 2023 seed self-evaluation workbook, written by the forms module and finalized."""
-    from perfxl.forms.workbook import write_projects
+    from perfxl.forms.workbook import read_projects, write_projects
 
     tmp = tmp_path_factory.mktemp("fin")
     pf = load_seed("self_evaluation_2023.json")
     src = tmp / "seed.xlsx"
     write_projects(pf, src)
+    pf, _ = read_projects(src)  # the inputs as the v2 cells spell them (≥9.00(人), 达成)
     result = finalize(src, tmp / "out", pdf=True, force=True, email=True)
     return pf, src, result
 

@@ -64,7 +64,7 @@ def test_every_formula_cell_has_a_stored_result(finalized, key):
             for c in row:
                 if c.data_type == "f":
                     numbers += isinstance(values[ws.title][c.coordinate].value, (int, float))
-    assert numbers > 100
+    assert numbers > (100 if key == "self" else 10)  # v2 declarations: 3 formula cells a row
 
 
 @needs_lo

@@ -90,13 +90,12 @@ EDGE_ROWS = [
 ]
 
 
-# (row, target, actual): a (value, number format) pair is a number typed with that format
-PERCENT_ROWS = [
-    (13, "≥85.00(百分比)", (0.885, "0.00%")),
-    (14, "≥90.00(%)", (0.8, "0%")),
-    (15, (0.95, "0.00%"), (0.96, "0.00%")),
-    (16, "≥85.00(百分比)", (0.885, "General")),  # a bare 0.885: scored as written, T109
-]
+# (row, actual): a v2 value cell holds a number; typed as 88.5% it is 0.885 in a percent format,
+# which the formulas and Python alike take as written (T109 says so)
+# (row, target value and format, actual value and format), each against a % target: 88.5%
+# typed as an actual, 90% typed as the target, and plain numbers
+PERCENT_ROWS = [(14, (85, "0.00"), (0.885, "0.00%")), (15, (0.9, "0%"), (85, "0.00")),
+                (16, (85, "0.00"), (90, "General"))]
 
 
 def edge_project(name: str = "边界用例") -> SelfEvaluation:
@@ -156,12 +155,20 @@ def batch(tmp_path_factory, request):
     shutil.copy(files["seed_se"], edited)
     wb = openpyxl.load_workbook(edited)
     ws = wb[wb.sheetnames[2]]  # 应急工作专项 (79.18 % execution)
-    ws["E13"] = "2.00(份)"  # 安全检查季度分析份数 =4.00(份): half achieved
-    ws["G13"] = None  # score back to the formula default
-    ws["F8"] = 80  # …and the other-funds execution changes
+    ws["G14"] = 2  # 安全检查季度分析份数 =4.00(份): half achieved
+    ws["N14"] = None  # the typed score cleared: 得分 shows the suggestion
+    ws["H8"] = 80  # …and the other-funds execution changes
     wb.save(edited)
-    score_workbook(edited)  # fills the formula default into G13
     files["edited"] = edited
+    # a comparator and a level edited in the workbook, no perfxl run in between (the formulas do it)
+    edited2 = d / "edited2.xlsx"
+    shutil.copy(files["edge"], edited2)
+    wb = openpyxl.load_workbook(edited2)
+    ws = wb.worksheets[0]
+    ws["D14"] = "≤"  # ≥9.00(人) with 8 → ≤9.00(人) with 8: met, full weight
+    ws["G42"] = "未达成"  # 及时 with 达成 → 未达成: R5 band [0, 1.8) of weight 3, top 1
+    wb.save(edited2)
+    files["edited2"] = edited2
     # a user's workbook with inserted rows, extra columns, a comment and an extra sheet
     inserted = d / "inserted.xlsx"
     shutil.copy(files["seed_se"], inserted)
@@ -173,14 +180,10 @@ def batch(tmp_path_factory, request):
     shutil.copy(files["edge"], percent)
     wb = openpyxl.load_workbook(percent)
     ws = wb.worksheets[0]
-    for row, target, actual in PERCENT_ROWS:
-        for col, value in (("D", target), ("E", actual)):
-            if isinstance(value, tuple):
-                ws[f"{col}{row}"].value, ws[f"{col}{row}"].number_format = value
-            else:
-                ws[f"{col}{row}"].value = value
+    for row, (tv, tfmt), (av, afmt) in PERCENT_ROWS:
+        ws[f"E{row}"].value, ws[f"E{row}"].number_format, ws[f"F{row}"].value = tv, tfmt, "%"
+        ws[f"G{row}"].value, ws[f"G{row}"].number_format = av, afmt
     wb.save(percent)
-    score_workbook(percent)
     files["percent"] = percent
     # a blank form: no total and no grade (not 0.00 / 差)
     from perfxl.forms.workbook import new_workbook
@@ -194,12 +197,12 @@ def test_seed_self_evaluations_equal_core(batch):
     original, recalculated = batch["seed_se"]
     assert _compare(original, recalculated) == []
     ws = openpyxl.load_workbook(recalculated, data_only=True)
-    totals = [ws[n]["G" + str(ws[n].max_row - 1)].value for n in ws.sheetnames[:4]]
+    totals = [ws[n]["J" + str(ws[n].max_row - 1)].value for n in ws.sheetnames[:4]]
     # domain.md §4: the published totals
     assert [D(repr(t)) for t in totals] == [D("90.98"), D("92"), D("90.91"), D("92")]
-    rates = [ws[n]["H6"].value for n in ws.sheetnames[:4]]
+    rates = [ws[n]["K6"].value for n in ws.sheetnames[:4]]
     assert rates == [99.84, 100, 79.18, 100]
-    assert [ws[n]["I6"].value for n in ws.sheetnames[:4]] == [9.98, 10, 7.91, 10]
+    assert [ws[n]["L6"].value for n in ws.sheetnames[:4]] == [9.98, 10, 7.91, 10]
 
 
 def test_no_formula_errors_anywhere(batch):
@@ -218,34 +221,30 @@ def test_inserted_rows_are_scored_and_summed(batch):
     assert _compare(original, recalculated) == []
     ws = openpyxl.load_workbook(recalculated, data_only=True)["热线服务保障经费"]
     # the inserted 新增件数 (weight 0) adds nothing: total and grade as before
-    assert (ws["C15"].value, ws["K15"].value, ws["G15"].value) == ("新增件数", 0, 0)
-    assert (ws["G28"].value, ws["F29"].value) == (90.98, "优")
+    assert (ws["C16"].value, ws["O16"].value, ws["J16"].value) == ("新增件数", 0, 0)
+    assert (ws["J29"].value, ws["I30"].value) == (90.98, "优")
     assert ws["BA13"].value == "核对：人数少1人!"
 
 
-def test_percent_formatted_numbers_read_as_percentages(batch):
+def test_percent_formatted_numbers_are_scored_as_written(batch):
+    """v2: a number in a percent format is its percentage (88.5% typed in Excel is stored as 0.885
+    with a % format), to the formulas (CELL("format")) and to Python alike."""
     original, recalculated = batch["percent"]
     assert _compare(original, recalculated) == []
     ws = openpyxl.load_workbook(recalculated, data_only=True).worksheets[0]
-    # 88.50% against ≥85.00(百分比): met, full weight 6; 80% against ≥90%: 6 × 80/90 = 5.33;
-    # 96% against =95%: met (R2e), weight 5; a bare 0.885 against ≥85%: 4 × 0.885/85 = 0.04
-    assert [ws[f"K{r}"].value for r in (13, 14, 15, 16)] == [6, 5.33, 5, 0.04]
+    # ≥85(%) with 88.5%: met, the weight 6; ≥90%(typed as 0.9) with 85: 6 × 85/90 = 5.666… → 5.66
+    # (R2, cut R6r); ≥85(%) with 90: the weight 5
+    assert [ws[f"O{r}"].value for r in (14, 15, 16)] == [6, 5.66, 5]
     wb = openpyxl.load_workbook(original)
     pf, findings, _ = read_workbook(wb)
     inds = pf.projects[0].indicators
-    assert [inds[i].actual for i in range(4)] == ["88.50%", "80%", "96.00%", "0.885"]
-    assert inds[2].target == "95.00%"
-    from perfxl.rules.checks import check_file
-
-    t109 = [f.cell for f in check_file(pf) if f.code == "T109"]
-    assert t109 == ["E16"]
-    # the copy LibreOffice saved reads the same through both read paths
+    assert [inds[i].actual for i in range(3)] == ["88.50(%)", "85.00(%)", "90.00(%)"]  # as printed
+    assert [inds[i].target for i in range(3)] == ["≥85.00(%)", "≥90.00(%)", "≥85.00(%)"]
     from perfxl.forms.workbook import read_projects
 
-    for fast in (True, False):
+    for fast in (True, False):  # the copy LibreOffice saved reads the same through both paths
         saved, _ = read_projects(recalculated, fast=fast)
-        assert [i.actual for i in saved.projects[0].indicators[:4]] == [
-            "88.50%", "80%", "96.00%", "0.885"], fast
+        assert [i.actual for i in saved.projects[0].indicators[:3]] == ["88.50(%)", "85.00(%)", "90.00(%)"], fast
 
 
 def test_blank_form_has_no_total_and_no_grade(batch):
@@ -254,23 +253,25 @@ def test_blank_form_has_no_total_and_no_grade(batch):
     ws = openpyxl.load_workbook(recalculated, data_only=True).worksheets[0]
     t = ws.max_row - 1
     assert ws[f"A{t}"].value == "总分"
-    assert ws[f"G{t}"].value in (None, "")
-    assert ws[f"F{t + 1}"].value in (None, "")
+    assert ws[f"J{t}"].value in (None, "")
+    assert ws[f"I{t + 1}"].value in (None, "")
 
 
-def test_input_cells_are_text_formatted(batch):
+def test_comparator_is_text_and_numbers_stay_numbers(batch):
     ws = openpyxl.load_workbook(batch["edge"][0]).worksheets[0]
-    assert ws["D13"].number_format == "@" and ws["E13"].number_format == "@"
+    assert (ws["D13"].value, ws["E13"].value, ws["F13"].value) == ("比较符", "指标值", "单位")
+    assert ws["D14"].number_format == "@"  # "=" typed there is a comparator, not a formula
+    assert (ws["D14"].value, ws["E14"].value, ws["F14"].value, ws["G14"].value) == ("≥", 9, "人", 8)
 
 
 def test_half_up_and_ratio_settings_change_numbers(batch):
     a = openpyxl.load_workbook(batch["edge"][1], data_only=True).worksheets[0]
     b = openpyxl.load_workbook(batch["edge_halfup_ratio"][1], data_only=True).worksheets[0]
-    assert (a["H6"].value, a["I6"].value) == (79.18, 7.91)  # truncate (R6r)
-    assert (b["H6"].value, b["I6"].value) == (79.19, 7.92)  # half_up
+    assert (a["K6"].value, a["L6"].value) == (79.18, 7.91)  # truncate (R6r)
+    assert (b["K6"].value, b["L6"].value) == (79.19, 7.92)  # half_up
     # ≤30 with 33: linear 4×(1−3/30)=3.6; ratio 4×30/33=3.6363… → 3.64 (half up)
-    row = 13 + 8
-    assert (a[f"K{row}"].value, b[f"K{row}"].value) == (3.6, 3.64)
+    row = 14 + 8
+    assert (a[f"O{row}"].value, b[f"O{row}"].value) == (3.6, 3.64)
 
 
 def test_declaration_checks(batch):
@@ -292,13 +293,26 @@ def test_editing_an_actual_value_changes_score_total_grade(batch):
     assert _compare(original, recalculated) == []
     ws = openpyxl.load_workbook(recalculated, data_only=True)
     sheet = ws[ws.sheetnames[2]]
-    # =4.00(份) with 2.00(份): R2e 4 × 2/4 = 2.00; total 90.91 − 4 + 2 = 88.91 → 良 (R8)
-    assert sheet["G13"].value == 2
-    assert sheet["K13"].value == 2
+    # =4.00(份) with 2: R2e 4 × 2/4 = 2.00; total 90.91 − 4 + 2 = 88.91 → 良 (R8)
+    assert sheet["J14"].value == 2
+    assert sheet["O14"].value == 2
     t = sheet.max_row - 1
-    assert sheet[f"G{t}"].value == pytest.approx(88.91)
-    assert sheet[f"F{t + 1}"].value == "良"
-    assert sheet["H8"].value == 0  # zero budget: rate 0 (R6), not an error
+    assert sheet[f"J{t}"].value == pytest.approx(88.91)
+    assert sheet[f"I{t + 1}"].value == "良"
+    assert sheet["K8"].value == 0  # zero budget: rate 0 (R6), not an error
+
+
+def test_editing_a_comparator_and_a_level_changes_score_total_grade(batch):
+    """Edited in the workbook only: LibreOffice's recalculation equals the core on the edited
+    inputs, and the numbers move as R2/R3/R5 say."""
+    before = openpyxl.load_workbook(batch["edge"][1], data_only=True).worksheets[0]
+    original, recalculated = batch["edited2"]
+    assert _compare(original, recalculated) == []
+    after = openpyxl.load_workbook(recalculated, data_only=True).worksheets[0]
+    assert (before["J14"].value, after["J14"].value) == (5.33, 6)  # ≥9 with 8: 6×8/9; ≤9: met
+    assert (before["J42"].value, after["J42"].value) == (3, 1)  # 达成 → 未达成 (R5 band top)
+    t = after.max_row - 1
+    assert after[f"J{t}"].value == pytest.approx(before[f"J{t}"].value + 0.67 - 2)
 
 
 def test_pdf_pages_per_project_with_cjk_font(batch, tmp_path):

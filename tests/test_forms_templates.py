@@ -1,5 +1,5 @@
 """The committed templates are what the code generates (a structural snapshot, not zip bytes),
-and the formula lookup tables mirror perfxl.rules.targets."""
+and the drop-down lists are the words of perfxl.rules.targets."""
 
 from __future__ import annotations
 
@@ -35,22 +35,14 @@ def test_snapshot_notices_a_changed_formula(tmp_path):
     assert snapshot(path) != before
 
 
-CODES = {1: Achievement.MET, 2: Achievement.PARTIAL, 3: Achievement.NOT_MET}
+def test_drop_down_lists_are_the_parsers_words():
+    """The settings sheet keeps only what the drop-downs need (issue 17): the R5 levels, each
+    read by parse_level as its level, and the comparators the parser normalises to."""
+    from perfxl.rules.targets import COMPARATORS, QUALITATIVE, parse_target
 
-
-def test_level_phrase_table_mirrors_parse_level():
-    # the template's table and parse_level come from the same spellings: each phrase parses to
-    # its level, none repeats, and every pattern's language is covered
-    phrases = settings_sheet.level_phrases()
-    from perfxl.rules.targets import MET_WORDS
-
-    assert len(phrases) == len({p for p, _ in phrases}) == 286 + len(MET_WORDS)
-    for phrase, code in phrases:
-        assert parse_level(phrase) is CODES[code], phrase
-
-
-@pytest.mark.parametrize("table", [settings_sheet.comparator_spellings(), settings_sheet.suffix_spellings()])
-def test_lookup_tables_have_no_excel_wildcards(table):
-    # MATCH(…,0) treats * ? ~ as wildcards
-    for spelling, _norm in table:
-        assert not set(spelling) & set("*?~"), spelling
+    assert [parse_level(w) for w in settings_sheet.LEVELS] == [
+        Achievement.MET, Achievement.PARTIAL, Achievement.NOT_MET]
+    assert settings_sheet.COMPARATORS == [*COMPARATORS, QUALITATIVE]
+    for c in COMPARATORS:
+        assert parse_target(f"{c}9.00(人)").comparator == c
+    assert not [u for u in settings_sheet.UNITS if set(u) & set("*?~()")]  # no MATCH wildcards

@@ -78,42 +78,32 @@ def edit(path, **cells):
 # --- 3. cell formats ------------------------------------------------------------------------------
 
 
-def test_percent_formatted_actual_is_a_percentage(tmp_path):
-    # 88.50% typed in Excel/WPS/LibreOffice is stored as 0.885 with the format 0.00%
+def test_percent_formatted_actual_is_the_number_the_formulas_see(tmp_path):
+    # v2: 88.5% typed into a value cell is stored as 0.885 with the format 0.00%; Python reads its
+    # percentage, as the formulas do (CELL("format")): 88.5 against ≥85(百分比) is met (README 模板 v2)
     path = workbook(tmp_path, standard())
-    edit(path, E15=(0.885, "0.00%"), E13=(0.9, "0%"))
-    pf, findings = all_findings(path)
-    inds = pf.projects[0].indicators
-    assert inds[2].actual == "88.50%"
+    edit(path, G16=(0.885, "0.00%"))
+    pf, _findings = all_findings(path)
+    assert pf.projects[0].indicators[2].actual == "88.50(百分比)"
     s = score_project(pf.projects[0], pf.settings).indicators[2]
-    assert s.suggested == D("10.00")  # met: 88.5 ≥ 85 (on main: 0.10 of 10)
-    assert not [f for f in findings if f.code == "T109"]
+    assert s.suggested == D("10")  # R2: 88.5 ≥ 85, the whole weight
 
 
 def test_bare_fraction_against_a_percentage_target_says_what_was_meant(tmp_path):
     path = workbook(tmp_path, standard())
-    edit(path, E15=0.885)  # General format: the number as typed
+    edit(path, G16="0.885")  # typed as text: no unit
     pf, findings = all_findings(path)
     t109 = [f for f in findings if f.code == "T109"]
-    assert [(f.sheet, f.cell, f.severity) for f in t109] == [("测试项目", "E15", Severity.WARNING)]
+    assert [(f.sheet, f.cell, f.severity) for f in t109] == [("测试项目", "G16", Severity.WARNING)]
     assert "88.50%" in t109[0].message
-
-
-def test_percent_target_does_not_suggest_a_fraction(tmp_path):
-    path = workbook(tmp_path, standard())
-    edit(path, D15=(0.95, "0%"))
-    pf, findings = all_findings(path)
-    assert pf.projects[0].indicators[2].target == "95%"
-    t103 = [f.message for f in findings if f.code == "T103"]
-    assert t103 and "≥95.00(%)" in t103[0] and "0.95" not in t103[0]
 
 
 def test_formula_in_a_target_cell_says_to_format_it_as_text(tmp_path):
     path = workbook(tmp_path, standard())
-    edit(path, D13="=24.00", E14="#NAME?")
+    edit(path, E14="=24.00", G15="#NAME?")
     _, findings = all_findings(path)
     w707 = [f for f in findings if f.code == "W707"]
-    assert [f.cell for f in w707] == ["D13", "E14"]
+    assert [f.cell for f in w707] == ["E14", "G15"]
     assert "文本" in w707[0].message and "=24.00(小时)" in w707[0].message
     x508 = [f.message for f in findings if f.code == "X508"]
     assert x508 == ["“人数”未填写年度指标值"]
@@ -175,7 +165,7 @@ def test_required_inputs_left_blank_are_findings_at_their_cells(tmp_path):
     path = workbook(tmp_path, p)
     _, findings = all_findings(path)
     got = {(f.code, f.cell) for f in findings if f.code in ("X511", "F407")}
-    assert got == {("X511", "B4"), ("X511", "F4"), ("X511", "F11"), ("F407", "E6")}
+    assert got == {("X511", "B4"), ("X511", "H4"), ("X511", "G11"), ("F407", "F6")}
     assert all(f.severity is Severity.ERROR for f in findings if f.code in ("X511", "F407"))
 
 
@@ -224,7 +214,8 @@ def test_first_row_deleted_in_libreoffice(tmp_path):
     assert openpyxl.load_workbook(path).worksheets[0]["A14"].value is None
     pf, findings = all_findings(path)
     assert [i.level1 for i in pf.projects[0].indicators] == ["产出指标", "效益指标", "满意度指标"]
-    assert [(f.code, f.cell) for f in findings] == [("X512", "A14")]
+    # a v1 workbook (saved by LibreOffice): still read, with the suggestion to upgrade (W750)
+    assert [(f.code, f.cell) for f in findings] == [("X512", "A14"), ("W750", "D12")]
     assert score_project(pf.projects[0], pf.settings).total == D("100")
 
 
@@ -295,22 +286,22 @@ def test_a_score_formula_showing_the_suggestion_is_filled(tmp_path):
         i.score = None  # written as =建议得分
     path = workbook(tmp_path, p)
     ws = openpyxl.load_workbook(path).worksheets[0]
-    assert str(ws["G13"].value).startswith("=")
+    assert str(ws["J14"].value).startswith("=") and ws["N14"].value is None
     _, findings = all_findings(path)
     assert not [f for f in findings if f.code == "S208"]
     # a truly empty 得分 is still reported
-    edit(path, G14=None)
+    edit(path, J15=None)
     _, findings = all_findings(path)
-    assert [f.cell for f in findings if f.code == "S208"] == ["G14"]
+    assert [f.cell for f in findings if f.code == "S208"] == ["J15"]
 
 
 def test_findings_are_ordered_errors_warnings_info(tmp_path, capsys):
     p = standard()
-    p.indicators[0].target = "≥9(人)"  # T104 info
     p.indicators[2].actual = "80.00(百分比)"  # 9 of 10 typed, no reason: D301 error
     p.indicators[2].score = D("9")
     p.funds.total.executed = D("80")  # D304 warning
     path = workbook(tmp_path, p)
+    edit(path, E14="9")  # ≥9(人) typed as text: T104 info
     assert main(["check", str(path)]) == 1
     lines = [ln for ln in capsys.readouterr().out.splitlines() if "[" in ln]
     ranks = [0 if "[错误]" in ln else 1 if "[警告]" in ln else 2 for ln in lines]
@@ -327,14 +318,14 @@ def test_typed_rate_score_and_total_are_compared_with_the_inputs(tmp_path):
     path = workbook(tmp_path, p)
     # a published form keeps numbers where the template has formulas: 86.19 % although
     # 215457.6 / 250000 = 86.18 %; 8.62 is 86.18 % × 10 rounded half-up (truncation: 8.61)
-    edit(path, H6=86.19, I6=8.62, G16=98.62)
+    edit(path, K6=86.19, L6=8.62, J17=98.62)
     _, findings = all_findings(path)
     s210 = {f.cell: f.message for f in findings if f.code == "S210"}
-    assert set(s210) == {"H6", "I6", "G16"}
-    assert "表中预算执行率为 86.19" in s210["H6"] and "按截断为 86.18" in s210["H6"]
-    assert "哪种舍入都得不到表中的数" in s210["H6"]
-    assert "按四舍五入可得到表中的数" in s210["I6"] and "按截断为 8.61" in s210["I6"]
-    assert "按四舍五入可得到表中的数" in s210["G16"]
+    assert set(s210) == {"K6", "L6", "J17"}
+    assert "表中预算执行率为 86.19" in s210["K6"] and "按截断为 86.18" in s210["K6"]
+    assert "哪种舍入都得不到表中的数" in s210["K6"]
+    assert "按四舍五入可得到表中的数" in s210["L6"] and "按截断为 8.61" in s210["L6"]
+    assert "按四舍五入可得到表中的数" in s210["J17"]
     # what perfxl wrote itself (formulas) is never compared
     _, findings = all_findings(workbook(tmp_path, p, "clean.xlsx"))
     assert not [f for f in findings if f.code == "S210"]
@@ -400,14 +391,14 @@ def test_declaration_reads_the_same_way(tmp_path, capsys):
                           tmp_path / "d.xlsx")
     wb = openpyxl.load_workbook(path)
     ws = wb.worksheets[0]
-    assert (ws["B32"].value, ws["C32"].value) == ("效益指标", "社会效益指标")
-    ws.unmerge_cells("B32:B34")
-    ws["B32"].value = None  # the 一级 label lost with the group's first row
+    assert (ws["B33"].value, ws["C33"].value) == ("效益指标", "社会效益指标")
+    ws.unmerge_cells("B33:B35")
+    ws["B33"].value = None  # the 一级 label lost with the group's first row
     wb.save(path)
     pf, findings = all_findings(path)
     assert {i.level1 for i in pf.projects[0].indicators[19:]} == {"效益指标", "满意度指标"}
     assert [(f.code, f.cell) for f in findings if f.code in ("X512", "X503", "X504")] == [
-        ("X512", "B32")]
+        ("X512", "B33")]
     edit(path, A2="（2101年度）")
     assert main(["check", str(path)]) == 2
     err = capsys.readouterr().err

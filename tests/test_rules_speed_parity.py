@@ -179,7 +179,7 @@ def test_damaged_files_read_the_same_from_the_package_as_from_the_file(tmp_path)
         got = _fast(path, package)
         assert got == _fast(path, None), k
         same += got != "FastReadError"
-    assert read > 100 and same >= 5  # the comparison saw both readable and refused files
+    assert read > 50 and same >= 5  # the comparison saw both readable and refused files
 
 
 # --- numbers ---------------------------------------------------------------------------------

@@ -127,10 +127,12 @@ def _native(value):
 
 @pytest.mark.libreoffice
 def test_udfs_equal_native_formulas(recalculated):
-    """On every seed indicator: PERFXL_SCORE = 建议得分, PERFXL_RATIO = 完成比例,
-    PERFXL_TARGET = 比较符/目标值/目标单位 helpers, PERFXL_GRADE = 评分等级 — each UDF called once
-    per column, as a worksheet would."""
+    """On every seed indicator: PERFXL_TARGET = the v2 cells 比较符/指标值/单位 (or the 定性 word),
+    PERFXL_SCORE = 建议得分, PERFXL_RATIO = 完成值 ÷ 指标值 of the cells, PERFXL_GRADE = 评分等级 —
+    each UDF called once per column, as a worksheet would."""
     from openpyxl.utils import get_column_letter
+
+    from perfxl.rules.targets import same_unit
 
     counts = {"score": 0, "ratio": 0, "target": 0, "grade": 0, "numeric_score": 0}
     for pf, maps, values in recalculated:
@@ -146,9 +148,11 @@ def test_udfs_equal_native_formulas(recalculated):
             where = [f"{m.sheet}!{get_column_letter(m.cols['target'])}{r}" for r in rows]
             targets = [[ind.target] for ind in project.indicators]
             parsed = udfs.PERFXL_TARGET(targets)
-            for got, tc, tv, tu, tt, at in zip(parsed, col("tc"), col("tv"), col("tu"), col("tt"), where):
-                assert got[:3] == [_native(tc), _native(tv), _native(tu)], at
-                assert (got[0] != "") == (tt == "N"), at  # readable number target ⇔ native "N"
+            for got, cmp, tv, tu, at in zip(parsed, col("cmp"), col("tv"), col("tu"), where):
+                if cmp == "定性":
+                    assert got[3] == tv, at
+                else:
+                    assert got[:2] == [_native(cmp), _native(tv)] and same_unit(got[2], tu), at
                 counts["target"] += 1
             if project.form != "self_evaluation":
                 continue
@@ -164,9 +168,9 @@ def test_udfs_equal_native_formulas(recalculated):
                 assert got[0] == pytest.approx(native, abs=1e-9) if native != "" else got[0] == "", (at, got, native)
                 counts["score"] += 1
                 counts["numeric_score"] += native != ""
-            for got, native, at in zip(ratios, col("ratio"), where):
-                native = _native(native)
-                assert got[0] == pytest.approx(native, rel=1e-12) if native != "" else got[0] == "", (at, got, native)
+            for got, a, tv, at in zip(ratios, col("actual"), col("tv"), where):
+                cells = a / tv if isinstance(a, (int, float)) and isinstance(tv, (int, float)) and tv else ""
+                assert got[0] == pytest.approx(cells, rel=1e-12) if cells != "" else got[0] == "", (at, got, cells)
                 counts["ratio"] += 1
             total = ws.cell(*m.total).value
             assert udfs.PERFXL_GRADE(total) == _native(ws.cell(*m.grade).value) != ""

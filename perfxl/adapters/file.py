@@ -171,9 +171,9 @@ def _apply_clear(wb: Workbook, op: ClearRules) -> None:
     new = ConditionalFormattingList()
     for cf in old:
         for rule in cf.rules:
-            if any(op.cf_marker in (f or "") for f in (rule.formula or [])):
+            if any(mark in (f or "") for f in (rule.formula or []) for mark in op.cf_markers):
                 continue
-            new.add(cf.sqref, rule)
+            new.add(str(cf.sqref), rule)
     ws.conditional_formatting = new
     keep = [dv for dv in ws.data_validations.dataValidation
             if (dv.promptTitle or "") not in op.prompt_titles]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from perfxl.findings import RULES, Rule, Severity, register
 
-E, W = Severity.ERROR, Severity.WARNING
+E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
 _SRC = "perfxl 工作簿读写（design.md §1 forms；domain.md §1 表样）"
 
 CATALOG: tuple[Rule, ...] = (
@@ -33,6 +33,10 @@ CATALOG: tuple[Rule, ...] = (
     Rule("W710", E, "年度超出范围",
          "表头中的年度（如“（2101年度）”）不在 2000–2100 之内，多为录入错误；该表无法读出项目。"
          "请改正标题中的年度。", _SRC),
+    Rule("W750", I, "旧版模板（建议升级）",
+         "本表是 perfxl 旧版（v1）模板：年度指标值是一格文字，表内公式逐字解析它。perfxl 仍能读取、检查"
+         "和评分；运行 perfxl upgrade 旧文件.xlsx -o 新文件.xlsx 可升级为新版：比较符（下拉）、指标值、"
+         "单位分格填写，实际完成值填数值或完成档次，公式不再解析文字，得分不变。", _SRC),
 )
 
 register(*(r for r in CATALOG if r.code not in RULES))

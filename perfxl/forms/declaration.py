@@ -14,11 +14,14 @@ Layout of a freshly written sheet (readers find everything by its label)::
     10  项目绩效目标»   | 项目总目标 (B:D) | 年度总体目标 (E:H)
     11                  | text             | text
     12  绩效指标»       | 一级指标 | 二级指标 | 三级指标 (D:E) | 年度（/项目）指标值 (F:H)
-    13… one row per indicator; 一级 and 二级 merged over their rows
+    13                                                         | 比较符 | 指标值 | 单位
+    14… one row per indicator; 一级 and 二级 merged over their rows
 
-Beside the printed area (J:K, not printed) perfxl keeps the consistency checks as formulas:
-the funds sums (domain.md §3) and the 经济成本 ceilings (万元) against the requested funds (元);
-helper columns from M on parse each target in-formula.
+Template v2 (issue 17): the target is three input cells (comparator drop-down, number or
+qualitative word, unit), printed as one box. Beside the printed area (J:K, not printed) perfxl
+keeps the consistency checks as formulas: the funds sums (domain.md §3) and the 经济成本 ceilings
+(万元) against the requested funds (元); from M on three formula cells per row carry 一级/二级
+down and pick the ceilings — none parses text. A v1 sheet (one target cell) is still read.
 """
 
 from __future__ import annotations
@@ -36,32 +39,40 @@ from perfxl.forms.grid import (
     CellError, Grid, carry_levels, decimal_format, formula_in_text_cell, is_error, quantize_to_format,
     read_year, ref, to_date, to_decimal, to_text, typed_text,
 )
-from perfxl.forms.layout import CF_MARK, abs_ref, category_validations, groups, row_height
+from perfxl.forms.layout import (
+    CF_MARK, abs_ref, category_validations, groups, qualitative_word_patch, row_height,
+)
+from perfxl.forms.settings_sheet import LEVEL2
+from perfxl.forms.targetcells import TARGET_SUB_HEADERS, v1_finding, value_text
+from perfxl.rules.targets import compose_target, split_target
 from perfxl.model import Declaration, DeclarationFunds, Indicator, Settings, set_location, set_sheet
 from perfxl.patch import ConditionalFormat, DefineName, Formula, Patch, Validation, Write
 
 TITLE = "财政项目支出绩效目标申报表"
 FORM = "declaration"
 LAST_PRINT_COL = 8
-C_CAT, C_L1, C_L2, C_NAME, C_NAME2, C_TARGET, _, C_TARGET3 = range(1, 9)  # target: F:H merged
+C_CAT, C_L1, C_L2, C_NAME, C_NAME2, C_CMP, C_TV, C_TU = range(1, 9)  # target: F:H, one box
 C_CHECK_LABEL, C_CHECK = 10, 11
 C_HELPER0 = 13
-WIDTHS = {"A": 10, "B": 11, "C": 13, "D": 38, "E": 14, "F": 16, "G": 12, "H": 18,
+WIDTHS = {"A": 10, "B": 11, "C": 13, "D": 48, "E": 14, "F": 8, "G": 14, "H": 10,
           "I": 2, "J": 22, "K": 34, "L": 2}
 HELPER_WIDTH = 9
 
 # key -> label; the helper "cost" marks a 经济成本 ceiling in 万元 (domain.md §3)
 # 一级/二级 of the row, carried down through merged (empty) cells from the row above
 CATEGORY_HELPERS = [
-    ("c1", "一级(续)", 'IF(TRIM({level1}&"")<>"",{level1}&"",{c1@-1}&"")'),
-    ("c2", "二级(续)", 'IF(TRIM({level2}&"")<>"",{level2}&"",IF(TRIM({level1}&"")<>"","",{c2@-1}&""))'),
+    ("c1", "一级(续)", 'IF({level1}&""<>"",{level1}&"",{c1@-1}&"")'),
+    ("c2", "二级(续)", 'IF({level2}&""<>"",{level2}&"",IF({level1}&""<>"","",{c2@-1}&""))'),
 ]
+_COST_LEVEL1 = '{"成本指标"}'
+_COST_LEVEL2 = "{" + ",".join(f'"{x}"' for x in LEVEL2 if "成本" in x) + "}"
 COST_HELPER = (
     "cost", "成本上限(万元)",
-    'IF(AND({tt}="N",OR({tc}="≤",{tc}="<",{tc}="="),{tu}="万元",'
-    'ISNUMBER(FIND("成本",{c1}&{c2}))),{tv},"")',
+    f'IF(AND({F.QUANT},OR({{cmp}}="≤",{{cmp}}="<",{F.EQUAL}),{{tu}}="万元",'
+    f'OR(ISNUMBER(MATCH({{c1}},{_COST_LEVEL1},0)),ISNUMBER(MATCH({{c2}},{_COST_LEVEL2},0)))),{{tv}},"")',
 )
-HELPERS = [*F.TARGET_HELPERS, *CATEGORY_HELPERS, COST_HELPER]
+HELPERS = [*CATEGORY_HELPERS, COST_HELPER]
+SUB_HEADERS = TARGET_SUB_HEADERS
 HELPER_KEYS = [k for k, _l, _t in HELPERS]
 
 FUND_LABELS = {
@@ -87,6 +98,7 @@ class SheetMap:
     sheet: str
     fields: dict[str, tuple[int, int]] = field(default_factory=dict)  # header fields, funds, goals
     header_row: int | None = None
+    first_row: int | None = None  # the first indicator row (below the v2 sub-header)
     cols: dict[str, int] = field(default_factory=dict)
     rows: list[int] = field(default_factory=list)
     checks: dict[str, tuple[int, int]] = field(default_factory=dict)
@@ -94,6 +106,11 @@ class SheetMap:
 
     def letters(self) -> dict[str, str]:
         return {k: L(c) for k, c in self.cols.items()}
+
+    @property
+    def v2(self) -> bool:
+        """Whether the sheet has the structured target cells (template v2)."""
+        return "cmp" in self.cols
 
 
 def fresh_map(project: Declaration, sheet: str) -> SheetMap:
@@ -106,11 +123,13 @@ def fresh_map(project: Declaration, sheet: str) -> SheetMap:
         "annual_other": (9, 7), "overall_goal": (11, 2), "annual_goal": (11, 5),
     }
     m.header_row = 12
-    m.cols = {"category": C_CAT, "level1": C_L1, "level2": C_L2, "name": C_NAME, "target": C_TARGET}
+    m.first_row = 14
+    m.cols = {"category": C_CAT, "level1": C_L1, "level2": C_L2, "name": C_NAME, "cmp": C_CMP,
+              "tv": C_TV, "target": C_TV, "tu": C_TU}
     for i, key in enumerate(HELPER_KEYS):
         m.cols[key] = C_HELPER0 + i
-    m.rows = [13 + i for i in range(len(project.indicators))]
-    m.last_row = 12 + max(len(project.indicators), 1)
+    m.rows = [m.first_row + i for i in range(len(project.indicators))]
+    m.last_row = m.first_row - 1 + max(len(project.indicators), 1)
     m.checks = {key: (6 + i, C_CHECK) for i, key in enumerate(CHECKS)}
     return m
 
@@ -169,21 +188,28 @@ def layout(project: Declaration, sheet: str, settings: Settings) -> tuple[Patch,
     hr = m.header_row
     inds = project.indicators
     last = m.last_row
-    put(hr, C_L1, "一级指标", "label")
-    put(hr, C_L2, "二级指标", "label")
-    box(hr, C_NAME, hr, C_NAME2, "三级指标", "label")
-    box(hr, C_TARGET, hr, C_TARGET3, "年度（/项目）指标值", "label")
+    sub = hr + 1
+    box(hr, C_L1, sub, C_L1, "一级指标", "label")
+    box(hr, C_L2, sub, C_L2, "二级指标", "label")
+    box(hr, C_NAME, sub, C_NAME2, "三级指标", "label")
+    box(hr, C_CMP, hr, C_TU, "年度（/项目）指标值", "label")
+    for key, label in SUB_HEADERS.items():
+        put(sub, m.cols[key], label, "label")
     for key, label, _t in HELPERS:
         put(hr, m.cols[key], label, "helper_header")
     for ind, r in zip(inds, m.rows):
         box(r, C_NAME, r, C_NAME2, ind.name, "text")
-        box(r, C_TARGET, r, C_TARGET3, ind.target, "input")
+        cmp, value, unit = split_target(ind.target)
+        put(r, C_CMP, cmp, "target_cmp")
+        put(r, C_TV, value, "target_value", decimal_format(value) if isinstance(value, Decimal) else None)
+        put(r, C_TU, unit, "target_unit")
     if not inds:
-        r = hr + 1
+        r = m.first_row
         for c in (C_L1, C_L2):
             put(r, c, None, "category")
         box(r, C_NAME, r, C_NAME2, None, "text")
-        box(r, C_TARGET, r, C_TARGET3, None, "input")
+        for c, role in ((C_CMP, "target_cmp"), (C_TV, "target_value"), (C_TU, "target_unit")):
+            put(r, c, None, role)
 
     put(5, C_CHECK_LABEL, "perfxl 核对（不打印）", "helper_header")
     put(5, C_CHECK, "结果", "helper_header")
@@ -193,12 +219,12 @@ def layout(project: Declaration, sheet: str, settings: Settings) -> tuple[Patch,
     p.extend(conditional_patch(m))
 
     heights = {1: 32.0, 2: 20.0, 3: 30.0, 4: 30.0, 5: 22.0, 6: 22.0, 7: 22.0, 8: 22.0, 9: 22.0,
-               10: 22.0, hr: 30.0}
+               10: 22.0, hr: 22.0, hr + 1: 18.0}
     heights[11] = row_height([(project.overall_goal, 11 + 13 + 38, 1.0),
                               (project.annual_goal, 14 + 16 + 12 + 18, 1.0)], minimum=40.0)
     for ind, r in zip(inds, m.rows):
         heights[r] = row_height([(ind.name, WIDTHS["D"] + WIDTHS["E"], 1.0),
-                                 (ind.target, WIDTHS["F"] + WIDTHS["G"] + WIDTHS["H"], 1.0)],
+                                 (ind.target, WIDTHS["G"] + WIDTHS["H"], 1.0)],
                                 line_pt=13.5)
     for (a, b) in groups(inds, lambda i: (i.level1, i.level2)):
         need = row_height([(inds[a].level2, WIDTHS["C"], 1.0)], line_pt=13.5)
@@ -210,7 +236,7 @@ def layout(project: Declaration, sheet: str, settings: Settings) -> tuple[Patch,
     for letter in helper_letters:
         widths[letter] = HELPER_WIDTH
     level2_groups = groups(inds, lambda i: (i.level1, i.level2))
-    breaks = printing.page_breaks(heights, last, hr, [
+    breaks = printing.page_breaks(heights, last, (hr, hr + 1), [
         (6, 9), (10, 11), *((m.rows[a], m.rows[b]) for a, b in level2_groups)])
     for r1, r2 in printing.split_at(hr, last, breaks):  # 绩效指标, 一级 and 二级: once per page
         box(r1, C_CAT, r2, C_CAT, "绩效指标", "label")
@@ -221,7 +247,7 @@ def layout(project: Declaration, sheet: str, settings: Settings) -> tuple[Patch,
         for r1, r2 in printing.split_at(m.rows[a], m.rows[b], breaks):
             box(r1, C_L2, r2, C_L2, inds[a].level2, "category")
     p.add(printing.form_setup(S, widths=widths, heights=heights, last_col=L(LP), last_row=last,
-                              title_row=hr, breaks=breaks, outline_cols=tuple(helper_letters)))
+                              title_rows=(hr, hr + 1), breaks=breaks, outline_cols=tuple(helper_letters)))
     return p, m
 
 
@@ -229,7 +255,7 @@ def formulas_patch(m: SheetMap, project: Declaration | None = None) -> Patch:
     p = Patch()
     S = m.sheet
     letters = m.letters()
-    for r in m.rows:
+    for r in m.rows if m.v2 else ():  # a v1 sheet keeps its own (perfxl upgrade replaces them)
         for key, _label, tpl in HELPERS:
             p.add(Write(S, ref(r, m.cols[key]), Formula(F.render(tpl, letters, r)), "helper"))
     f = {k: ref(*rc) for k, rc in m.fields.items()}
@@ -289,11 +315,13 @@ def names_patch(m: SheetMap) -> Patch:
 
 
 def validations_patch(m: SheetMap) -> Patch:
+    if not m.v2:  # a v1 sheet keeps its own (perfxl upgrade replaces them)
+        return Patch()
     p = category_validations(
-        m.sheet, m.rows or [m.header_row + 1], m.cols,
+        m.sheet, m.rows or [m.first_row], m.cols,
         level1="成本指标、产出指标、效益指标或满意度指标（可下拉选择）",
         level2="如 经济成本指标、数量指标、质量指标、时效指标、社会效益指标…（可下拉选择）",
-        target="定量：比较符+数值+单位，如 ≥9.00(人)、≤72.00(万元)、=24.00(小时)；定性：如 及时、健全、有效保障",
+        target="定量：填数值，如 9、72；定性（比较符选“定性”）：填定性词，如 及时、健全、有效保障",
     )
     money_cells = [ref(*m.fields[k]) for k in FUND_LABELS if k in m.fields]
     if money_cells:
@@ -310,6 +338,9 @@ def conditional_patch(m: SheetMap) -> Patch:
             continue
         c = ref(*rc)
         p.add(ConditionalFormat(m.sheet, c, f'AND({CF_MARK},{c}<>"",{c}<>"一致")', "check_failed"))
+    if m.rows and m.v2:
+        cmp = L(m.cols["cmp"])
+        p.extend(qualitative_word_patch(m.sheet, f"{cmp}{m.rows[0]}:{cmp}{m.rows[-1]}", f"${cmp}{m.rows[0]}"))
     return p
 
 
@@ -430,11 +461,22 @@ def read(ws: Worksheet, grid: Grid | None = None) -> tuple[Declaration | None, S
             h = g.find(label, rows=[hr])
             if h:
                 m.cols[key] = h[1]
+        c = m.cols.get("target")
+        if c is not None and g.own(hr + 1, c) == SUB_HEADERS["cmp"]:  # v2: the cells are named
+            for key, label in SUB_HEADERS.items():
+                h = g.find(label, rows=[hr + 1], cols=range(c, g.max_col + 1))
+                if h:
+                    m.cols[key] = h[1]
+            m.cols["target"] = m.cols.get("tv", c)
+            m.first_row = hr + 2
+        elif c is not None:
+            findings.append(v1_finding(S, ref(hr, c)))
         if "name" in m.cols and "target" in m.cols:
-            input_cols = [m.cols[k] for k in ("level1", "level2", "name", "target") if k in m.cols]
+            input_cols = [m.cols[k] for k in ("level1", "level2", "name", "cmp", "target", "tu")
+                          if k in m.cols]
             title_rows = {r for r, c in g.find_all(TITLE, exact=False) if c <= g.max_col}
             lvl1 = lvl2 = ""
-            for r in range(hr + 1, g.max_row + 1):
+            for r in range(m.first_row or hr + 1, g.max_row + 1):
                 if g.row_is_blank(r, input_cols):
                     continue
                 if r in title_rows:
@@ -445,7 +487,8 @@ def read(ws: Worksheet, grid: Grid | None = None) -> tuple[Declaration | None, S
                     if c is None:
                         return None
                     if g.is_formula(r, c) or is_error(g.raw(r, c)):
-                        warn(ref(r, c), formula_in_text_cell(IND_HEADERS[key]), code="W707")
+                        label = IND_HEADERS.get(key) or IND_HEADERS["target"] + SUB_HEADERS[key]
+                        warn(ref(r, c), formula_in_text_cell(label), code="W707")
                         return None
                     return typed_text(g.raw(r, c), g.number_format(r, c))
 
@@ -455,8 +498,14 @@ def read(ws: Worksheet, grid: Grid | None = None) -> tuple[Declaration | None, S
                     c1 = m.cols.get("level1", 1)
                     warn(ref(r, c1), f"第 {r} 行没有一级指标（多为删除了该组第一行），按二级指标“{l2}”"
                          f"推断为“{inferred}”；请在 {ref(r, c1)} 补上一级指标", code="X512")
-                ind = Indicator(level1=lvl1, level2=lvl2, name=cell_text("name") or "",
-                                target=cell_text("target") or "")
+                if m.v2:  # the text the three cells spell, read by the one parser
+                    c = m.cols.get("tv")
+                    tv = (None if c is None or g.is_formula(r, c)
+                          else value_text(g.raw(r, c), g.number_format(r, c)))
+                    target = compose_target(cell_text("cmp"), tv, cell_text("tu"))
+                else:
+                    target = cell_text("target") or ""
+                ind = Indicator(level1=lvl1, level2=lvl2, name=cell_text("name") or "", target=target)
                 for key in ("level1", "level2", "name", "target"):
                     if key in m.cols:
                         set_location(ind, key, S, ref(r, m.cols[key]))

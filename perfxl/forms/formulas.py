@@ -4,234 +4,126 @@ Rules: functions from Excel 2010 or earlier only (no ``_xlfn``), divisions guard
 cut to 2 decimals done as ``TRUNC(ROUND(x,9),2)`` (or ``ROUND(ROUND(x,9),2)`` when the settings
 sheet says ``half_up``) so floating-point noise cannot turn 29 into 28.99.
 
-Text is parsed in the formulas themselves — the target (年度指标值) and the actual value
-(实际完成值) a user edits — with ``SUMPRODUCT`` over array constants and over the lookup tables of
-the settings sheet (evaluated as arrays without Ctrl+Shift+Enter in Excel, WPS and LibreOffice).
-The parsing mirrors :mod:`perfxl.rules.targets`; every number mirrors :mod:`perfxl.rules.scoring`
-(the docstrings there give the formula of each rule).
+Template v2: a target is three input cells (比较符 ``{cmp}``, 指标值 ``{tv}``, 单位 ``{tu}``) and
+the actual one cell (a number, or a level word), so no formula reads text apart: every formula
+compares whole cells. The free-text parser is Python's (:mod:`perfxl.rules.targets`); every
+number mirrors :mod:`perfxl.rules.scoring` (the docstrings there give the formula of each rule).
 
-An indicator row's formulas are templates over *keys* (``{target}``, ``{tn}`` …) that
-:func:`render` turns into relative cell references of that row, so the same definitions serve a
-freshly laid-out sheet and a sheet whose user inserted rows or columns.
+An indicator row's formulas are templates over *keys* that :func:`render` turns into relative
+cell references of that row, so the same definitions serve a freshly laid-out sheet and a sheet
+whose user inserted rows or columns. At most 8 formula cells per indicator row.
 """
 
 from __future__ import annotations
 
 import re
 
-from perfxl.forms.settings_sheet import CMP_NAMES, LEVEL_NAMES, NAME, SUFFIX_NAMES
+from perfxl.forms.settings_sheet import HALF_CENT, LEVEL_WORDS, NAME
+from perfxl.rules.scoring import cut2_formula
+from perfxl.rules.targets import QUALITATIVE
 
-ROUNDING = NAME["rounding"]
-OVER_FLAG = NAME["over_achievement_flag"]
 OVER_REASON = NAME["over_achievement_reason_required"]
 OVERRUN = NAME["overrun_formula"]
 EXEC_REASON = NAME["execution_reason_below"]
-CMP_TEXT, CMP_NORM = CMP_NAMES
-SUF_TEXT, SUF_NORM = SUFFIX_NAMES
-LVL_TEXT, LVL_CODE = LEVEL_NAMES
 
-_MAX_NUM_LEN = 20
-_POSITIONS = "{" + ",".join(str(i) for i in range(1, _MAX_NUM_LEN + 1)) + "}"
-_DIGITS = "{0,1,2,3,4,5,6,7,8,9}"
-
-# The subset of Unicode NFKC that matters on these forms, plus removal of all whitespace
-# (targets._nfkc + _strip_ws): full-width signs, brackets, digits, and spaces/line breaks.
-_NORMALISE: list[tuple[str, str]] = [
-    ("＞", ">"), ("＜", "<"), ("＝", "="), ("（", "("), ("）", ")"), ("％", "%"),
-    ("，", ","), ("．", "."), ("＋", "+"), ("－", "-"), ("／", "/"), ("；", ";"), ("！", "!"),
-    ("：", ":"),
-    ("０", "0"), ("１", "1"), ("２", "2"), ("３", "3"), ("４", "4"),
-    ("５", "5"), ("６", "6"), ("７", "7"), ("８", "8"), ("９", "9"),
-    ("　", ""), (" ", ""),
-]
-_WHITESPACE_CODES = (10, 13, 9, 160)
-# Characters parse_level drops before matching a level phrase (after NFKC).
-_LEVEL_PUNCT = ["。", ".", ",", ";", "!", "、"]
+# R5 levels in drop-down order: 1 达成, 2 部分达成, 3 未达成 (the level codes below).
+_LEVELS = "{" + ",".join(f'"{w}"' for w in LEVEL_WORDS) + "}"
 
 
 def cut2(x: str) -> str:
-    """R6r: cut ``x`` to 2 decimals per the rounding mode of the settings sheet."""
-    return f'IF({ROUNDING}="half_up",ROUND(ROUND({x},9),2),TRUNC(ROUND({x},9),2))'
+    """R6r: cut ``x`` to 2 decimals per the rounding mode of the settings sheet
+    (:func:`perfxl.rules.scoring.cut2_formula`, the rule's own formula text)."""
+    return cut2_formula(x, HALF_CENT)
 
 
-def normalise(text: str) -> str:
-    """``text`` (a cell reference) with full-width characters normalised and no whitespace."""
-    expr = f'{text}&""'
-    for code in _WHITESPACE_CODES:
-        expr = f'SUBSTITUTE({expr},CHAR({code}),"")'
-    for old, new in _NORMALISE:
-        expr = f'SUBSTITUTE({expr},"{old}","{new}")'
-    return expr
+# --- what the structured target cells say -----------------------------------------------------
+# A number in the value cell is a quantitative target (compose_target spells it with its
+# comparator); a blank comparator before a number reads as "=" (parse_target of a bare number).
+QUANT = 'ISNUMBER({tv})'
+QUAL = f'{{cmp}}="{QUALITATIVE}"'  # the word in the value cell; a bare word is no target
+HIGHER = 'NOT(OR({cmp}="≤",{cmp}="<"))'  # R2/R2e ≥ > =; else ≤ < (R3)
+EQUAL = 'OR({cmp}="=",{cmp}="")'
+_BOTH_NUM = "COUNT({tv},{actual})=2"  # a quantitative target and a number to score
 
 
-def shown(cell: str) -> str:
-    """What ``cell`` shows, as text: a number in a percent format (typed ``88.5%`` in a cell that
-    is not text-formatted: Excel, WPS and LibreOffice store 0.885) is its percentage, as
-    :func:`perfxl.forms.grid.typed_text` reads it; anything else the cell's own value."""
-    return (f'IF(AND(ISNUMBER({cell}),LEFT(CELL("format",{cell}),1)="P"),'
-            f'ROUND({cell}*100,9)&"%",{cell})')
+def _over(threshold: str) -> str:
+    """scoring.completion_ratio ≥ ``threshold`` (R4), only for higher-is-better targets (no
+    number to compare, or a zero target: the division's error, FALSE)."""
+    return f'IFERROR(AND({HIGHER},{{an}}/{{tv}}>={threshold}),FALSE)'
 
 
-def strip_level_punct(text: str) -> str:
-    expr = text
-    for ch in _LEVEL_PUNCT:
-        expr = f'SUBSTITUTE({expr},"{ch}","")'
-    return expr
+def _percent(cell: str) -> str:
+    """1 when ``cell`` has a percent number format (CELL's format code starts with P, code 80:
+    ``88.5%`` typed in Excel is stored as 0.885), else 0 — what grid.is_percent_format says."""
+    return f'(CODE(CELL("format",{cell}))=80)'
 
 
-def number_prefix_len(text: str) -> str:
-    """How many leading characters of ``text`` are digits, '.' or ','."""
-    inner = f'LEFT({text}&"x",{_POSITIONS})'
-    for ch in "0123456789.,":
-        inner = f'SUBSTITUTE({inner},"{ch}","")'
-    return f'SUMPRODUCT(--({inner}=""))'
+# scoring.target_met is False: the fraction below 1 (for a level the fraction is 1/level, 1 only
+# for 达成)
+_MET_FALSE = 'AND(ISNUMBER({fr}),{fr}<1)'
+# scoring.band in points: 达成 [0.8w, w]; 部分达成 [0.6w, 0.8w); 未达成 [0, 0.6w)
+_LO = 'CHOOSE({al},0.8,0.6,0)*{weight}'
+_HI = 'CHOOSE({al},1,0.8,0.6)*{weight}'
+# scoring.band_top: the weight for 达成; for 部分达成 (2) and 未达成 (3) — band [3(3−al)w/5,
+# (6−al)w/5) — the largest whole number in the band, else just under its top (lo ≥ 0)
+_HI23 = '(6-{al})*{weight}/5'
+_TOP = 'CEILING(ROUND(' + _HI23 + ',9),1)-1'
+_BAND_TOP = f'IF({{al}}=1,{{weight}},MAX(IF({_TOP}>=(3-{{al}})*3*{{weight}}/5,{_TOP},{_HI23}-0.01),0))'
 
-
-def leading_number(text: str, length: str) -> str:
-    """The number at the start of ``text`` given its length (``""`` when there is none)."""
-    return f'IF({length}=0,"",IFERROR(VALUE(SUBSTITUTE(LEFT({text},{length}),",","")),""))'
-
-
-def prefix_len(text: str, names: str) -> str:
-    """Length of the longest entry of the named list that ``text`` starts with (0: none)."""
-    return f"SUMPRODUCT(MAX((LEFT({text},LEN({names}))={names})*LEN({names})))"
-
-
-def suffix_len(text: str, names: str) -> str:
-    """Length of the longest entry of the named list that ``text`` ends with, provided something
-    precedes it (0: none)."""
-    return (f"SUMPRODUCT(MAX((RIGHT({text},LEN({names}))={names})"
-            f"*(LEN({text})>LEN({names}))*LEN({names})))")
-
-
-def unit_norm(raw: str) -> str:
-    """normalize_unit: drop one pair of outer brackets; %/百分比/百分率 → %."""
-    inner = f'IF(AND(LEFT({raw},1)="(",RIGHT({raw},1)=")"),MID({raw},2,LEN({raw})-2),{raw})'
-    return f'IF(OR({inner}="百分比",{inner}="百分率"),"%",{inner})'
-
-
-_UNIT_BAD = [".", ",", ":", ";", "+", "*", "!", "?", "'", '"', "[", "]", "{", "}", "#", "@", "&",
-             "~", "^", "_", "=", "<", ">", "≥", "≤", "≧", "≦", "|", "\\", "$", "、", "。", "“", "”",
-             "《", "》", "…", "，"]
-
-
-def unit_valid(raw: str) -> str:
-    """targets._parse_quantity's test of what follows the number: empty, or one bracketed group
-    or a bare unit — balanced brackets, no signs or punctuation, not starting with a digit, at
-    most 12 characters (an approximation: nested groups such as (份)(册) count as invalid)."""
-    inner = f'IF(LEFT({raw},1)="(",MID({raw},2,LEN({raw})-2),{raw})'
-    bad = "{" + ",".join('"' + c.replace('"', '""') + '"' for c in _UNIT_BAD) + "}"
-    return (f'OR({raw}="",AND(IF(LEFT({raw},1)="(",AND(RIGHT({raw},1)=")",LEN({raw})>2,'
-            f'ISERROR(FIND(")(",{raw}))),TRUE),'
-            f'LEN({raw})-LEN(SUBSTITUTE({raw},"(",""))=LEN({raw})-LEN(SUBSTITUTE({raw},")","")),'
-            f'SUMPRODUCT(--ISNUMBER(FIND({bad},{raw})))=0,'
-            f'ISERROR(FIND(LEFT({inner},1),"0123456789")),LEN({inner})<=12))')
-
-
-def has_wildcard(text: str) -> str:
-    return f'SUMPRODUCT(--ISNUMBER(FIND({{"*","?","~"}},{text})))>0'
-
-
-# --- indicator-row helper columns -------------------------------------------------------------
-#
-# Each helper is (key, header label, formula template). Templates use {key} for cells of the same
-# row: inputs {target} {actual} {weight} {score} {reason}, helpers by key, and {suggested}.
-
-_SIGNS = "≥≧⩾≤≦⩽<>="
-
-TARGET_HELPERS: list[tuple[str, str, str]] = [
-    ("tn", "目标规范", normalise(shown("{target}"))),
-    ("tcl", "比较符长", prefix_len("{tn}", CMP_TEXT)),
-    ("tsl", "后置词长", f"IF({{tcl}}>0,0,{suffix_len('{tn}', SUF_TEXT)})"),
-    ("tr", "目标数值文本", "MID({tn},{tcl}+1,MAX(0,LEN({tn})-{tcl}-{tsl}))"),
-    ("tnl", "目标数长", number_prefix_len("{tr}")),
-    ("tu0", "目标单位原文", "MID({tr},{tnl}+1,99)"),
-    ("tuv", "目标单位可读", unit_valid("{tu0}")),
-    ("tt", "目标类型",
-     f'IF({{tn}}="","",IF(SUMPRODUCT(--ISNUMBER(FIND({_DIGITS},{{tn}})))=0,'
-     f'IF(OR({{tcl}}>0,ISNUMBER(FIND(LEFT({{tn}},1),"{_SIGNS}"))),"E","Q"),'
-     f'IF(AND(ISNUMBER({leading_number("{tr}", "{tnl}")}),{{tuv}}),"N","E")))'),
-    ("tc", "比较符",
-     f'IF({{tt}}<>"N","",IF({{tcl}}>0,INDEX({CMP_NORM},MATCH(LEFT({{tn}},{{tcl}}),{CMP_TEXT},0)),'
-     f'IF({{tsl}}>0,INDEX({SUF_NORM},MATCH(RIGHT({{tn}},{{tsl}}),{SUF_TEXT},0)),"=")))'),
-    ("tv", "目标值", f'IF({{tt}}="N",{leading_number("{tr}", "{tnl}")},"")'),
-    ("tu", "目标单位", f'IF({{tt}}="N",{unit_norm("{tu0}")},"")'),
-]
-
-_SAME_WORD = (f'IF(AND({{tt}}="Q",EXACT({strip_level_punct("{an}")},{strip_level_punct("{tn}")})),1,"")')
-
-ACTUAL_HELPERS: list[tuple[str, str, str]] = [
-    ("an", "实际规范", normalise(shown("{actual}"))),
-    # a level phrase or a word meaning met (targets.MET_WORDS) from the lookup table; else the
-    # qualitative target's own word (targets.met_by_same_word) is 达成
+# Each row formula: (key, header label, template). Templates use {key} for cells of the row:
+# inputs {cmp} {tv} {tu} {actual} {weight} {typed} {reason}, and the formula cells by key.
+ROW_FORMULAS: list[tuple[str, str, str]] = [
+    # the actual on the target's scale: a percent-formatted number is read as percent (0.885
+    # shown as 88.50% is 88.5), the way the Python reader reads it (targetcells.value_text)
+    ("an", "实际值(按目标)",
+     f'IF({_BOTH_NUM},{{actual}}*100^({_percent("{actual}")}-{_percent("{tv}")}),"")'),
+    # the actual's unit, shown from the target: the unit format brackets text and hides numbers,
+    # so the 0 of no actual (or of a blank unit) shows nothing — an empty text would show "()"
+    ("au", "实际单位", 'IF(ISNUMBER({an}),{tu},0)'),
+    # R5 level code of an actual: 1 达成 2 部分达成 3 未达成; a qualitative target's own word is
+    # 达成 (targets.met_by_same_word)
     ("al", "完成档次",
-     f'IF({{an}}="","",IF({has_wildcard("{an}")},{_SAME_WORD},'
-     f'IFERROR(INDEX({LVL_CODE},MATCH({strip_level_punct("{an}")},{LVL_TEXT},0)),{_SAME_WORD})))'),
-    ("acl", "实际比较符长", prefix_len("{an}", CMP_TEXT)),
-    ("ar", "实际数值文本", "MID({an},{acl}+1,99)"),
-    ("anl", "实际数长", number_prefix_len("{ar}")),
-    ("au0", "实际单位原文", "MID({ar},{anl}+1,99)"),
-    ("auv", "实际单位可读", unit_valid("{au0}")),
-    # a comparator before the number (≥266米) is read past, as parse_actual does (T110)
-    ("av", "实际值",
-     f'IF(OR({{an}}="",{{al}}<>"",NOT({{auv}})),"",{leading_number("{ar}", "{anl}")})'),
-    ("au", "实际单位", f'IF({{av}}="","",{unit_norm("{au0}")})'),
-    ("uc", "单位相符", 'IF(OR({av}="",{tt}<>"N"),"",OR({au}="",EXACT({au},{tu})))'),
-    # scoring.completion_ratio
-    ("ratio", "完成比例",
-     'IF(OR({tt}<>"N",{av}="",{uc}<>TRUE),"",IF({tv}=0,"",{av}/{tv}))'),
-    # scoring._quantitative_fraction
+     f'IF({{actual}}="","",IFERROR(MATCH({{actual}},{_LEVELS},0),'
+     f'IF(AND({QUAL},EXACT({{actual}},{{tv}})),1,"")))'),
+    # scoring._quantitative_fraction (R2, R2e, R3); for a level 1/level, so that a fraction
+    # below 1 means the target is missed for both kinds
     ("fr", "计分比例",
-     'IF(OR({tt}<>"N",{av}="",{uc}<>TRUE),"",'
-     'IF(OR({tc}="≥",{tc}=">",{tc}="="),'
-     'IF(AND({tc}="=",{tv}=0),IF({av}<=0,1,0),'
-     'IF({tv}<=0,IF(IF({tc}=">",{av}>{tv},{av}>={tv}),1,0),IF({av}>={tv},1,{av}/{tv}))),'
-     'IF(OR({av}<={tv},{av}=0),1,IF({tv}<=0,0,'
-     f'IF({OVERRUN}="ratio",{{tv}}/{{av}},1-({{av}}-{{tv}})/{{tv}})))))'),
-    # scoring.band (in points): 达成 [0.8w, w]; 部分达成 [0.6w, 0.8w); 未达成 [0, 0.6w)
-    ("lo", "得分下限",
-     'IF(NOT(ISNUMBER({weight})),"",IF({al}=1,0.8*{weight},IF({al}=2,0.6*{weight},0)))'),
-    ("hi", "得分上限",
-     'IF(NOT(ISNUMBER({weight})),"",IF({al}=2,0.8*{weight},IF({al}=3,0.6*{weight},{weight})))'),
-    # scoring.suggest_score before the cut: band_top for a level, else weight × clamp(fraction)
-    ("raw", "原始建议分",
-     'IF(OR(NOT(ISNUMBER({weight})),{tt}="",{tt}="E"),"",IF({al}<>"",IF({al}=1,{weight},'
-     'IF(AND(CEILING(ROUND({hi},9),1)-1>={lo},CEILING(ROUND({hi},9),1)-1>=0),'
-     'CEILING(ROUND({hi},9),1)-1,MAX({hi}-0.01,0))),'
-     'IF({fr}="","",{weight}*MIN(MAX({fr},0),1))))'),
-    # scoring.target_met
-    ("met", "达成",
-     'IF(OR({tt}="",{tt}="E"),"",IF({al}<>"",{al}=1,IF({fr}="","",{fr}>=1)))'),
-    ("over", "超额",
-     f'AND(OR({{tc}}="≥",{{tc}}=">",{{tc}}="="),ISNUMBER({{ratio}}),{{ratio}}>={OVER_FLAG})'),
-    ("ok", "得分合规",
-     'IF(NOT(ISNUMBER({score})),TRUE,IF(NOT(ISNUMBER({weight})),TRUE,IF(OR({al}=2,{al}=3),'
-     'AND({score}>={lo},{score}<{hi}),AND({score}>={lo},{score}<={hi}))))'),
-    # R7: a reason is required when the score is below the weight, the target is missed, or
-    # the over-achievement passes the reason-required threshold (R4)
+     'IF({al}<>"",1/{al},IF(ISNUMBER({an}),'
+     f'IF({HIGHER},IF({{tv}}>0,MIN({{an}}/{{tv}},1),'
+     f'IF(AND({EQUAL},{{tv}}=0),N({{an}}<=0),IF({{cmp}}=">",N({{an}}>{{tv}}),N({{an}}>={{tv}})))),'
+     f'IF(OR({{an}}<={{tv}},{{an}}=0),1,IF({{tv}}<=0,0,'
+     f'IF({OVERRUN}="ratio",{{tv}}/{{an}},1-({{an}}-{{tv}})/{{tv}})))),""))'),
+    # scoring.suggest_score: band_top for a level, else weight × fraction; cut once (R6r)
+    ("suggested", "建议得分",
+     'IF(COUNT({weight},{fr})<2,"",'
+     + cut2(f'IF({{al}}<>"",{_BAND_TOP},{{weight}}*MIN(MAX({{fr}},0),1))') + ')'),
+    # the printed 得分: the evaluator's typed score wins, blank shows the suggestion
+    ("score", "得分", 'IF({typed}<>"",{typed},{suggested})'),
+    # R7: a reason is required when the score is below the weight, the target is missed, or the
+    # over-achievement passes the reason-required threshold (R4)
     ("need", "须说明原因",
-     'OR(AND(ISNUMBER({score}),ISNUMBER({weight}),{score}<{weight}),{met}=FALSE,'
-     f'AND(OR({{tc}}="≥",{{tc}}=">",{{tc}}="="),ISNUMBER({{ratio}}),{{ratio}}>={OVER_REASON}))'),
+     'OR(AND(COUNT({score},{weight})=2,{score}<{weight}),'
+     f'{_MET_FALSE},{_over(OVER_REASON)})'),
+    ("flag", "提示",
+     'IF(ISNUMBER({weight}),'
+     'IF(AND({tv}<>"",{actual}=""),"未填实际值 ","")'
+     '&IF(AND({actual}<>"",{fr}=""),"实际值无法计分 ","")'
+     f'&IF({_MET_FALSE},"未达成 ","")'
+     '&IF(AND({need},{reason}=""),"需说明原因 ",""),"")'),
 ]
+ROW_KEYS = [k for k, _label, _tpl in ROW_FORMULAS]
 
-SUGGESTED = ("suggested", "建议得分", f'IF({{raw}}="","",MIN(MAX({cut2("{raw}")},0),{{weight}}))')
-FLAG = (
-    "flag", "提示",
-    'IF(ISNUMBER({weight}),SUBSTITUTE(TRIM('
-    'IF({tt}="E","指标值无法识别 ","")'
-    '&IF(AND({an}<>"",{al}="",{av}=""),"实际值无法识别 ","")'
-    '&IF(AND({tn}<>"",{an}=""),"未填实际值 ","")'
-    '&IF(AND({tt}="Q",{av}<>""),"类型不符 ","")'
-    '&IF({uc}=FALSE,"单位不符 ","")'
-    '&IF({met}=FALSE,"未达成 ","")'
-    '&IF({over},"超额"&TEXT({ratio},"0%")&" ","")'
-    '&IF(AND({need},LEN(TRIM({reason}))=0),"需说明原因 ","")'
-    '&IF({ok}=FALSE,"得分超出区间 ","")),'
-    '" ","；"),"")',
-)
-SCORE_DEFAULT = '{suggested}'
+# scoring.in_band: FALSE when the shown 得分 is outside its band — a conditional format (stored
+# once for the column, not a cell per row) marks the score
+OUT_OF_BAND = ('AND(ISNUMBER({score}),ISNUMBER({weight}),NOT(IF({al}="",AND({score}>=0,{score}<={weight}),'
+               f'AND({{score}}>={_LO},OR({{score}}<{_HI},AND({{al}}=1,{{score}}={_HI}))))))')
 
 _KEY = re.compile(r"\{([a-z0-9_]+)(@-1)?\}")
+
+
+def keys(template: str) -> set[str]:
+    """The cells (keys) a template reads."""
+    return {m.group(1) for m in _KEY.finditer(template)}
 
 
 def render(template: str, cols: dict[str, str], row: int) -> str:

@@ -366,7 +366,7 @@ def decimal_format(d: Decimal, money: bool = False) -> str:
     return base + ("." + "0" * places if places else "")
 
 
-def _is_percent_format(number_format: str | None) -> bool:
+def is_percent_format(number_format: str | None) -> bool:
     """A number format that shows its number as a percentage (``0.00%``), quoted text aside."""
     return bool(number_format) and "%" in re.sub(r'"[^"]*"|\\.', "", number_format)
 
@@ -377,7 +377,7 @@ def typed_text(value: Any, number_format: str | None) -> str | None:
     ``88.50%``); other numbers with 15 significant digits; text as :func:`to_text`."""
     if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
         d = float_decimal(value) if isinstance(value, float) else Decimal(value)
-        if _is_percent_format(number_format):
+        if is_percent_format(number_format):
             pct = (d * 100).normalize()
             shown = quantize_to_format(pct, re.sub("%", "", number_format or ""))
             return f"{format(shown, 'f')}%"

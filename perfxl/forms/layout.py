@@ -9,10 +9,24 @@ import unicodedata
 from perfxl.forms.grid import ref
 from perfxl.forms.settings_sheet import LIST_NAMES
 from perfxl.model import Indicator
-from perfxl.patch import Patch, Validation
+from perfxl.patch import ConditionalFormat, Patch, Validation
+from perfxl.rules.targets import QUALITATIVE
 
-# Marks a conditional format as perfxl's own, so scoring replaces only its own rules.
+# Marks a conditional format as perfxl's own, so scoring replaces only its own rules: CF_MARK for
+# the screen-only check colours (finalize removes them for paper), CF_PRINT_MARK for how the
+# form reads on paper (kept).
 CF_MARK = 'N("perfxl")=0'
+CF_PRINT_MARK = 'N("perfxl-print")=0'
+CF_MARKS = ('N("perfxl")', 'N("perfxl-print")')
+
+
+def qualitative_word_patch(sheet: str, cmp_range: str, first_cmp_cell: str) -> Patch:
+    """The 比较符 cell of a qualitative target (定性) shows nothing, so that the three target
+    cells read as the printed form does: ``有效保障``, not ``定性 有效保障``."""
+    p = Patch()
+    p.add(ConditionalFormat(sheet, cmp_range, f'AND({CF_PRINT_MARK},{first_cmp_cell}="{QUALITATIVE}")',
+                            "hidden_text"))
+    return p
 
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 MAX_SHEET = 31
@@ -89,13 +103,23 @@ def column_range(rows: list[int], col: int) -> str:
 
 def category_validations(sheet: str, rows: list[int], cols: dict[str, int],
                          level1: str, level2: str, target: str) -> Patch:
-    """Drop-downs for 一级/二级指标 and the length check of 年度指标值, with input messages
-    (the text of each message is the form's own)."""
+    """Drop-downs for 一级/二级指标 and, on a v2 sheet, the 年度指标值's comparator (strict) and
+    unit (free entry allowed), with input messages (the text of each message is the form's own)."""
     p = Patch()
     p.add(Validation(sheet, column_range(rows, cols["level1"]), "list", LIST_NAMES["level1"],
                      prompt_title="一级指标", prompt=level1))
     p.add(Validation(sheet, column_range(rows, cols["level2"]), "list", LIST_NAMES["level2"],
                      prompt_title="二级指标", prompt=level2))
-    p.add(Validation(sheet, column_range(rows, cols["target"]), "textLength", "0", "200", "between",
+    if "cmp" not in cols:  # a v1 sheet: one text cell
+        p.add(Validation(sheet, column_range(rows, cols["target"]), "textLength", "0", "200", "between",
+                         prompt_title="年度指标值", prompt=target))
+        return p
+    p.add(Validation(sheet, column_range(rows, cols["cmp"]), "list", LIST_NAMES["comparators"],
+                     strict=True, prompt_title="年度指标值",
+                     prompt="比较符：≥ ≤ = > <，定性指标选“定性”（指标值一格填定性词，如 及时）",
+                     error_title="年度指标值", error="请从下拉列表选择比较符或“定性”"))
+    p.add(Validation(sheet, column_range(rows, cols["tv"]), "textLength", "0", "200", "between",
                      prompt_title="年度指标值", prompt=target))
+    p.add(Validation(sheet, column_range(rows, cols["tu"]), "list", LIST_NAMES["units"],
+                     prompt_title="年度指标值", prompt="度量单位：可下拉选择，也可直接填写（如 元/小时）"))
     return p

@@ -1,7 +1,7 @@
 """How the two official forms print (issue 17, item 5).
 
 * **A4 landscape, fitted to the page width only** (``fitToWidth=1``, ``fitToHeight=0``): the table
-  runs over as many pages as it needs, and the indicator header row is repeated on every page
+  runs over as many pages as it needs, and the indicator header rows are repeated on every page
   (print titles).
 * **Body text ≥ 10.5 pt (五号) on paper.** Fit-to-width shrinks everything when the printed
   columns are wider than the page, so the printed columns of each form add up to at most
@@ -34,18 +34,20 @@ PAGE_HEIGHT_PT = 495.0
 DEFAULT_ROW_PT = 15.0
 
 
-def page_breaks(heights: dict[int, float], last_row: int, title_row: int,
+def page_breaks(heights: dict[int, float], last_row: int, title_rows: tuple[int, int],
                 keep: list[tuple[int, int]]) -> list[int]:
     """Rows before which a new page starts (1-based), for a sheet printed at 100 % whose rows
-    1…``last_row`` have ``heights`` (pt) and whose ``title_row`` repeats on every later page.
-    Each ``(first, last)`` run in ``keep`` stays on one page when it fits on one."""
+    1…``last_row`` have ``heights`` (pt) and whose header rows ``title_rows`` (first, last)
+    repeat on every later page. Each ``(first, last)`` run in ``keep`` stays on one page when it
+    fits on one."""
     def h(r: int) -> float:
         return heights.get(r, DEFAULT_ROW_PT)
 
-    title = h(title_row)
+    top, bottom = title_rows
+    title = sum(h(r) for r in range(top, bottom + 1))
     starts = {a: b for a, b in keep}
-    if title_row + 1 in starts:  # the header row stays with the first group below it
-        starts[title_row] = starts.pop(title_row + 1)
+    if bottom + 1 in starts:  # the header rows stay with the first group below them
+        starts[top] = starts.pop(bottom + 1)
     blocks: list[tuple[int, int]] = []
     r = 1
     while r <= last_row:
@@ -60,7 +62,7 @@ def page_breaks(heights: dict[int, float], last_row: int, title_row: int,
         need = sum(h(x) for x in range(a, b + 1))
         if used + need > PAGE_HEIGHT_PT and used > 0:
             breaks.append(a)
-            used = 0.0 if a <= title_row else title  # a page that starts at the header has no copy
+            used = 0.0 if a <= bottom else title  # a page that starts at the header has no copy
         used += need
     return breaks
 
@@ -78,7 +80,7 @@ def split_at(first: int, last: int, breaks: list[int]) -> list[tuple[int, int]]:
 
 
 def form_setup(sheet: str, *, widths: dict[str, float], heights: dict[int, float],
-               last_col: str, last_row: int, title_row: int, breaks: list[int],
+               last_col: str, last_row: int, title_rows: tuple[int, int], breaks: list[int],
                outline_cols: tuple[str, ...]) -> SheetSetup:
     """The print and view settings of an official form (see the module doc)."""
     printed = sum(widths[get_column_letter(c)] for c in range(1, column_index_from_string(last_col) + 1))
@@ -86,7 +88,7 @@ def form_setup(sheet: str, *, widths: dict[str, float], heights: dict[int, float
         raise ValueError(f"{sheet}: printed columns are {printed} units wide, over {PAGE_WIDTH_UNITS}")
     return SheetSetup(
         sheet, col_widths=widths, row_heights=heights, outline_cols=outline_cols,
-        print_area=f"A1:{last_col}{last_row}", print_title_rows=f"{title_row}:{title_row}",
+        print_area=f"A1:{last_col}{last_row}", print_title_rows=f"{title_rows[0]}:{title_rows[1]}",
         fit_width=1, fit_height=0, row_breaks=tuple(breaks), show_gridlines=False,
     )
 

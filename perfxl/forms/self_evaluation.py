@@ -11,13 +11,18 @@ move)::
     6-9   年度资金总额 / 其中：当年财政拨款 / 上年结转资金 / 其他资金
     10  年度总体目标» | 预期目标 (B:E) | 实际完成情况 (F:I)
     11                | text           | text
-    12  一级指标 | 二级指标 | 三级指标 | 年度指标值 | 实际完成值 | 分值 | 得分 | 偏差原因分析 (H:I)
-    13… one row per indicator; 一级 and 二级 merged over their rows
-    t   总分 (A:E) | Σ分值 | 总分
-    t+1 评分等级 (A:E) | grade (F:I)
+    12  一级指标 | 二级指标 | 三级指标 | 年度指标值 (D:F) | 实际完成值 (G:H) | 分值 | 得分 | 偏差原因分析 (K:L)
+    13                                 | 比较符 | 指标值 | 单位 | 完成值 | 单位
+    14… one row per indicator; 一级 and 二级 merged over their rows
+    t   总分 (A:H) | Σ分值 | 总分
+    t+1 评分等级 (A:H) | grade (I:L)
 
-Columns K (建议得分) and L (提示) sit beside the printed area (A:I); helper columns from N on
-parse the target and actual text and carry the scoring steps (grouped, collapsed).
+Template v2 (issue 17): the target is three input cells — comparator drop-down (≥ ≤ = > < 定性),
+number (or a qualitative word), unit — and the actual a number (its unit shown from the target) or
+an R5 level; row 13 names them. Beside the printed area (A:L): N 填写得分 (the evaluator's score:
+the printed 得分 shows it, or the suggestion when it is blank), O 建议得分, P 提示, and the scoring
+steps from Q on — at most 8 formula cells per row, none parsing text (perfxl.forms.formulas).
+A v1 sheet (one 年度指标值 text cell, no 比较符 row) is still read; ``perfxl upgrade`` rewrites it.
 """
 
 from __future__ import annotations
@@ -35,12 +40,16 @@ from perfxl.forms.grid import (
     CellError, Grid, carry_levels, decimal_format, formula_in_text_cell, is_blank, is_error,
     quantize_to_format, read_year, ref, to_decimal, to_text, typed_text,
 )
-from perfxl.forms.layout import CF_MARK, abs_ref, category_validations, column_range, groups, row_height
+from perfxl.forms.layout import (
+    CF_MARK, abs_ref, category_validations, column_range, groups, qualitative_word_patch, row_height,
+)
 from perfxl.forms.settings_sheet import LIST_NAMES
 from perfxl.model import (
     FundRow, Indicator, SelfEvaluation, SelfEvaluationFunds, Settings, mark_computed, set_location,
     set_sheet,
 )
+from perfxl.forms.targetcells import TARGET_SUB_HEADERS, v1_finding, value_text
+from perfxl.rules.targets import compose_target
 from perfxl.patch import (
     ConditionalFormat, DefineName, Formula, Merge, Patch, Style, Validation, Write,
 )
@@ -49,19 +58,24 @@ TITLE = "财政项目支出绩效自评表"
 FORM = "self_evaluation"
 
 # Column numbers of a freshly laid-out sheet.
-C_L1, C_L2, C_NAME, C_TARGET, C_ACTUAL, C_WEIGHT, C_SCORE, C_REASON, C_REASON2 = range(1, 10)
-C_SUGGESTED, C_FLAG = 11, 12
-C_HELPER0 = 14
+(C_L1, C_L2, C_NAME, C_CMP, C_TV, C_TU, C_ACTUAL, C_AU, C_WEIGHT, C_SCORE, C_REASON,
+ C_REASON2) = range(1, 13)
+C_TYPED, C_SUGGESTED, C_FLAG = 14, 15, 16
+C_HELPER0 = 17
 LAST_PRINT_COL = C_REASON2
-WIDTHS = {"A": 10, "B": 12, "C": 28, "D": 15, "E": 16, "F": 9, "G": 8, "H": 12, "I": 26,
-          "J": 2, "K": 9, "L": 30, "M": 2}
+WIDTHS = {"A": 8, "B": 10, "C": 20, "D": 7, "E": 10, "F": 9, "G": 10, "H": 9, "I": 8, "J": 8,
+          "K": 10, "L": 27, "M": 2, "N": 9, "O": 9, "P": 30}
 HELPER_WIDTH = 9
+SUB_HEADERS = {**TARGET_SUB_HEADERS, "actual": "完成值", "au": "单位"}
 
 ROW_TITLE, ROW_YEAR, ROW_NAME, ROW_DEPT, ROW_FUNDS_HDR = 1, 2, 3, 4, 5
 FUND_KEYS = ("total", "fiscal", "carryover", "other")
 FUND_LABELS = {"total": "年度资金总额", "fiscal": "其中：当年财政拨款", "carryover": "上年结转资金",
                "other": "其他资金"}
 FUND_COLS = ("initial_budget", "budget", "executed", "weight", "rate", "score")
+# funds columns of a fresh v2 sheet: the three amounts over two columns each (D:E, F:G, H:I)
+FUND_COL_NUMBERS = (4, 6, 8, 10, 11, 12)
+FUND_SPAN = {"initial_budget": 2, "budget": 2, "executed": 2}
 FUND_HEADERS = {"initial_budget": "年初预算数", "budget": "全年预算数", "executed": "全年执行数",
                 "weight": "分数", "rate": "执行率(%)", "score": "得分"}
 
@@ -69,8 +83,10 @@ IND_HEADERS = {
     "level1": "一级指标", "level2": "二级指标", "name": "三级指标", "target": "年度指标值",
     "actual": "实际完成值", "weight": "分值", "score": "得分", "reason": "偏差原因分析",
 }
-HELPERS = [*F.TARGET_HELPERS, *F.ACTUAL_HELPERS]
-HELPER_KEYS = [k for k, _label, _tpl in HELPERS]
+# the row formulas that sit in columns of their own (not a printed cell)
+HELPER_KEYS = [k for k in F.ROW_KEYS if k not in ("au", "score", "suggested", "flag")]
+OFF_PRINT_HEADERS = {"typed": "填写得分", "suggested": "建议得分", "flag": "提示",
+                     **{k: label for k, label, _t in F.ROW_FORMULAS if k in HELPER_KEYS}}
 
 
 
@@ -88,6 +104,7 @@ class SheetMap:
     expected_goal: tuple[int, int] | None = None
     achieved_goal: tuple[int, int] | None = None
     header_row: int | None = None
+    first_row: int | None = None  # the first indicator row (below the v2 sub-header)
     cols: dict[str, int] = field(default_factory=dict)  # indicator columns and helpers
     rows: list[int] = field(default_factory=list)  # one per indicator, in order
     total_row: int | None = None
@@ -107,6 +124,11 @@ class SheetMap:
     def letters(self) -> dict[str, str]:
         return {k: L(c) for k, c in self.cols.items()}
 
+    @property
+    def v2(self) -> bool:
+        """Whether the sheet has the structured target cells (template v2)."""
+        return "cmp" in self.cols
+
     def cell(self, rc: tuple[int, int] | None) -> str:
         return ref(*rc) if rc else ""
 
@@ -120,22 +142,23 @@ def fresh_map(project: SelfEvaluation, sheet: str) -> SheetMap:
     m.year = (ROW_YEAR, 1)
     m.name = (ROW_NAME, 2)
     m.department = (ROW_DEPT, 2)
-    m.unit = (ROW_DEPT, 6)
+    m.unit = (ROW_DEPT, C_ACTUAL + 1)
     m.funds_rows = {k: ROW_FUNDS_HDR + 1 + i for i, k in enumerate(FUND_KEYS)}
-    m.funds_cols = {k: 4 + i for i, k in enumerate(FUND_COLS)}
+    m.funds_cols = dict(zip(FUND_COLS, FUND_COL_NUMBERS))
     goals_hdr = ROW_FUNDS_HDR + 5
     m.expected_goal = (goals_hdr + 1, 2)
-    m.achieved_goal = (goals_hdr + 1, 6)
+    m.achieved_goal = (goals_hdr + 1, C_ACTUAL)
     m.header_row = goals_hdr + 2
+    m.first_row = m.header_row + 2
     m.cols = {
-        "level1": C_L1, "level2": C_L2, "name": C_NAME, "target": C_TARGET, "actual": C_ACTUAL,
-        "weight": C_WEIGHT, "score": C_SCORE, "reason": C_REASON, "suggested": C_SUGGESTED,
-        "flag": C_FLAG,
+        "level1": C_L1, "level2": C_L2, "name": C_NAME, "cmp": C_CMP, "tv": C_TV, "target": C_TV,
+        "tu": C_TU, "actual": C_ACTUAL, "au": C_AU, "weight": C_WEIGHT, "score": C_SCORE,
+        "reason": C_REASON, "typed": C_TYPED, "suggested": C_SUGGESTED, "flag": C_FLAG,
     }
     for i, key in enumerate(HELPER_KEYS):
         m.cols[key] = C_HELPER0 + i
-    m.rows = [m.header_row + 1 + i for i in range(len(project.indicators))]
-    m.total_row = m.header_row + 1 + n
+    m.rows = [m.first_row + i for i in range(len(project.indicators))]
+    m.total_row = m.first_row + n
     m.grade_row = m.total_row + 1
     m.total_weight = (m.total_row, C_WEIGHT)
     m.total = (m.total_row, C_SCORE)
@@ -151,6 +174,8 @@ def _num(value: Decimal | None, money: bool = False) -> tuple[Decimal | None, st
 
 def layout(project: SelfEvaluation, sheet: str, settings: Settings) -> tuple[Patch, SheetMap]:
     """The whole sheet for ``project``: labels, inputs, merges, formulas, validations, print."""
+    from perfxl.rules.targets import split_target, structured_actual
+
     m = fresh_map(project, sheet)
     p = Patch()
     S = sheet
@@ -167,16 +192,21 @@ def layout(project: SelfEvaluation, sheet: str, settings: Settings) -> tuple[Pat
     put(ROW_NAME, 1, "项目名称", "label")
     box(ROW_NAME, 2, ROW_NAME, LAST_PRINT_COL, project.name, "text")
     put(ROW_DEPT, 1, "主管部门", "label")
-    box(ROW_DEPT, 2, ROW_DEPT, 4, project.department, "text")
-    put(ROW_DEPT, 5, "实施单位", "label")
-    box(ROW_DEPT, 6, ROW_DEPT, LAST_PRINT_COL, project.unit, "text")
+    box(ROW_DEPT, 2, ROW_DEPT, C_ACTUAL - 1, project.department, "text")
+    put(ROW_DEPT, C_ACTUAL, "实施单位", "label")  # one cell: its value is the cell to its right
+    box(ROW_DEPT, C_ACTUAL + 1, ROW_DEPT, LAST_PRINT_COL, project.unit, "text")
 
     # funds block
     h = ROW_FUNDS_HDR
     box(h, 1, h + 4, 1, f"项目资金\n（{settings.money_unit}）", "label")
     box(h, 2, h, 3, None, "label")
-    for key, c in m.funds_cols.items():
-        put(h, c, FUND_HEADERS[key], "label")
+
+    def fund_cell(r: int, key: str, value, role: str, fmt: str | None = None) -> None:
+        c = m.funds_cols[key]
+        box(r, c, r, c + FUND_SPAN.get(key, 1) - 1, value, role, fmt)
+
+    for key in m.funds_cols:
+        fund_cell(h, key, FUND_HEADERS[key], "label")
     funds = project.funds
     for key in FUND_KEYS:
         r = m.funds_rows[key]
@@ -184,7 +214,7 @@ def layout(project: SelfEvaluation, sheet: str, settings: Settings) -> tuple[Pat
         row: FundRow = getattr(funds, key)
         for fkey in ("initial_budget", "budget", "executed"):
             v, fmt = _num(getattr(row, fkey))
-            put(r, m.funds_cols[fkey], v, "money", fmt or "0.00")
+            fund_cell(r, fkey, v, "money", fmt or "0.00")
         if key == "total":
             v, fmt = _num(funds.weight)
             put(r, m.funds_cols["weight"], v, "number", fmt)
@@ -195,43 +225,50 @@ def layout(project: SelfEvaluation, sheet: str, settings: Settings) -> tuple[Pat
     # goals
     g = h + 5
     box(g, 1, g + 1, 1, "年度总体目标", "label")
-    box(g, 2, g, 5, "预期目标", "label")
-    box(g, 6, g, LAST_PRINT_COL, "实际完成情况", "label")
-    box(g + 1, 2, g + 1, 5, project.expected_goal, "longtext")
-    box(g + 1, 6, g + 1, LAST_PRINT_COL, project.achieved_goal, "longtext")
+    box(g, 2, g, C_ACTUAL - 1, "预期目标", "label")
+    box(g, C_ACTUAL, g, LAST_PRINT_COL, "实际完成情况", "label")
+    box(g + 1, 2, g + 1, C_ACTUAL - 1, project.expected_goal, "longtext")
+    box(g + 1, C_ACTUAL, g + 1, LAST_PRINT_COL, project.achieved_goal, "longtext")
 
-    # indicator table
-    hr = m.header_row
-    for key, c in m.cols.items():
-        if key in IND_HEADERS:
-            put(hr, c, IND_HEADERS[key], "label")
-    p.add(Style(S, f"{ref(hr, C_REASON)}:{ref(hr, C_REASON2)}", "label"))
-    p.add(Merge(S, f"{ref(hr, C_REASON)}:{ref(hr, C_REASON2)}"))
-    put(hr, C_SUGGESTED, "建议得分", "helper_header")
-    put(hr, C_FLAG, "提示", "helper_header")
-    for key, label, _tpl in HELPERS:
+    # indicator table: two header rows; the second names the target's and actual's cells
+    hr, sub = m.header_row, m.header_row + 1
+    for key, c in (("level1", C_L1), ("level2", C_L2), ("name", C_NAME), ("weight", C_WEIGHT),
+                   ("score", C_SCORE)):
+        box(hr, c, sub, c, IND_HEADERS[key], "label")
+    box(hr, C_CMP, hr, C_TU, IND_HEADERS["target"], "label")
+    box(hr, C_ACTUAL, hr, C_AU, IND_HEADERS["actual"], "label")
+    box(hr, C_REASON, sub, C_REASON2, IND_HEADERS["reason"], "label")
+    for key, label in SUB_HEADERS.items():
+        put(sub, m.cols[key], label, "label")
+    for key, label in OFF_PRINT_HEADERS.items():
         put(hr, m.cols[key], label, "helper_header")
     inds = project.indicators
     for ind, r in zip(inds, m.rows):
         put(r, C_NAME, ind.name, "text")
-        put(r, C_TARGET, ind.target, "input")
-        put(r, C_ACTUAL, ind.actual, "input")
+        cmp, value, unit = split_target(ind.target)
+        put(r, C_CMP, cmp, "target_cmp")
+        put(r, C_TV, value, "target_value", decimal_format(value) if isinstance(value, Decimal) else None)
+        put(r, C_TU, unit, "target_unit")
+        actual = structured_actual(ind.target, ind.actual)
+        put(r, C_ACTUAL, actual, "actual_value",
+            decimal_format(actual) if isinstance(actual, Decimal) else None)
         v, fmt = _num(ind.weight)
         put(r, C_WEIGHT, v, "number", fmt)
-        if ind.score is not None:
-            v, fmt = _num(ind.score)
-            put(r, C_SCORE, v, "score", fmt)
+        v, fmt = _num(ind.score)
+        put(r, C_TYPED, v, "typed_score", fmt)
         box(r, C_REASON, r, C_REASON2, ind.reason, "reason")
     if not inds:  # an empty row to type into
-        r = m.header_row + 1
-        for c in range(1, LAST_PRINT_COL + 1):
-            put(r, c, None, "input")
-        p.add(Merge(S, f"{ref(r, C_REASON)}:{ref(r, C_REASON2)}"))
+        r = m.first_row
+        for c, role in ((C_L1, "category"), (C_L2, "category"), (C_NAME, "text"),
+                        (C_CMP, "target_cmp"), (C_TV, "target_value"), (C_TU, "target_unit"),
+                        (C_ACTUAL, "actual_value"), (C_WEIGHT, "number"), (C_TYPED, "typed_score")):
+            put(r, c, None, role)
+        box(r, C_REASON, r, C_REASON2, None, "reason")
     t = m.total_row
-    box(t, 1, t, 5, "总分", "label")
+    box(t, 1, t, C_AU, "总分", "label")
     box(t, C_REASON, t, C_REASON2, None, "blank")
     gr = m.grade_row
-    box(gr, 1, gr, 5, "评分等级", "label")
+    box(gr, 1, gr, C_AU, "评分等级", "label")
     box(gr, C_WEIGHT, gr, LAST_PRINT_COL, None, "grade")
 
     p.extend(formulas_patch(m, project))
@@ -244,14 +281,16 @@ def layout(project: SelfEvaluation, sheet: str, settings: Settings) -> tuple[Pat
     for r in m.funds_rows.values():
         heights[r] = 20.0
     heights[g] = 20.0
-    heights[g + 1] = row_height([(project.expected_goal, sum(WIDTHS[c] for c in "BCDE"), 1.0),
-                                 (project.achieved_goal, sum(WIDTHS[c] for c in "FGHI"), 1.0)],
+    heights[g + 1] = row_height([(project.expected_goal, sum(WIDTHS[c] for c in "BCDEF"), 1.0),
+                                 (project.achieved_goal, sum(WIDTHS[c] for c in "GHIJKL"), 1.0)],
                                 minimum=40.0)
-    heights[hr] = 30.0
+    heights[hr] = 22.0
+    heights[sub] = 18.0
     for ind, r in zip(inds, m.rows):
-        heights[r] = row_height([(ind.name, WIDTHS["C"], 1.0), (ind.target, WIDTHS["D"], 1.0),
-                                 (ind.actual, WIDTHS["E"], 1.0),
-                                 (ind.reason, WIDTHS["H"] + WIDTHS["I"], 1.0)], line_pt=13.5)
+        heights[r] = row_height([(ind.name, WIDTHS["C"], 1.0), (ind.target, WIDTHS["E"] + WIDTHS["F"], 1.0),
+                                 (ind.actual if not ind.target or not split_target(ind.target)[1] else None,
+                                  WIDTHS["G"], 1.0),
+                                 (ind.reason, WIDTHS["K"] + WIDTHS["L"], 0.86)], line_pt=13.5)
     for (a, b) in groups(inds, lambda i: (i.level1, i.level2)):  # a merged 二级 label's lines
         need = row_height([(inds[a].level2, WIDTHS["B"], 1.0)], line_pt=13.5)
         have = sum(heights[m.rows[i]] for i in range(a, b + 1))
@@ -264,7 +303,7 @@ def layout(project: SelfEvaluation, sheet: str, settings: Settings) -> tuple[Pat
     for letter in helper_letters:
         widths[letter] = HELPER_WIDTH
     level2_groups = groups(inds, lambda i: (i.level1, i.level2))
-    breaks = printing.page_breaks(heights, gr, hr, [  # merged blocks stay on one page
+    breaks = printing.page_breaks(heights, gr, (hr, sub), [  # merged blocks stay on one page
         (h, h + 4), (g, g + 1), *((m.rows[a], m.rows[b]) for a, b in level2_groups[:-1]),
         (m.rows[level2_groups[-1][0]] if inds else t, gr)])  # the last group with the total
     for (a, b) in groups(inds, lambda i: i.level1):  # 一级 and 二级 merged once per page
@@ -274,16 +313,13 @@ def layout(project: SelfEvaluation, sheet: str, settings: Settings) -> tuple[Pat
         for r1, r2 in printing.split_at(m.rows[a], m.rows[b], breaks):
             box(r1, C_L2, r2, C_L2, inds[a].level2, "category")
     p.add(printing.form_setup(S, widths=widths, heights=heights, last_col=last, last_row=gr,
-                              title_row=hr, breaks=breaks, outline_cols=tuple(helper_letters)))
+                              title_rows=(hr, sub), breaks=breaks, outline_cols=tuple(helper_letters)))
     return p, m
 
 
 def formulas_patch(m: SheetMap, project: SelfEvaluation | None = None) -> Patch:
-    """Every computed cell perfxl owns on the sheet, at the places ``m`` says.
-
-    ``project`` tells which 得分 cells hold a typed score (kept) — the others get the formula
-    that shows the suggested score.
-    """
+    """Every computed cell perfxl owns on the sheet, at the places ``m`` says (``project`` is
+    not needed: the evaluator's typed scores live in their own input cells, 填写得分)."""
     p = Patch()
     S = m.sheet
     fc = m.funds_cols
@@ -302,26 +338,24 @@ def formulas_patch(m: SheetMap, project: SelfEvaluation | None = None) -> Patch:
         p.extend(_funds_flags(m))
 
     letters = m.letters()
-    typed = set(m.typed_scores)
-    if project is not None:
-        typed |= {r for ind, r in zip(project.indicators, m.rows) if ind.score is not None}
-    for r in m.rows:
-        for key, _label, tpl in HELPERS:
-            p.add(Write(S, ref(r, m.cols[key]), Formula(F.render(tpl, letters, r)), "helper"))
-        p.add(Write(S, ref(r, m.cols["suggested"]),
-                    Formula(F.render(F.SUGGESTED[2], letters, r)), "suggested"))
-        p.add(Write(S, ref(r, m.cols["flag"]), Formula(F.render(F.FLAG[2], letters, r)), "flag"))
-        if r not in typed:
-            p.add(Write(S, ref(r, m.cols["score"]),
-                        Formula(F.render(F.SCORE_DEFAULT, letters, r)), "score"))
+    if m.v2:  # a v1 sheet keeps its own row formulas (perfxl upgrade replaces them)
+        # a column the user deleted leaves its formulas (and those that read it) out
+        usable = [(key, tpl) for key, _label, tpl in F.ROW_FORMULAS
+                  if key in m.cols and F.keys(tpl) <= m.cols.keys()]
+        for r in m.rows:
+            for key, tpl in usable:
+                role = {"au": "actual_unit", "score": "score", "suggested": "suggested",
+                        "flag": "flag"}.get(key, "helper")
+                p.add(Write(S, ref(r, m.cols[key]), Formula(F.render(tpl, letters, r)), role))
     # totals (R6r: plain sum of the displayed scores) and grade (R8); the ranges run from the
     # header row to the row above, so rows inserted anywhere in the table are summed
     if m.total_row and m.header_row:
         t = m.total_row
         wl, sl = letters["weight"], letters["score"]
         hr = m.header_row
-        # a blank form prints a blank 总分 分值, not the execution weight alone (issue 17)
-        weights = f"{wl}{hr + 1}:INDEX({wl}:{wl},ROW()-1)"
+        first = m.first_row or hr + 1
+        # a blank form prints a blank 总分 分值, not the execution weight alone
+        weights = f"{wl}{first}:INDEX({wl}:{wl},ROW()-1)"
         p.add(Write(S, ref(t, m.cols["weight"]), Formula(
             f'=IF(COUNT({weights})=0,"",ROUND(N({weight_cell})+SUM({wl}{hr}:INDEX({wl}:{wl},ROW()-1)),9))'),
             "total"))
@@ -329,8 +363,8 @@ def formulas_patch(m: SheetMap, project: SelfEvaluation | None = None) -> Patch:
         al = letters.get("actual")
         budget_exec = f"{ref(tr, fc['budget'])},{ref(tr, fc['executed'])}" if {
             "budget", "executed"} <= fc.keys() else weight_cell
-        actuals = f"{al}{hr + 1}:INDEX({al}:{al},ROW()-1)" if al else None
-        scores = f"{sl}{hr + 1}:INDEX({sl}:{sl},ROW()-1)"
+        actuals = f"{al}{first}:INDEX({al}:{al},ROW()-1)" if al else None
+        scores = f"{sl}{first}:INDEX({sl}:{sl},ROW()-1)"
         inputs = (f"COUNT({budget_exec},{actuals},{scores})+COUNTIF({actuals},\"?*\")" if actuals
                   else f"COUNT({budget_exec},{scores})")
         p.add(Write(S, ref(t, m.cols["score"]), Formula(
@@ -342,9 +376,6 @@ def formulas_patch(m: SheetMap, project: SelfEvaluation | None = None) -> Patch:
                 f'=IF(NOT(ISNUMBER({tot})),"",IF({tot}>=90,"优",IF({tot}>=80,"良",'
                 f'IF({tot}>=60,"中","差"))))'), "grade"))
     return p
-
-
-_EXEC_WORDS = '{"执行率","预算","资金","结余","节约","支付"}'
 
 
 def _funds_flags(m: SheetMap) -> Patch:
@@ -366,17 +397,10 @@ def _funds_flags(m: SheetMap) -> Patch:
                 others = ",".join(ref(rows[k], fc[col]) for k in ("fiscal", "carryover", "other"))
                 parts.append(f'IF(AND(ISNUMBER({t}),COUNT({others})>0),'
                              f'IF(ABS({t}-SUM({others}))>=0.005,"{FUND_HEADERS[col]}合计不符 ",""),"")')
-            rate = ref(r, fc["rate"])
-            texts = []
-            if m.achieved_goal:
-                texts.append(f'SUMPRODUCT(--ISNUMBER(FIND({_EXEC_WORDS},{ref(*m.achieved_goal)}&"")))=0')
-            if m.header_row and m.total_row and "reason" in m.cols:
-                rc = m.cols["reason"]
-                texts.append(f"SUMPRODUCT(--ISNUMBER(FIND({_EXEC_WORDS},"
-                             f"{ref(m.header_row + 1, rc)}:{ref(m.total_row - 1, rc)})))=0")
-            parts.append(f'IF(AND(ISNUMBER({rate}),{rate}<ROUND({F.EXEC_REASON}*100,9),{",".join(texts) or "TRUE"}),'
+            rate = ref(r, fc["rate"])  # D304's word search in the explanation is Python's
+            parts.append(f'IF(AND(ISNUMBER({rate}),{rate}<ROUND({F.EXEC_REASON}*100,9)),'
                          f'"执行率低于"&{F.EXEC_REASON}*100&"%须说明原因 ","")')
-        formula = f'=SUBSTITUTE(TRIM({"&".join(parts)})," ","；")'
+        formula = "=" + "&".join(parts)
         p.add(Write(m.sheet, ref(r, flag_col), Formula(formula), "flag"))
     return p
 
@@ -413,7 +437,9 @@ def _table_range(m: SheetMap, key: str) -> str | None:
 
 def validations_patch(m: SheetMap) -> Patch:
     S = m.sheet
-    rows = m.rows or [m.header_row + 1]
+    if not m.v2:  # a v1 sheet keeps its own (perfxl upgrade replaces them)
+        return Patch()
+    rows = m.rows or [m.first_row]
 
     def rng(key: str) -> str:
         return column_range(rows, m.cols[key])
@@ -422,17 +448,17 @@ def validations_patch(m: SheetMap) -> Patch:
         S, rows, m.cols,
         level1="产出指标、效益指标、满意度指标或成本指标（可下拉选择）",
         level2="如 数量指标、质量指标、时效指标、社会效益指标…（可下拉选择）",
-        target="定量：比较符+数值+单位，如 ≥9.00(人)、≤187.92(万元)、=24.00(小时)；定性：如 及时、健全、有效保障",
+        target="定量：填数值，如 11000；定性（比较符选“定性”）：填定性词，如 及时、健全、有效保障",
     )
     p.add(Validation(S, rng("actual"), "list", LIST_NAMES["levels"],
                      prompt_title="实际完成值",
-                     prompt="定量：数值+单位，如 8.00(人)；定性：从下拉列表选择完成档次。修改后建议得分、得分、总分随之更新"))
+                     prompt="定量：填数值（单位取自指标值），如 8；定性：从下拉列表选择完成档次。修改后建议得分、得分、总分随之更新"))
     p.add(Validation(S, rng("weight"), "decimal", "0", "100", "between", strict=True,
                      prompt_title="分值", prompt="本指标的权重分值；全部分值（含预算执行率）合计应为 100",
                      error_title="分值", error="分值应为 0–100 之间的数字"))
-    p.add(Validation(S, rng("score"), "decimal", "0", "100", "between",
+    p.add(Validation(S, rng("typed"), "decimal", "0", "100", "between",
                      prompt_title="得分",
-                     prompt="留空（或保留公式）时显示建议得分；填写数字则保留评价人的评分。定性指标：达成 80%–100%，部分达成 60%–80%（不含），未达成 60% 以下",
+                     prompt="评价人在此填写得分（表上“得分”显示它）；留空时“得分”显示建议得分。定性指标：达成 80%–100%，部分达成 60%–80%（不含），未达成 60% 以下",
                      error_title="得分", error="得分应为 0 到分值之间的数字"))
     p.add(Validation(S, rng("reason"), "textLength", "0", "2000", "between",
                      prompt_title="偏差原因分析",
@@ -450,16 +476,19 @@ def conditional_patch(m: SheetMap) -> Patch:
     """Missing deviation reason, score outside its band, weights total ≠ 100."""
     p = Patch()
     S = m.sheet
-    if not m.rows:
+    if not m.rows or not m.v2:
         return p
     r0 = m.rows[0]
     lt = m.letters()
     reason_rng = f"{ref(r0, m.cols['reason'])}:{ref(m.rows[-1], m.cols['reason'])}"
     p.add(ConditionalFormat(S, reason_rng,
-                            f"AND({CF_MARK},${lt['need']}{r0}=TRUE,LEN(TRIM(${lt['reason']}{r0}))=0)",
+                            f"AND({CF_MARK},${lt['need']}{r0}=TRUE,${lt['reason']}{r0}&\"\"=\"\")",
                             "missing_reason"))
     score_rng = _table_range(m, "score")
-    p.add(ConditionalFormat(S, score_rng, f"AND({CF_MARK},${lt['ok']}{r0}=FALSE)", "out_of_band"))
+    cells = {k: f"${v}" for k, v in lt.items()}  # columns fixed, rows relative to the first row
+    p.add(ConditionalFormat(S, score_rng, f"AND({CF_MARK},{F.render(F.OUT_OF_BAND, cells, r0)[1:]})",
+                            "out_of_band"))
+    p.extend(qualitative_word_patch(S, _table_range(m, "cmp"), f"${lt['cmp']}{r0}"))
     if m.total_weight:
         tw = ref(*m.total_weight)
         p.add(ConditionalFormat(S, tw, f"AND({CF_MARK},ISNUMBER({tw}),ROUND({tw},2)<>100)", "bad_total"))
@@ -598,10 +627,13 @@ def read(ws: Worksheet, grid: Grid | None = None) -> tuple[SelfEvaluation | None
                 h = g.find("实际完成", rows=[hr], exact=False)
             if h:
                 m.cols[key] = h[1]
-        for key, label in [("suggested", "建议得分"), ("flag", "提示")] + [(k, lab) for k, lab, _ in HELPERS]:
+        for key, label in OFF_PRINT_HEADERS.items():
             h = g.find(label, rows=[hr])
             if h:
                 m.cols[key] = h[1]
+        if v1_helper := g.find("完成比例", rows=[hr]):  # v1's ratio helper (stored values)
+            m.cols["ratio"] = v1_helper[1]
+        _find_structured(g, m, hr)
         missing = [IND_HEADERS[k] for k in ("name", "target") if k not in m.cols]
         if missing:
             findings.append(finding("W703", S, ref(hr, 1), "绩效指标表头缺少：" + "、".join(missing)))
@@ -631,11 +663,11 @@ def read(ws: Worksheet, grid: Grid | None = None) -> tuple[SelfEvaluation | None
             h = g.find("评分等级", rows=[m.grade_row])
             if h:
                 m.grade = (m.grade_row, g.right_end(*h) + 1)
-        score_col = m.cols.get("score")
-        other_cols = [m.cols[k] for k in ("level1", "level2", "name", "target", "actual", "weight",
-                                           "reason") if k in m.cols and m.cols[k] != score_col]
+        score_col = m.cols.get("typed") or m.cols.get("score")
+        other_cols = [m.cols[k] for k in ("level1", "level2", "name", "cmp", "target", "tu", "actual",
+                                           "weight", "reason") if k in m.cols and m.cols[k] != score_col]
         lvl1 = lvl2 = ""
-        for r in range(m.header_row + 1, end + 1):
+        for r in range(m.first_row or m.header_row + 1, end + 1):
             if g.row_is_blank(r, other_cols) and (
                     score_col is None or g.is_formula(r, score_col) or g.own(r, score_col) in (None, "")):
                 continue
@@ -645,6 +677,8 @@ def read(ws: Worksheet, grid: Grid | None = None) -> tuple[SelfEvaluation | None
             indicators.append(ind)
             m.rows.append(r)
 
+    if m.header_row and not m.v2:
+        findings.append(v1_finding(S, ref(m.header_row, m.cols.get("target", 1))))
     project = SelfEvaluation(
         name=name or "", year=year or 2000, department=text_at(m.department) or "",
         unit=text_at(m.unit) or "", indicators=indicators, funds=funds,
@@ -695,6 +729,21 @@ def _read_printed(g: Grid, m: SheetMap) -> None:
             m.printed[fld] = (quantize_to_format(d, g.number_format(r, c)), ref(r, c))
 
 
+def _find_structured(g: Grid, m: SheetMap, hr: int) -> None:
+    """A v2 sheet: the row below the header names the target's and actual's cells (比较符 …)."""
+    c = m.cols.get("target")
+    if c is None or g.own(hr + 1, c) != SUB_HEADERS["cmp"]:
+        return
+    sub = hr + 1
+    for key, label in SUB_HEADERS.items():
+        start = m.cols["actual"] if key in ("actual", "au") and "actual" in m.cols else c
+        hit = g.find(label, rows=[sub], cols=range(start, g.max_col + 1))
+        if hit:
+            m.cols[key] = hit[1]
+    m.cols["target"] = m.cols.get("tv", c)
+    m.first_row = sub + 1
+
+
 def _read_row(g: Grid, S: str, m: SheetMap, r: int, lvl1: str, lvl2: str, num):
     findings: list[Finding] = []
 
@@ -703,7 +752,8 @@ def _read_row(g: Grid, S: str, m: SheetMap, r: int, lvl1: str, lvl2: str, num):
         if c is None:
             return None
         if g.is_formula(r, c) or is_error(g.raw(r, c)):
-            findings.append(finding("W707", S, ref(r, c), formula_in_text_cell(IND_HEADERS[key])))
+            label = IND_HEADERS.get(key) or IND_HEADERS["target"] + SUB_HEADERS[key]
+            findings.append(finding("W707", S, ref(r, c), formula_in_text_cell(label)))
             return None
         return typed_text(g.raw(r, c), g.number_format(r, c))
 
@@ -721,7 +771,11 @@ def _read_row(g: Grid, S: str, m: SheetMap, r: int, lvl1: str, lvl2: str, num):
         if weight is not None and weight < 0:
             findings.append(finding("W701", S, ref(r, m.cols["weight"]), f"分值不能为负数：{weight}"))
             weight = None
-    if "score" in m.cols:
+    typed_col = m.cols.get("typed")
+    if typed_col is not None and not g.is_formula(r, typed_col) and not is_blank(g.own(r, typed_col)):
+        score = num(r, typed_col, f"第 {r} 行填写得分")  # v2: the evaluator's own cell
+        m.typed_scores.add(r)
+    elif "score" in m.cols:
         c = m.cols["score"]
         if not g.is_formula(r, c):
             score = num(r, c, f"第 {r} 行得分")
@@ -733,10 +787,27 @@ def _read_row(g: Grid, S: str, m: SheetMap, r: int, lvl1: str, lvl2: str, num):
             m.formula_scores[r] = shown
         elif not is_blank(g.own(r, c)):
             score_formula = True
-    ind = Indicator(level1=lvl1, level2=lvl2, name=text("name") or "", target=text("target") or "",
-                    actual=text("actual"), weight=weight, score=score, reason=text("reason"))
+    if m.v2:  # the text the three cells spell, read by the one parser (rules/targets.py)
+        c = m.cols.get("tv")
+        if c is None or g.is_formula(r, c) or is_error(g.raw(r, c)):
+            tv = text("tv")  # W707
+        else:
+            tv = value_text(g.raw(r, c), g.number_format(r, c))
+        target = compose_target(text("cmp"), tv, text("tu"))
+        c = m.cols.get("actual")  # a percent-formatted number as its percentage, as the formulas read it
+        if c is None or g.is_formula(r, c) or is_error(g.raw(r, c)):
+            actual = text("actual")  # W707
+        else:
+            actual = value_text(g.raw(r, c), g.number_format(r, c))
+        unit = text("tu")
+        if actual and unit and isinstance(g.raw(r, c), (int, float)):  # as printed: 8.00(人)
+            actual = f"{actual}({unit})"
+    else:
+        target, actual = text("target") or "", text("actual")
+    ind = Indicator(level1=lvl1, level2=lvl2, name=text("name") or "", target=target,
+                    actual=actual, weight=weight, score=score, reason=text("reason"))
     for key in ("level1", "level2", "name", "target", "actual", "weight", "score", "reason"):
-        c = m.cols.get(key)
+        c = m.cols.get("typed" if key == "score" and r in m.typed_scores and "typed" in m.cols else key)
         if c is not None:
             set_location(ind, key, S, ref(r, c))
     if score_formula:  # 得分 shows a formula's result (the suggestion, =建议得分): filled

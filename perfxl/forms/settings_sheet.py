@@ -3,7 +3,8 @@
 Column A holds a stable key, B the value, C what it means.  Each value has a workbook-level
 defined name (``perfxl_rounding`` …) which the forms' formulas use, so changing the rounding mode
 in this sheet (or with perfxl) changes every execution rate and score on recalculation.
-The sheet also holds the lists behind the drop-downs (achievement levels, indicator categories).
+The sheet also holds the lists behind the drop-downs (comparators, units, achievement levels,
+indicator categories) and nothing else.
 """
 
 from __future__ import annotations
@@ -16,6 +17,10 @@ from perfxl.findings import Finding, finding
 from perfxl.forms.grid import decimal_format, quantize_to_format, to_decimal
 from perfxl.model import OverrunFormula, Rounding, Settings
 from perfxl.patch import AddSheet, DefineName, Patch, SheetSetup
+from perfxl.rules.scoring import half_cent_formula
+from perfxl.rules.targets import COMPARATOR_CHOICES, Achievement
+
+LEVEL_WORDS = tuple(level.value for level in (Achievement.MET, Achievement.PARTIAL, Achievement.NOT_MET))
 
 SHEET = "perfxl设置"
 
@@ -30,9 +35,15 @@ _ROWS: list[tuple[str, str, str]] = [
 ]
 FIRST_ROW = 3  # row of the first setting
 NAME = {key: name for key, _label, name in _ROWS}
+#: a name holding what R6r adds before cutting (scoring.half_cent_formula of the rounding cell),
+#: so that each cut in the forms reads it instead of repeating the test of the rounding mode
+HALF_CENT = "perfxl_half"
 
-# Lists for the drop-downs (Shanghai wording first: the seeds use it).
-LEVELS = ["达成指标", "部分达成指标并具有一定效果", "未达成指标且效果较差"]
+# Lists for the drop-downs: the one place the forms keep words (no parsing tables, issue 17).
+LEVELS = list(LEVEL_WORDS)  # R5 达成 / 部分达成 / 未达成
+COMPARATORS = list(COMPARATOR_CHOICES)  # ≥ > = ≤ < and 定性
+UNITS = ["件", "个", "人", "人次", "户", "家", "项", "次", "场", "期", "篇", "套", "台", "所",
+         "天", "小时", "个工作日", "元", "万元", "元/人", "%", "平方米", "公里", "米", "分"]
 LEVEL1 = ["产出指标", "效益指标", "满意度指标", "成本指标"]
 LEVEL2 = [
     "数量指标", "质量指标", "时效指标", "成本指标",
@@ -40,42 +51,8 @@ LEVEL2 = [
     "经济效益指标", "社会效益指标", "生态效益指标", "可持续影响指标",
     "服务对象满意度指标",
 ]
-LIST_NAMES = {"levels": "perfxl_levels", "level1": "perfxl_level1", "level2": "perfxl_level2"}
-
-# --- lookup tables the parsing formulas use (mirror perfxl.rules.targets) ---------------------
-# Comparator spellings → normalised comparator (targets.COMPARATOR_SPELLINGS).
-CMP_NAMES = ("perfxl_cmp_text", "perfxl_cmp_norm")
-# Trailing comparator words (targets.SUFFIX_COMPARATORS): 12次以上 → ≥.
-SUFFIX_NAMES = ("perfxl_suffix_text", "perfxl_suffix_norm")
-# Every spelling of the three achievement levels → 1 达成 / 2 部分达成 / 3 未达成, enumerated from
-# perfxl.rules.targets.LEVEL_SPELLINGS (the patterns parse_level uses).
-LEVEL_NAMES = ("perfxl_level_text", "perfxl_level_code")
-
-
-def comparator_spellings() -> list[tuple[str, str]]:
-    from perfxl.rules.targets import COMPARATOR_SPELLINGS
-
-    return list(COMPARATOR_SPELLINGS)
-
-
-def suffix_spellings() -> list[tuple[str, str]]:
-    from perfxl.rules.targets import SUFFIX_COMPARATORS
-
-    return list(SUFFIX_COMPARATORS)
-
-
-def level_phrases() -> list[tuple[str, int]]:
-    from perfxl.rules.targets import LEVEL_OBJECTS, LEVEL_SPELLINGS, MET_WORDS, Achievement
-
-    codes = {Achievement.MET: 1, Achievement.PARTIAL: 2, Achievement.NOT_MET: 3}
-    phrases = [
-        (head + obj + tail, codes[level])
-        for level, (heads, tails) in LEVEL_SPELLINGS.items()
-        for head in heads
-        for obj in LEVEL_OBJECTS
-        for tail in tails
-    ]
-    return phrases + [(word, 1) for word in MET_WORDS]  # parse_level reads them as 达成
+LIST_NAMES = {"levels": "perfxl_levels", "level1": "perfxl_level1", "level2": "perfxl_level2",
+              "comparators": "perfxl_comparators", "units": "perfxl_units"}
 
 
 def _value(settings: Settings, key: str):
@@ -106,27 +83,19 @@ def layout(settings: Settings) -> Patch:
         p.write(SHEET, f"B{row}", _value(settings, key), "setting_value", _fmt(settings, key))
         p.write(SHEET, f"C{row}", label, "setting_key")
         p.add(DefineName(name, f"'{SHEET}'!$B${row}"))
+    p.add(DefineName(HALF_CENT, half_cent_formula(NAME["rounding"])))
     for col, title, items, lname in (
         ("E", "达成等级", LEVELS, "levels"),
         ("F", "一级指标", LEVEL1, "level1"),
         ("G", "二级指标", LEVEL2, "level2"),
+        ("I", "比较符", COMPARATORS, "comparators"),
+        ("J", "度量单位", UNITS, "units"),
     ):
         p.write(SHEET, f"{col}2", title, "helper_header")
         p.write(SHEET, f"{col}3", [[x] for x in items], "setting_key")
         p.add(DefineName(LIST_NAMES[lname], f"'{SHEET}'!${col}$3:${col}${2 + len(items)}"))
-    for c1, c2, title, rows, names in (
-        ("I", "J", "比较符写法", comparator_spellings(), CMP_NAMES),
-        ("L", "M", "后置比较词", suffix_spellings(), SUFFIX_NAMES),
-        ("O", "P", "完成档次写法", level_phrases(), LEVEL_NAMES),
-    ):
-        p.write(SHEET, f"{c1}2", title, "helper_header")
-        p.write(SHEET, f"{c2}2", "规范", "helper_header")
-        p.write(SHEET, f"{c1}3", [[a, b] for a, b in rows], "setting_key")
-        last = 2 + len(rows)
-        p.add(DefineName(names[0], f"'{SHEET}'!${c1}$3:${c1}${last}"))
-        p.add(DefineName(names[1], f"'{SHEET}'!${c2}$3:${c2}${last}"))
     p.add(SheetSetup(SHEET, col_widths={"A": 34, "B": 12, "C": 60, "E": 28, "F": 14, "G": 20,
-                                        "I": 12, "J": 6, "L": 10, "M": 6, "O": 34, "P": 6},
+                                        "I": 8, "J": 12},
                      fit_width=None, fit_height=None, margins_cm=None))
     return p
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
 from openpyxl.styles.differential import DifferentialStyle
+from openpyxl.styles.numbers import NumberFormat
 
 from perfxl.findings import Severity
 
@@ -29,6 +30,8 @@ NO_BORDER = Border()
 
 MONEY_FMT = "#,##0.00"
 NUM2_FMT = "0.00"
+UNIT_FMT = '"("@")"'  # a unit cell shows 件 as (件)
+ACTUAL_UNIT_FMT = ';;;"("@")"'  # the same for the actual's unit formula, whose blank (0) it hides
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,7 @@ _center = Alignment(horizontal="center", vertical="center", wrap_text=True)
 _left = Alignment(horizontal="left", vertical="center", wrap_text=True)
 _left_top = Alignment(horizontal="left", vertical="top", wrap_text=True)
 _right = Alignment(horizontal="right", vertical="center", wrap_text=False)
+_left_nowrap = Alignment(horizontal="left", vertical="center", wrap_text=False)
 
 ROLES: dict[str, RoleSpec] = {
     # printed form
@@ -60,6 +64,16 @@ ROLES: dict[str, RoleSpec] = {
     "longtext": RoleSpec(_font(FANGSONG, 10.5), _left_top),  # 年度总体目标 etc.
     # target / actual text typed by staff: text-formatted (@), so =24.00(小时) and 95% stay as typed
     "input": RoleSpec(_font(FANGSONG, 10.5), _center, BOX, "@"),
+    # v2 structured target (比较符 | 指标值 | 单位) and actual (值 | 单位): one box on paper, no
+    # inner borders, so the page reads ≥11000(件); the unit cells show their text in brackets
+    "target_cmp": RoleSpec(_font(FANGSONG, 10.5), _right, Border(left=_thin, top=_thin, bottom=_thin), "@"),
+    "target_value": RoleSpec(_font(FANGSONG, 10.5), _left, Border(top=_thin, bottom=_thin), NUM2_FMT),
+    "target_unit": RoleSpec(_font(FANGSONG, 10.5), _left_nowrap, Border(right=_thin, top=_thin, bottom=_thin),
+                            UNIT_FMT),
+    "actual_value": RoleSpec(_font(FANGSONG, 10.5), _right, Border(left=_thin, top=_thin, bottom=_thin),
+                             NUM2_FMT),
+    "actual_unit": RoleSpec(_font(FANGSONG, 10.5), _left_nowrap, Border(right=_thin, top=_thin, bottom=_thin),
+                            ACTUAL_UNIT_FMT),
     "money": RoleSpec(_font(FANGSONG, 10.5), _right, BOX, MONEY_FMT),
     "number": RoleSpec(_font(FANGSONG, 10.5), _center, BOX, NUM2_FMT),  # 分值 etc.
     "date": RoleSpec(_font(FANGSONG, 10.5), _center, BOX, "yyyy-mm-dd"),
@@ -77,6 +91,8 @@ ROLES: dict[str, RoleSpec] = {
     # beside the printed form (not printed)
     "suggested": RoleSpec(_font(FANGSONG, 10, color="1F4E79"), _center, NO_BORDER, NUM2_FMT),
     "flag": RoleSpec(_font(SONG, 9, color="C00000"), _left, NO_BORDER),
+    # 填写得分: the evaluator types a score here; the printed 得分 shows it (or the suggestion)
+    "typed_score": RoleSpec(_font(FANGSONG, 10.5), _center, BOX, NUM2_FMT, PatternFill("solid", fgColor="FFF2CC")),
     "helper_header": RoleSpec(
         _font(SONG, 9, bold=True, color="595959"), _center, NO_BORDER, "General",
         PatternFill("solid", fgColor="EDEDED"),
@@ -99,6 +115,8 @@ DXF: dict[str, DifferentialStyle] = {
         fill=PatternFill(bgColor="FFC7CE", fill_type="solid"), font=Font(color="9C0006", bold=True)
     ),
     "check_failed": DifferentialStyle(font=Font(color="C00000", bold=True)),
+    # shows nothing (on screen and paper): 定性 in the comparator cell of a qualitative target
+    "hidden_text": DifferentialStyle(numFmt=NumberFormat(numFmtId=200, formatCode=";;;")),
 }
 
 

@@ -28,7 +28,7 @@ from perfxl.forms import self_evaluation as se_form
 from perfxl.forms import settings_sheet
 from perfxl.forms import years
 from perfxl.forms.grid import SOURCE, Grid
-from perfxl.forms.layout import sheet_title
+from perfxl.forms.layout import CF_MARKS, sheet_title
 from perfxl.model import (
     Declaration, Form, Indicator, Project, ProjectFile, SelfEvaluation, Settings,
 )
@@ -264,7 +264,8 @@ def score_patch(wb: Workbook, *, with_scores: bool = False):
         module = _MODULES[Form(project.form)]
         ps = score_project(project, pf.settings)
         scores.append(ps)
-        p.add(ClearRules(smap.sheet, prompt_titles=module.PROMPT_TITLES))
+        if smap.v2:  # a v1 sheet keeps its validations and formats (perfxl upgrade replaces them)
+            p.add(ClearRules(smap.sheet, cf_markers=CF_MARKS, prompt_titles=module.PROMPT_TITLES))
         p.extend(module.formulas_patch(smap, project))
         p.extend(module.names_patch(smap))
         p.extend(module.validations_patch(smap))

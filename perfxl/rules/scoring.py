@@ -103,6 +103,19 @@ def cut2(x: Decimal, rounding: Rounding | str = Rounding.TRUNCATE) -> Decimal:
     return x.quantize(_CENT, rounding=ROUND_DOWN, context=ctx)
 
 
+def half_cent_formula(rounding_ref: str) -> str:
+    """What R6r adds before cutting, as an Excel formula over the rounding mode's cell
+    ``rounding_ref``: half a cent for ``half_up`` (equal to ROUND_HALF_UP for the numbers the
+    forms cut: rates and scores, never negative), else 0 (truncate)."""
+    return f'IF({rounding_ref}="half_up",0.005,0)'
+
+
+def cut2_formula(x: str, half_ref: str) -> str:
+    """:func:`cut2` as an Excel formula over the cell text ``x`` (R6r): ``TRUNC(ROUND(x,9),2)``
+    after adding ``half_ref`` (a name holding :func:`half_cent_formula`), ``x`` written once."""
+    return f'TRUNC(ROUND(ROUND({x},9)+{half_ref},9),2)'
+
+
 # --- R6: budget execution --------------------------------------------------------------------
 
 

@@ -34,6 +34,11 @@ __all__ = [
     "Achievement",
     "Actual",
     "COMPARATORS",
+    "COMPARATOR_CHOICES",
+    "QUALITATIVE",
+    "compose_target",
+    "split_target",
+    "structured_actual",
     "Target",
     "format_actual",
     "format_number",
@@ -545,3 +550,58 @@ def format_actual(a: Actual) -> str:
     unit = f"({a.unit})" if a.unit else ""
     # a comparator the form wrote before the number (``≥266米``) stays: it is what was reported
     return f"{a.comparator or ''}{format_number(a.value)}{unit}"
+
+
+# --- structured cells (template v2: 比较符 | 指标值 | 单位) ------------------------------------------
+
+#: The comparator drop-down of a v2 form: the five comparators and 定性 (a qualitative target,
+#: whose word sits in the value cell).
+QUALITATIVE = "定性"
+COMPARATOR_CHOICES: tuple[str, ...] = (*COMPARATORS, QUALITATIVE)
+
+
+def split_target(text: str | None) -> tuple[str | None, Decimal | str | None, str | None]:
+    """The three v2 cells (comparator, value, unit) of a free-text 年度指标值, read by the one
+    parser (:func:`read_target`): ``≥11000(件)`` → ``("≥", 11000, "件")``, ``及时`` →
+    ``("定性", "及时", None)``. Unreadable text stays whole in the value cell, without a
+    comparator, so the form shows it and its check reports it."""
+    if text is None or not str(text).strip():
+        return None, None, None
+    target, _error = read_target(str(text))
+    if target is None:
+        return None, str(text), None
+    if not target.quantitative:
+        return QUALITATIVE, target.qualitative, None
+    unit = percent_spelling(str(text)) if target.unit == "%" else target.unit  # 百分比 stays 百分比
+    return target.comparator or "=", target.value, unit
+
+
+def compose_target(comparator: str | None, value: str | None, unit: str | None) -> str:
+    """The 年度指标值 text the v2 cells spell (what the printed page reads): ``≥`` ``11000``
+    ``件`` → ``≥11000(件)``; ``定性`` ``及时`` → ``及时``. ``value`` is the value cell as shown."""
+    value = (value or "").strip()
+    comparator = (comparator or "").strip()
+    unit = (unit or "").strip()
+    if comparator == QUALITATIVE or not value:  # no value: no target (X508), whatever else is set
+        return value
+    return comparator + value + (f"({unit})" if unit else "")
+
+
+def structured_actual(target_text: str | None, actual_text: str | None) -> Decimal | str | None:
+    """The v2 实际完成值 cell of a free-text actual: the number when it is one in the target's
+    unit (the unit is shown from the target; a comparator before it is read past, as T110 says), the level word (达成 / 部分达成 / 未达成, R5) when
+    it names a level, else the text as written (its check then reports it)."""
+    if actual_text is None or not str(actual_text).strip():
+        return None
+    actual, _error = read_actual(str(actual_text))
+    target, _t_error = read_target(str(target_text or ""))
+    if met_by_same_word(target, str(actual_text)):
+        return Achievement.MET.value
+    if actual is None:
+        return str(actual_text)
+    if actual.level is not None:
+        return actual.level.value
+    if (actual.quantitative and target is not None
+            and target.quantitative and same_unit(actual.unit or target.unit, target.unit)):
+        return actual.value
+    return str(actual_text)
