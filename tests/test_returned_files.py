@@ -403,3 +403,23 @@ def test_declaration_reads_the_same_way(tmp_path, capsys):
     assert main(["check", str(path)]) == 2
     err = capsys.readouterr().err
     assert "年度 2101 超出 2000–2100 的范围" in err and "内部错误" not in err
+
+
+def test_unmerged_funds_labels_find_their_amount_and_keep_a_blank_one(tmp_path):
+    # staff unmerge 年度资金申请总额 (E6:F6): the amount in G6 is still its amount; a blank amount
+    # stays blank rather than taking another cell's number
+    from perfxl.demo import seed_projects
+
+    decl = seed_projects("declaration_2026.json")
+    path = write_projects(ProjectFile(projects=decl.projects[:1]), tmp_path / "申报.xlsx")
+    wb = openpyxl.load_workbook(path)
+    ws = wb.worksheets[0]
+    assert (ws["E6"].value, ws["G6"].value) == ("年度资金申请总额", 991823)  # the seed's figure
+    ws.unmerge_cells("E6:F6")
+    wb.save(path)
+    funds = read_projects(path)[0].projects[0].funds
+    assert (funds.annual_total, funds._cells["annual_total"][1]) == (Decimal("991823"), "G6")
+    ws["G6"] = None
+    wb.save(path)
+    funds = read_projects(path)[0].projects[0].funds
+    assert funds.annual_total is None and funds.annual_fiscal == Decimal("991823")

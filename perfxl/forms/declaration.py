@@ -351,6 +351,24 @@ def findings_patch(m: SheetMap, project: Declaration, ps, ws, settings: Settings
 # --- reading -------------------------------------------------------------------------------------
 
 
+def _amount_cell(g: Grid, label: tuple[int, int]) -> tuple[int, int]:
+    """The amount cell of a funds label: just right of the label's merged range; when staff
+    unmerged the label (项目资金总额 over B:C becomes B, with C empty), the first filled cell to
+    its right that holds a number, unless another label comes first."""
+    r, c = g.value_right_of(*label)
+    if g.raw(r, c) is not None or g.merged(*label) is not None:
+        return r, c
+    for col in range(c + 1, min(c + 3, g.max_col) + 1):
+        v = g.raw(r, col)
+        if v is None:
+            continue
+        try:
+            return (r, col) if to_decimal(v) is not None else (r, c)
+        except CellError:  # a label, or words: the amount is the blank cell
+            return r, c
+    return r, c
+
+
 def is_declaration(grid: Grid) -> bool:
     return grid.find("绩效目标申报表", rows=range(1, min(grid.max_row, 6) + 1), exact=False) is not None
 
@@ -398,7 +416,7 @@ def read(ws: Worksheet, grid: Grid | None = None) -> tuple[Declaration | None, S
         else:
             hit = g.find(FUND_LABELS[key])
         if hit:
-            m.fields[key] = g.value_right_of(*hit)
+            m.fields[key] = _amount_cell(g, hit)
     for key, label in (("overall_goal", "项目总目标"), ("annual_goal", "年度总体目标")):
         hit = g.find(label)
         if hit:
