@@ -46,6 +46,12 @@ def scored(monkeypatch):
     return calls
 
 
+def _stdout(capsys, argv: list[str]) -> str:
+    capsys.readouterr()
+    main(argv)
+    return capsys.readouterr().out
+
+
 def _once(calls: Counter, pf) -> None:
     assert calls == Counter((p.form.value, p.name) for p in pf.projects), calls
 
@@ -102,9 +108,18 @@ def test_cli_check_and_score_score_each_project_once(tmp_path, self_evaluations,
 
 
 def test_summary_and_finalize_score_each_project_once(tmp_path, self_evaluations, scored, capsys):
+    import json
+
     path = write_projects(self_evaluations, tmp_path / "in" / "se.xlsx")
+    capsys.readouterr()
     assert main(["summary", "--json", str(path.parent)]) == 1
     _once(scored, self_evaluations)
+    # the file's findings in the pipeline's one order (errors first), as `check --json` lists them
+    rows = json.loads(capsys.readouterr().out)["findings"]
+    listed = json.loads(_stdout(capsys, ["check", "--json", str(path)]))["findings"]
+    assert [(r["code"], r["severity"], r["cell"]) for r in rows] == [
+        (f["code"], f["severity"], f["cell"]) for f in listed]
+    assert {r["severity"] for r in rows} == {"error", "warning", "info"}
     scored.clear()
     assert main(["finalize", "--force", str(path), "-o", str(tmp_path / "final")]) == 1
     _once(scored, self_evaluations)
