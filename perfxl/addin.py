@@ -160,7 +160,7 @@ def _counts(findings) -> str:
 def score_work(book, ui: UI) -> str:
     from perfxl.pipeline import score_book
 
-    _forms()
+    _forms()  # an incomplete install: a message that says so, not an import error
     wb = live.snapshot(book, ui.counter)
     ui.status(f"{TITLE}：正在计算得分……")
     checked, patch = score_book(wb, "live")  # one read, each project scored once
