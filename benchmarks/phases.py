@@ -34,8 +34,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from perfxl import fastread
     from perfxl.forms.workbook import read_workbook
-    from perfxl.report import score_all
     from perfxl.rules.checks import check_file
+    from perfxl.rules.scoring import score_project
     from perfxl.safety import gate_workbook, guard_xml
 
     if args.dir is not None:
@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
             t2 = time.perf_counter()
             pf, _, _ = read_workbook(wb)
             t3 = time.perf_counter()
-            scores = score_all(pf)
+            scores = [score_project(p, pf.settings) for p in pf.projects]
             t4 = time.perf_counter()
             check_file(pf, scores)
             t5 = time.perf_counter()

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Callable
 
 from perfxl.adapters import live
-from perfxl.findings import Finding, Severity, sort_findings
+from perfxl.findings import Finding, Severity
 from perfxl.forms.styles import SEVERITY_FILL
 
 TITLE = "绩效"
@@ -125,12 +125,20 @@ def _forms():
 
 
 def read_live(book, ui: UI):
-    """(snapshot, ProjectFile, reader findings) of the workbook on screen."""
+    """(snapshot, ProjectFile, reader findings) of the workbook on screen, not yet scored."""
     forms = _forms()
     wb = live.snapshot(book, ui.counter)
     pf, findings, _maps = forms.read_workbook(wb)
     _require_projects(pf)
     return wb, pf, findings
+
+
+def check_live(book, ui: UI):
+    """(snapshot, checked projects) of the workbook on screen (:func:`perfxl.pipeline.check`)."""
+    from perfxl.pipeline import check
+
+    wb, pf, findings = read_live(book, ui)
+    return wb, check(pf, findings, "live")
 
 
 def _require_projects(pf) -> None:
@@ -141,13 +149,7 @@ def _require_projects(pf) -> None:
         )
 
 
-def all_findings(pf, read_findings: list[Finding]) -> list[Finding]:
-    from perfxl.rules.checks import check_file
-
-    return sort_findings([*read_findings, *check_file(pf)])
-
-
-def _counts(findings: list[Finding]) -> str:
+def _counts(findings) -> str:
     parts = [f"{sev.label} {n} 项" for sev in Severity if (n := sum(f.severity is sev for f in findings))]
     return "，".join(parts) if parts else "未发现问题"
 
@@ -156,26 +158,24 @@ def _counts(findings: list[Finding]) -> str:
 
 
 def score_work(book, ui: UI) -> str:
-    from perfxl.report import score_all
+    from perfxl.pipeline import score_book
 
-    forms = _forms()
-
+    _forms()  # an incomplete install: a message that says so, not an import error
     wb = live.snapshot(book, ui.counter)
     ui.status(f"{TITLE}：正在计算得分……")
-    patch, pf, read_findings = forms.score_patch(wb)  # reads the workbook once
-    _require_projects(pf)
-    ui.status(f"{TITLE}：正在写入 {len(pf.projects)} 个项目的得分……")
+    checked, patch = score_book(wb, "live")  # one read, each project scored once
+    _require_projects(checked.file)
+    ui.status(f"{TITLE}：正在写入 {len(checked.file.projects)} 个项目的得分……")
     live.apply_patch(book, patch, ui.counter, skip=live.merged_followers(wb))
-    scores = score_all(pf)
+    scores = checked.scores
     lines = [
         f"{s.project.name}：{'总分 ' + format(s.total, 'f') + '，' + (s.grade or '') if s.total is not None else ('申报表（无总分）' if s.project.form.value == 'declaration' else '尚未填写（无总分）')}"
         for s in scores[:10]
     ]
     more = f"\n……共 {len(scores)} 个项目" if len(scores) > 10 else ""
-    findings = all_findings(pf, read_findings)
     return (
         "评分完成。\n" + "\n".join(lines) + more +
-        f"\n校验：{_counts(findings)}。点击“校验”查看每个问题的位置。"
+        f"\n校验：{_counts(checked.findings)}。点击“校验”查看每个问题的位置。"
     )
 
 
@@ -230,9 +230,10 @@ def _rc(m: re.Match) -> tuple[int, int]:
 def check_work(book, ui: UI) -> str:
     from perfxl.patch import Patch, Write
 
-    wb, pf, read_findings = read_live(book, ui)
+    wb, checked = check_live(book, ui)
+    pf = checked.file
     ui.status(f"{TITLE}：正在校验 {len(pf.projects)} 个项目……")
-    findings = [f for f in all_findings(pf, read_findings) if f.sheet != FINDINGS_SHEET]
+    findings = [f for f in checked.findings if f.sheet != FINDINGS_SHEET]
     # the findings sheet: replaced, never duplicated
     names = [s.name for s in book.sheets]
     if FINDINGS_SHEET in names:
@@ -428,9 +429,9 @@ def summary_work(book, ui: UI) -> str:
     from perfxl.summary.sheets import SHEETS
     from perfxl.summary.tables import COLUMNS, shown
 
-    _, pf, read_findings = read_live(book, ui)
-    ui.status(f"{TITLE}：正在汇总 {len(pf.projects)} 个项目……")
-    tables = summary_tables(pf, all_findings(pf, read_findings), SUMMARY_LABEL)
+    _, checked = check_live(book, ui)
+    ui.status(f"{TITLE}：正在汇总 {len(checked.file.projects)} 个项目……")
+    tables = summary_tables(checked, SUMMARY_LABEL)
     names = [s.name for s in book.sheets]
     patch = Patch()
     written = []

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from perfxl import pipeline
 from perfxl.findings import Finding, has_errors
 from perfxl.sources import InputError, dump_json, load
 
@@ -23,18 +24,8 @@ def _print_json(data: dict) -> None:
     print(json.dumps(data, ensure_ascii=False, indent=2))
 
 
-def _status(findings: list[Finding]) -> int:
+def _status(findings) -> int:
     return EXIT_FINDINGS if has_errors(findings) else EXIT_OK
-
-
-def _load_checked(path: str):
-    """Load an input, score every project once and run every check: (pf, scores, findings)."""
-    pf, findings = load(path)
-    from perfxl.report import score_all
-    from perfxl.rules.checks import check_file
-
-    scores = score_all(pf)
-    return pf, scores, [*findings, *check_file(pf, scores)]
 
 
 # --- subcommands -------------------------------------------------------------------------------
@@ -64,11 +55,11 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _check_one(path: Path) -> tuple[list[Finding] | None, str | None]:
+def _check_one(path: Path) -> tuple[tuple[Finding, ...] | None, str | None]:
     """A pool worker's job for ``check`` with several inputs: (findings, None) or (None, why
     the input could not be read)."""
     try:
-        _, _, findings = _load_checked(str(path))
+        findings = pipeline.load(path).findings
     except InputError as exc:
         return None, str(exc)
     except Exception as exc:  # noqa: BLE001 — one bad file never stops a batch
@@ -94,7 +85,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     inputs = args.input
     if len(inputs) == 1 and not Path(inputs[0]).is_dir():
-        _, _, findings = _load_checked(inputs[0])
+        findings = pipeline.load(inputs[0]).findings
         if args.json:
             _print_json(findings_json(findings))
         else:
@@ -134,10 +125,11 @@ def cmd_score(args: argparse.Namespace) -> int:
         if losses and written:
             print(f"注意：{written} 中不含原工作簿的{'、'.join(losses)}。", file=sys.stderr)
     elif args.output:
-        _load_checked(args.input)  # an unreadable input is reported before the misused -o
+        pipeline.load(args.input)  # an unreadable input is reported before the misused -o
         raise InputError("-o 只用于工作簿（.xlsx）输入；JSON 输入请用 --json 输出结果")
     else:
-        _, scores, findings = _load_checked(args.input)
+        checked = pipeline.load(args.input)
+        scores, findings = checked.scores, checked.findings
     if args.json:
         _print_json(score_json(scores, findings))
     else:
@@ -147,13 +139,13 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 
 def _score_workbook_file(path_arg: str, output: str | None):
-    """``perfxl score`` of a workbook, loaded once: the gate, one openpyxl load, the read, the
-    checks and the patch on that loaded workbook, one save. (scores, findings, written, losses)"""
+    """``perfxl score`` of a workbook, loaded once (:func:`perfxl.pipeline.score_file`): the
+    output policy first, then the patch on that loaded workbook and one save.
+    (scores, findings, written, losses)"""
     from perfxl.adapters.file import apply_changes, save
-    from perfxl.forms.workbook import open_workbook, require_forms, score_patch, store_results
+    from perfxl.forms.workbook import store_results
     from perfxl.outputs import FORM, prepare_output, same_file
-    from perfxl.rules.checks import check_file
-    from perfxl.safety import check_rewrite, check_workbook, guard_xml, output_path
+    from perfxl.safety import check_rewrite, output_path
     from perfxl.sources import require_regular_file
 
     path = Path(path_arg)
@@ -164,17 +156,12 @@ def _score_workbook_file(path_arg: str, output: str | None):
     if in_place:
         path = out  # a symlink: score its target, keep the link
     losses = check_rewrite(path, out)  # H960 before any work
-    gate = check_workbook(path)  # refuses hostile files before openpyxl opens them
-    with guard_xml(path):
-        wb = open_workbook(path)
-    patch, pf, read_findings, scores = score_patch(wb, with_scores=True)
-    require_forms(wb, pf, read_findings)  # nothing to score: exit 2, nothing written
-    findings = [*gate, *read_findings, *check_file(pf, scores)]
+    checked, wb, patch = pipeline.score_file(path)
     changed = apply_changes(wb, patch)
     if not changed and in_place:
-        return scores, findings, None, losses  # nothing to write: no save, no backup
+        return checked.scores, checked.findings, None, losses  # nothing to write: no save, no backup
     written = store_results(save(wb, out, backup=True), patch)
-    return scores, findings, written, losses
+    return checked.scores, checked.findings, written, losses
 
 
 def cmd_import(args: argparse.Namespace) -> int:

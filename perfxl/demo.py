@@ -29,26 +29,24 @@ def seed_projects(name: str) -> ProjectFile:
 
 
 def run_demo(outdir: Path) -> int:
-    from perfxl.findings import Severity
     from perfxl.adapters.file import apply_patch, save
-    from perfxl.forms.workbook import projects_workbook, read_projects, score_patch
+    from perfxl.findings import Severity
+    from perfxl.forms.workbook import projects_workbook, store_results
     from perfxl.model import sheet_of
-    from perfxl.report import score_all, score_table
-    from perfxl.rules.checks import check_file
+    from perfxl.pipeline import score_book
+    from perfxl.report import score_table
 
     outdir.mkdir(parents=True, exist_ok=True)
     for filename, seed in SEED_FILES.items():
         path = outdir / filename
         wb = projects_workbook(seed_projects(seed))
-        apply_patch(wb, score_patch(wb)[0])
-        save(wb, path, backup=False)  # finished in one write: the demo leaves no .bak
-        pf, read_findings = read_projects(path)
-        scores = score_all(pf)
-        findings = [*read_findings, *check_file(pf, scores)]
+        checked, patch = score_book(wb, "workbook")  # scored and checked before the one write
+        apply_patch(wb, patch)
+        store_results(save(wb, path, backup=False), patch)  # a fresh output: no .bak
         print(f"\n{path}")
-        print(score_table(scores))
-        for project in pf.projects:
-            mine = [f for f in findings if f.sheet == sheet_of(project)]
+        print(score_table(checked.scores))
+        for project in checked.file.projects:
+            mine = [f for f in checked.findings if f.sheet == sheet_of(project)]
             counts = "，".join(
                 f"{sev.label} {n}" for sev in Severity if (n := sum(f.severity is sev for f in mine))
             )

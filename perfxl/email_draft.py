@@ -28,8 +28,9 @@ from pathlib import Path
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 from openpyxl.utils.exceptions import CellCoordinatesException
 
-from perfxl.findings import Finding, Severity, sort_findings
+from perfxl.findings import Finding, Severity
 from perfxl.model import ProjectFile, SelfEvaluation
+from perfxl.pipeline import Checked
 
 __all__ = ["build_message", "draft", "outlook_draft", "summary_text", "write_eml"]
 
@@ -45,13 +46,12 @@ def _num(value: Decimal | None, places: str = "0.01") -> str:
     return "—" if value is None else format(value.quantize(Decimal(places)), "f")
 
 
-def summary_text(pf: ProjectFile, findings: Sequence[Finding] = ()) -> str:
+def summary_text(checked: Checked) -> str:
     """The Chinese body: one line per project, the totals and the open warnings."""
-    from perfxl.report import score_all
     from perfxl.rules.scoring import cut2
 
+    pf, scores = checked.file, checked.scores
     unit = pf.settings.money_unit
-    scores = score_all(pf)
     lines = ["您好：", "", "附件为定稿的项目支出绩效表格（Excel 工作簿及 PDF），概要如下。", ""]
     budget = executed = Decimal(0)
     has_funds = False
@@ -92,7 +92,7 @@ def summary_text(pf: ProjectFile, findings: Sequence[Finding] = ()) -> str:
         line += f"；评分等级：{counts}"
     lines.append(line + "。")
     lines.append("")
-    lines += findings_text(pf, findings)
+    lines += findings_text(pf, checked.findings)
     lines += ["", "（本邮件草稿由 perfxl 生成，请核对后发送。）"]
     return "\n".join(lines) + "\n"
 
@@ -135,9 +135,8 @@ def findings_text(pf: ProjectFile, findings: Sequence[Finding]) -> list[str]:
     from perfxl.findings import load_all_rules
 
     rules = load_all_rules()
-    ordered = sort_findings(findings)
-    errors = [f for f in ordered if f.severity is Severity.ERROR]
-    warnings = [f for f in ordered if f.severity is Severity.WARNING]
+    errors = [f for f in findings if f.severity is Severity.ERROR]
+    warnings = [f for f in findings if f.severity is Severity.WARNING]
     action = [f for f in warnings if f.code not in NO_ACTION]
     lines: list[str] = []
     if errors:
@@ -188,9 +187,8 @@ def header_text(text: str) -> str:
 
 
 def build_message(
-    pf: ProjectFile,
+    checked: Checked,
     attachments: Iterable[str | Path],
-    findings: Sequence[Finding] = (),
     *,
     to: str | Sequence[str] = (),
     sender: str | None = None,
@@ -198,7 +196,7 @@ def build_message(
 ) -> EmailMessage:
     """A draft message: Chinese summary body plus every file in ``attachments``."""
     msg = EmailMessage(policy=_POLICY)
-    msg["Subject"] = header_text(subject or _subject(pf))
+    msg["Subject"] = header_text(subject or _subject(checked.file))
     if sender:
         msg["From"] = sender
     recipients = [to] if isinstance(to, str) else list(to)
@@ -206,7 +204,7 @@ def build_message(
         msg["To"] = ", ".join(recipients)
     msg["Date"] = local_date()
     msg["X-Unsent"] = "1"  # open as a draft (Outlook, Thunderbird)
-    msg.set_content(summary_text(pf, findings), charset="utf-8")
+    msg.set_content(summary_text(checked), charset="utf-8")
     for path in map(Path, attachments):
         maintype, subtype = _MIME.get(path.suffix.lower()) or _guess(path)
         msg.add_attachment(path.read_bytes(), maintype=maintype, subtype=subtype)
@@ -286,21 +284,19 @@ def write_eml(msg: EmailMessage, path: str | Path) -> Path:
 
 
 def draft(
-    pf: ProjectFile,
+    checked: Checked,
     attachments: Sequence[str | Path],
     eml_path: str | Path,
-    findings: Sequence[Finding] = (),
     **kwargs,
 ) -> Path:
     """Build the message and write it to ``eml_path``; returns the path."""
-    return write_eml(build_message(pf, attachments, findings, **kwargs), eml_path)
+    return write_eml(build_message(checked, attachments, **kwargs), eml_path)
 
 
 def outlook_draft(
-    pf: ProjectFile,
+    checked: Checked,
     attachments: Sequence[str | Path],
     eml_path: str | Path,
-    findings: Sequence[Finding] = (),
     *,
     display: bool = True,
     **kwargs,
@@ -310,7 +306,7 @@ def outlook_draft(
     Returns ``("outlook", None)`` when Outlook took the draft (saved in 草稿 and, with
     ``display``, shown), else ``("eml", path)`` after writing the ``.eml`` fallback.
     """
-    msg = build_message(pf, attachments, findings, **kwargs)
+    msg = build_message(checked, attachments, **kwargs)
     try:
         import win32com.client  # type: ignore[import-not-found]  # Windows (pywin32) only
     except ImportError:
@@ -321,7 +317,7 @@ def outlook_draft(
         item.Subject = str(msg["Subject"])
         if msg["To"]:
             item.To = "; ".join(a.strip() for a in str(msg["To"]).split(","))
-        item.Body = summary_text(pf, findings)
+        item.Body = summary_text(checked)
         for path in attachments:
             item.Attachments.Add(str(Path(path).resolve()))
         item.Save()

@@ -30,8 +30,9 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from perfxl.findings import Finding, Severity, has_errors
+from perfxl.findings import Finding, Severity
 from perfxl.model import ProjectFile, locations
+from perfxl.pipeline import Checked
 
 __all__ = [
     "FinalizeRefused",
@@ -329,12 +330,13 @@ def _off_paper(wb, pf: ProjectFile) -> None:
         fit_width_only(wb[sheet])
 
 
-def _store_results(out: Path, wb, result: FinalizeResult) -> None:
+def _store_results(out: Path, wb, checked: Checked, result: FinalizeResult) -> None:
     """Every formula cell of ``out`` gets its result stored (:mod:`perfxl.stored_values`), so
-    viewers that do not recalculate show the numbers."""
+    viewers that do not recalculate show the numbers: perfxl's own as ``checked`` scored them."""
+    from perfxl.model import sheet_of
     from perfxl.stored_values import formula_values, store_values
 
-    values, with_lo = formula_values(out, wb)
+    values, with_lo = formula_values(out, wb, {sheet_of(s.project): s for s in checked.scores})
     store_values(out, values)
     if with_lo:
         result.stored = ("公式单元格均已存入计算结果（由 LibreOffice 重算；执行率、得分、总分、等级为 perfxl 的计算），"
@@ -402,15 +404,15 @@ def finalize(
     """
     from perfxl.atomic import atomic_save
     from perfxl.outputs import EML, FORM, PDF, prepare_output
-    from perfxl.rules.checks import check_file
-    from perfxl.sources import InputError, WORKBOOK_SUFFIXES, load
+    from perfxl.pipeline import load
+    from perfxl.sources import InputError, WORKBOOK_SUFFIXES
 
     src = Path(path)
     if src.suffix.lower() not in WORKBOOK_SUFFIXES:
         raise InputError(f"定稿只接受工作簿（.xlsx/.xlsm）：{src}")
-    pf, findings = load(src)
-    findings = [*findings, *check_file(pf)]
-    if has_errors(findings) and not force:
+    checked = load(src)
+    pf, findings = checked.file, list(checked.findings)
+    if checked.has_errors and not force:
         raise FinalizeRefused([f for f in findings if f.severity is Severity.ERROR])
     outdir = Path(outdir) if outdir is not None else src.parent
     name = output_name(pf)
@@ -427,7 +429,7 @@ def finalize(
 
     def write(tmp: Path) -> None:  # the results are stored before the file takes its name
         wb.save(tmp)
-        _store_results(tmp, wb, result)
+        _store_results(tmp, wb, checked, result)
 
     atomic_save(out, write, backup=True)
     verify_macro_free(out)
@@ -438,5 +440,5 @@ def finalize(
     if email:
         from perfxl.email_draft import draft
 
-        result.eml = draft(pf, result.files, out.with_suffix(".eml"), findings, to=to)
+        result.eml = draft(checked, result.files, out.with_suffix(".eml"), to=to)
     return result

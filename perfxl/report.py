@@ -19,16 +19,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 from perfxl.findings import Finding, Severity, sort_findings
-from perfxl.model import ProjectFile
-from perfxl.rules.scoring import ProjectScore, score_project
+from perfxl.rules.scoring import ProjectScore
 
 
 def _num(value: Decimal | None) -> str | None:
     return None if value is None else format(value, "f")
-
-
-def score_all(pf: ProjectFile) -> list[ProjectScore]:
-    return [score_project(p, pf.settings) for p in pf.projects]
 
 
 def project_json(scored: ProjectScore) -> dict:

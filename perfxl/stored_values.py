@@ -26,6 +26,7 @@ import tempfile
 import zipfile
 import xml.etree.ElementTree as etree
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 from decimal import Decimal
 from pathlib import Path, PurePosixPath
 
@@ -36,17 +37,21 @@ _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 _ERRORS = {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"}
 
+if TYPE_CHECKING:
+    from perfxl.rules.scoring import ProjectScore
+
 Values = Mapping[tuple[str, str], object]  # (sheet title, "A1") -> value
 
 
-def python_values(wb) -> dict[tuple[str, str], object]:
+def python_values(wb, scores: Mapping[str, ProjectScore]) -> dict[tuple[str, str], object]:
     """The results perfxl computes itself, at the cells of the open openpyxl ``wb`` where the
-    self-evaluation forms hold their formulas (see the module doc)."""
+    self-evaluation forms hold their formulas (see the module doc). ``scores``: each project's
+    score by its sheet's title, as the pipeline computed it (:mod:`perfxl.pipeline`)."""
     from openpyxl.utils import get_column_letter as col
 
     from perfxl.forms.workbook import read_workbook
     from perfxl.model import SelfEvaluation, SelfEvaluationFunds
-    from perfxl.rules.scoring import execution_rate, score_project
+    from perfxl.rules.scoring import execution_rate
 
     pf, _findings, maps = read_workbook(wb)
     out: dict[tuple[str, str], object] = {}
@@ -54,7 +59,7 @@ def python_values(wb) -> dict[tuple[str, str], object]:
         if not isinstance(project, SelfEvaluation):
             continue
         S = m.sheet
-        ps = score_project(project, pf.settings)
+        ps = scores[S]
         fc = m.funds_cols
         for key, r in m.funds_rows.items():  # R6, R6r: the rate of every funds row
             row = getattr(project.funds, key)
@@ -104,13 +109,14 @@ def libreoffice_values(path: Path, wb) -> dict[tuple[str, str], object] | None:
         return out
 
 
-def formula_values(path: Path, wb) -> tuple[dict[tuple[str, str], object], bool]:
+def formula_values(path: Path, wb, scores: Mapping[str, ProjectScore]
+                   ) -> tuple[dict[tuple[str, str], object], bool]:
     """The results to store in the workbook saved at ``path`` from the openpyxl ``wb``:
-    LibreOffice's for every formula when it is installed, Python's over them where perfxl
-    computes the number itself. (values, whether LibreOffice was used)"""
+    LibreOffice's for every formula when it is installed, Python's (``scores``, by sheet title)
+    over them where perfxl computes the number itself. (values, whether LibreOffice was used)"""
     lo = libreoffice_values(path, wb)
     values = dict(lo or {})
-    values.update(python_values(wb))
+    values.update(python_values(wb, scores))
     return values, lo is not None
 
 

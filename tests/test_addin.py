@@ -374,12 +374,13 @@ def test_summary_sheets_equal_build_summary_sheets(remote, tmp_path, self_evalua
     import re as _re
 
     from perfxl.forms.workbook import read_workbook, write_projects
+    from perfxl.pipeline import check
     from perfxl.summary.build import build_summary_sheets
 
     src = write_projects(self_evaluations, tmp_path / "seed.xlsx")
     ref = openpyxl.load_workbook(src)
     pf, read_findings, _ = read_workbook(ref)
-    build_summary_sheets(ref, pf, addin.all_findings(pf, read_findings), label=addin.SUMMARY_LABEL)
+    build_summary_sheets(ref, check(pf, read_findings, "live"), label=addin.SUMMARY_LABEL)
 
     for run in (1, 2):
         book = remote_book(src)

@@ -85,11 +85,12 @@ def test_score_button(remote, filled, tmp_path):
 
 def test_summary_button(remote, filled):
     from perfxl.forms.workbook import read_workbook
+    from perfxl.pipeline import check
     from perfxl.summary.build import build_summary_sheets
 
     ref = openpyxl.load_workbook(filled)
     pf, read_findings, _ = read_workbook(ref)
-    build_summary_sheets(ref, pf, addin.all_findings(pf, read_findings), label=addin.SUMMARY_LABEL)
+    build_summary_sheets(ref, check(pf, read_findings, "live"), label=addin.SUMMARY_LABEL)
     book = remote_book(filled)
     message = addin.summary()
     assert message.startswith("汇总完成："), message

@@ -211,7 +211,7 @@ def test_finalized_values_intact_after_libreoffice(finalized, tmp_path):
     the recalculated workbook reads back and scores like the core."""
     from perfxl.forms.workbook import read_projects
     from perfxl.libreoffice import recalculate
-    from perfxl.report import score_all
+    from perfxl.pipeline import check
 
     pf, _, result = finalized
     recalced = recalculate([result.xlsx], tmp_path)[0]
@@ -225,13 +225,14 @@ def test_finalized_values_intact_after_libreoffice(finalized, tmp_path):
     back, _ = read_projects(recalced)
     assert [_inputs(p) for p in back.projects] == [_inputs(p) for p in pf.projects]
     # native formula results = the core (R6, R6r, R8): the total and grade cells the reader located
-    for scored, project in zip(score_all(pf), back.projects):
+    scores = check(pf, [], "json").scores
+    for scored, project in zip(scores, back.projects):
         sheet, total_cell = project._cells["total"]
         _, grade_cell = project._cells["grade"]
         ws = values[sheet]
         assert D(str(ws[total_cell].value)).quantize(D("0.01")) == scored.total, project.name
         assert ws[grade_cell].value == scored.grade
-    assert [s.total for s in score_all(pf)] == [D("90.98"), D("92.00"), D("90.91"), D("92.00")]
+    assert [s.total for s in scores] == [D("90.98"), D("92.00"), D("90.91"), D("92.00")]
 
 
 @pytest.mark.libreoffice
@@ -275,13 +276,16 @@ def test_eml_parses_and_carries_both_attachments(finalized):
 def test_email_draft_from_the_seed_without_workbooks(self_evaluations, tmp_path):
     from perfxl.email_draft import draft, outlook_draft
     from perfxl.findings import Finding, Severity
+    from perfxl.pipeline import Checked, check
 
     xlsx = tmp_path / "2023年度_表.xlsx"
     xlsx.write_bytes(b"PK\x03\x04 not really")
     pdf = tmp_path / "2023年度_表.pdf"
     pdf.write_bytes(b"%PDF-1.4")
     warn = Finding("D301", Severity.WARNING, "热线服务保障经费", "H12", "得分低于分值，缺少偏差原因分析")
-    path = draft(self_evaluations, [xlsx, pdf], tmp_path / "d.eml", [warn], to="a@example.org")
+    checked = check(self_evaluations, [], "json")
+    checked = Checked(self_evaluations, checked.scores, (warn,), "json")  # this one finding only
+    path = draft(checked, [xlsx, pdf], tmp_path / "d.eml", to="a@example.org")
     msg = email.message_from_bytes(path.read_bytes(), policy=policy.default)
     assert msg["To"] == "a@example.org"
     assert [p.get_filename() for p in msg.iter_attachments()] == [xlsx.name, pdf.name]
@@ -296,7 +300,7 @@ def test_email_draft_from_the_seed_without_workbooks(self_evaluations, tmp_path)
     # 187.92 + 47.80 + 111.71 + 95.67 and 187.63 + 47.80 + 88.46 + 95.67 (万元)
     assert "全年预算数 443.10 万元，全年执行数 419.56 万元" in body
     # no win32com on Linux: the add-in's function falls back to the .eml
-    kind, fallback = outlook_draft(self_evaluations, [xlsx], tmp_path / "o.eml")
+    kind, fallback = outlook_draft(checked, [xlsx], tmp_path / "o.eml")
     assert kind == "eml" and fallback.exists()
 
 

@@ -367,9 +367,9 @@ def test_text_import_infers_the_rounding_the_printed_figures_decide():
 
 
 def test_one_order_for_the_findings_sheet_and_the_email():
-    from perfxl.addin import all_findings as sheet_findings
     from perfxl.email_draft import summary_text
     from perfxl.findings import Finding
+    from perfxl.pipeline import check
 
     p = standard()
     p.indicators[0].target = "≥9(人)"  # T104 info
@@ -377,10 +377,11 @@ def test_one_order_for_the_findings_sheet_and_the_email():
     p.department = ""  # X511 error
     pf = ProjectFile(projects=[p])
     read = [Finding("W702", Severity.WARNING, "测试项目", "E6", "以文本形式存储的数字")]
-    got = [f.severity for f in sheet_findings(pf, read)]
+    checked = check(pf, read, "live")
+    got = [f.severity for f in checked.findings]
     assert got == sorted(got, key=[Severity.ERROR, Severity.WARNING, Severity.INFO].index)
     assert got[0] is Severity.ERROR and got[-1] is Severity.INFO
-    text = summary_text(pf, list(reversed(sheet_findings(pf, read))))
+    text = summary_text(checked)
     assert text.index("X511") < text.index("D304")
 
 

@@ -11,6 +11,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from perfxl.model import ProjectFile, set_location, set_sheet
+from perfxl.pipeline import check
 from perfxl.summary import build_summary, build_summary_sheets
 from perfxl.summary.matching import match_projects, name_similarity, read_mapping
 from perfxl.summary.sheets import SHEETS
@@ -234,7 +235,7 @@ def test_build_summary_sheets_in_open_workbook_links_back() -> None:
     set_sheet(hot, "热线服务保障经费")
     for i, ind in enumerate(hot.indicators):
         set_location(ind, "reason", "热线服务保障经费", f"I{12 + i}")
-    tables = build_summary_sheets(wb, pf)
+    tables = build_summary_sheets(wb, check(pf, [], "json"))
     assert wb.sheetnames[0] == "热线服务保障经费" and "偏差明细" in wb.sheetnames
     ws = wb["偏差明细"]
     header = [c.value for c in ws[1]]
@@ -245,7 +246,7 @@ def test_build_summary_sheets_in_open_workbook_links_back() -> None:
     assert links["退单"].location == f"'热线服务保障经费'!I{tuidan_row}"
     assert len(tables.self_evaluations) == 4
     # run again: sheets are replaced, not duplicated
-    build_summary_sheets(wb, pf)
+    build_summary_sheets(wb, check(pf, [], "json"))
     assert wb.sheetnames.count("偏差明细") == 1
 
 
@@ -369,7 +370,7 @@ def test_summary_button_on_seed_workbook(seed_workbooks) -> None:
 
     wb = load_workbook(seed_workbooks / "2023年度_绩效自评表.xlsx")
     pf, findings, _ = read_workbook(wb)
-    tables = build_summary_sheets(wb, pf, findings)
+    tables = build_summary_sheets(wb, check(pf, findings, "workbook"))
     assert [r["total"] for r in tables.self_evaluations] == [Decimal("92"), Decimal("90.98"), Decimal("92"), Decimal("90.91")]
     ws = wb["偏差明细"]
     header = [c.value for c in ws[1]]

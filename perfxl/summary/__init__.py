@@ -5,7 +5,7 @@
 - :mod:`perfxl.summary.sheets` — the summary workbook (Excel Tables, native formulas, charts);
 - :mod:`perfxl.summary.charts` — PNG export of the same charts (matplotlib);
 - :mod:`perfxl.summary.build` — ``build_summary(paths, out)`` for the CLI and
-  ``build_summary_sheets(workbook, pf)`` for the 汇总 ribbon button.
+  ``build_summary_sheets(workbook, checked)`` for the 汇总 ribbon button.
 """
 
 from perfxl.summary.build import SummaryResult, build_summary, build_summary_sheets

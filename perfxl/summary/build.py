@@ -1,5 +1,5 @@
 """``build_summary(paths, out)``: the summary of many files (``perfxl summary``), and
-``build_summary_sheets(workbook, pf)``: the same sheets inside one open workbook (汇总 button).
+``build_summary_sheets(workbook, checked)``: the same sheets inside one open workbook (汇总 button).
 
 Files are read one at a time (by two worker processes for a large batch) and reduced to
 per-project rows at once (the workbook is not kept); only the indicator lists of self-evaluations and declarations are kept for the
@@ -18,10 +18,9 @@ from decimal import Decimal
 from pathlib import Path
 
 from perfxl.batch import map_files, map_items, worker_pool
-from perfxl.findings import Finding
-from perfxl.model import Declaration, ProjectFile, SelfEvaluation
-from perfxl.rules.checks import check_file, check_years
-from perfxl.rules.scoring import score_project
+from perfxl.model import Declaration, SelfEvaluation
+from perfxl.pipeline import Checked
+from perfxl.rules.checks import check_years
 from perfxl.summary.matching import Mapping, ProjectLink, match_projects, read_mapping
 from perfxl.summary.tables import (
     COLUMNS,
@@ -187,13 +186,10 @@ class _Collector:
         self.cur: dict[tuple[int, str], Declaration] = {}
         self.origin: dict[tuple[str, int, str], str] = {}  # (form, year, name) -> first file
 
-    def add_file(
-        self, pf: ProjectFile, findings: list[Finding], label: str, path: Path | None = None
-    ) -> None:
-        scores = [score_project(p, pf.settings) for p in pf.projects]  # score once
-        findings = [*findings, *check_file(pf, scores)]
+    def add_file(self, checked: Checked, label: str, path: Path | None = None) -> None:
+        pf, findings = checked.file, checked.findings
         self.tables.findings += finding_rows(label, findings)
-        for project, scored in zip(pf.projects, scores):
+        for project, scored in zip(pf.projects, checked.scores):
             own = project_findings(project, findings)
             if isinstance(project, SelfEvaluation):
                 rows = self_evaluation_rows(project, scored, pf.settings, own, label)
@@ -207,10 +203,11 @@ class _Collector:
 
     def read_file(self, path: Path) -> None:
         """Read one file and add its rows, or record why it was skipped."""
-        from perfxl.sources import load, shown_name
+        from perfxl.pipeline import load
+        from perfxl.sources import shown_name
 
         try:
-            pf, findings = load(path)
+            checked = load(path)
         except Exception as exc:  # noqa: BLE001 — any unreadable file is reported, not fatal
             self.skip(path, _reason(exc))
             return
@@ -218,12 +215,12 @@ class _Collector:
         if label != str(path.name):
             from perfxl.findings import finding
 
-            findings = [*findings, finding(
+            checked = checked.with_findings(finding(
                 "W733", "", "",
                 f"文件名不是 UTF-8 编码（可能来自旧版 Windows 的压缩包），按 GB18030 显示为“{label}”；建议改名",
-            )]
-        if not pf.projects:
-            why = [f.message for f in findings if f.code != "W709"][:3]
+            ))
+        if not checked.file.projects:
+            why = [f.message for f in checked.findings if f.code != "W709"][:3]
             self.skip(
                 path,
                 "没有找到绩效目标申报表或绩效自评表（可能是其他模板的文件）"
@@ -231,7 +228,7 @@ class _Collector:
             )
             return
         try:
-            self.add_file(pf, findings, label, path)
+            self.add_file(checked, label, path)
         except Exception as exc:  # noqa: BLE001
             self.skip(path, f"汇总时出错：{_reason(exc)}")
 
@@ -433,18 +430,18 @@ def _reason(exc: BaseException) -> str:
     return f"无法读取（{type(exc).__name__}：{exc}）"
 
 
-def summary_tables(pf: ProjectFile, findings: list[Finding] = (), label: str = "") -> SummaryTables:
-    """The summary tables of one ProjectFile (e.g. the open workbook), values only."""
+def summary_tables(checked: Checked, label: str = "") -> SummaryTables:
+    """The summary tables of one checked input (e.g. the open workbook), values only."""
     c = _Collector()
-    c.add_file(pf, list(findings), label)
+    c.add_file(checked, label)
     c.finish({})
     return c.tables
 
 
-def build_summary_sheets(workbook, pf: ProjectFile, findings: list[Finding] = (), *,
+def build_summary_sheets(workbook, checked: Checked, *,
                          label: str = "本工作簿", mapping: Mapping | None = None) -> SummaryTables:
     """For the 汇总 button: add the summary sheets to the open openpyxl ``workbook`` whose
-    projects ``pf`` was read from (``read_projects``), with hyperlinks from the deviations back
+    projects were read and checked into ``checked`` (:mod:`perfxl.pipeline`), with hyperlinks from the deviations back
     to the source cells. Existing summary sheets are replaced; the 项目对照 sheet already in the
     workbook is honoured. Returns the tables (values, for a status message)."""
     from perfxl.summary.matching import MAPPING_SHEET, mapping_from_rows
@@ -453,7 +450,7 @@ def build_summary_sheets(workbook, pf: ProjectFile, findings: list[Finding] = ()
     if mapping is None and MAPPING_SHEET in workbook.sheetnames:
         mapping = mapping_from_rows(workbook[MAPPING_SHEET].iter_rows(values_only=True))
     c = _Collector()
-    c.add_file(pf, list(findings), label)
+    c.add_file(checked, label)
     c.finish(mapping or {})
     write_summary(workbook, c.tables, same_workbook=True)
     return c.tables
