@@ -14,7 +14,8 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from perfxl.findings import Finding, has_errors
-from perfxl.sources import InputError, dump_json, load
+from perfxl.errors import InputError
+from perfxl.sources import dump_json, load
 
 EXIT_OK, EXIT_FINDINGS, EXIT_UNREADABLE = 0, 1, 2
 

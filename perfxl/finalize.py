@@ -403,7 +403,8 @@ def finalize(
     from perfxl.atomic import atomic_save
     from perfxl.outputs import EML, FORM, PDF, prepare_output
     from perfxl.rules.checks import check_file
-    from perfxl.sources import InputError, WORKBOOK_SUFFIXES, load
+    from perfxl.errors import InputError
+    from perfxl.sources import WORKBOOK_SUFFIXES, load
 
     src = Path(path)
     if src.suffix.lower() not in WORKBOOK_SUFFIXES:

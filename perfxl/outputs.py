@@ -30,7 +30,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from perfxl.findings import Rule, Severity, register
-from perfxl.sources import InputError
+from perfxl.errors import HostileFileError, InputError
 
 _SRC = "issue 16（不丢数据、不挂起）；design.md §5 输出规则"
 
@@ -194,8 +194,6 @@ def lock_files(path: str | Path) -> list[Path]:
 def check_unlocked(path: str | Path) -> None:
     """Raise H956 when ``path`` is open in Excel, WPS or LibreOffice (their lock file beside
     it), held by another process's fcntl/flock lock, or can't be opened for writing."""
-    from perfxl.safety import HostileFileError
-
     path = Path(path)
     for lock in lock_files(path):
         if os.path.lexists(lock):

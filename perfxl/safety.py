@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from perfxl.findings import Finding, Rule, Severity, finding, register
-from perfxl.sources import InputError
+from perfxl.errors import HostileFileError, InputError
 
 _SRC = "issue 8（健壮性与安全）；ECMA-376 Part 2（OPC 压缩包）；MS-CFB；MS-OFFCRYPTO"
 
@@ -76,15 +76,6 @@ RULES_H = (
          "或在 Excel 中用“绩效”选项卡的按钮（直接作用于打开的工作簿，不会丢失）。", _SRC + "；openpyxl 文档"),
 )
 register(*RULES_H)
-
-
-class HostileFileError(InputError):
-    """An input refused by the gate; ``code`` is its H95x rule."""
-
-    def __init__(self, code: str, path: Path | str, detail: str):
-        self.code = code
-        self.path = str(path)
-        super().__init__(f"{code} {detail}：{path}")
 
 
 @dataclass(frozen=True)

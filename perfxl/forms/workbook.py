@@ -21,6 +21,7 @@ from openpyxl import Workbook, load_workbook
 
 from perfxl import fastread
 from perfxl.adapters.file import apply_changes, apply_patch, save
+from perfxl.errors import InputError
 from perfxl.findings import Finding, finding
 from perfxl.forms import catalog as _catalog  # noqa: F401  registers W7xx
 from perfxl.forms import declaration as decl_form
@@ -33,7 +34,6 @@ from perfxl.model import (
     Declaration, Form, Indicator, Project, ProjectFile, SelfEvaluation, Settings,
 )
 from perfxl.patch import ClearRules, Patch
-from perfxl.sources import InputError
 
 TEMPLATE_FILES = {Form.DECLARATION: "绩效目标申报表.xlsx", Form.SELF_EVALUATION: "绩效自评表.xlsx"}
 

@@ -422,7 +422,7 @@ def _project(kept):
 
 
 def _reason(exc: BaseException) -> str:
-    from perfxl.sources import InputError
+    from perfxl.errors import InputError
 
     if isinstance(exc, InputError):
         return str(exc)
