@@ -332,7 +332,8 @@ def _off_paper(wb, pf: ProjectFile) -> None:
 def _store_results(out: Path, wb, result: FinalizeResult) -> None:
     """Every formula cell of ``out`` gets its result stored (:mod:`perfxl.stored_values`), so
     viewers that do not recalculate show the numbers."""
-    from perfxl.stored_values import formula_values, store_values
+    from perfxl.forms.workbook import formula_values
+    from perfxl.stored_values import store_values
 
     values, with_lo = formula_values(out, wb)
     store_values(out, values)

@@ -23,7 +23,6 @@ from __future__ import annotations
 import errno
 import json
 import os
-import re
 import stat
 import zipfile
 from collections.abc import Iterable
@@ -278,15 +277,3 @@ def write_error(exc: OSError, path: str | Path) -> OutputRefused:
     return OutputRefused(
         "W732", path, f"无法写入 {path}：{_reason(exc)}。原文件与已有备份均未改动"
     )
-
-
-_TEMP_OR_BACKUP = re.compile(r"\.(bak|orig)\.[^.]+$", re.IGNORECASE)
-
-
-def is_own_side_file(name: str) -> bool:
-    """perfxl's own backups (``NAME.bak.xlsx``, ``NAME.orig.xlsx``), temp files of atomic saves
-    (also of killed runs) and editors' lock files: never inputs."""
-    from perfxl.atomic import is_temp_name
-
-    return (is_temp_name(name) or bool(_TEMP_OR_BACKUP.search(name))
-            or name.startswith(("~$", ".~lock.", ".~")))

@@ -302,6 +302,53 @@ def store_results(saved: Path, patch) -> Path:
     return saved
 
 
+def python_values(wb) -> dict[tuple[str, str], object]:
+    """The results perfxl computes itself, at the cells of the open openpyxl ``wb`` where the
+    self-evaluation forms hold their formulas (the list in :mod:`perfxl.stored_values`)."""
+    from openpyxl.utils import get_column_letter as col
+
+    from perfxl.model import SelfEvaluation, SelfEvaluationFunds
+    from perfxl.rules.scoring import execution_rate, score_project
+
+    pf, _findings, maps = read_workbook(wb)
+    out: dict[tuple[str, str], object] = {}
+    for project, m in maps:
+        if not isinstance(project, SelfEvaluation):
+            continue
+        S = m.sheet
+        ps = score_project(project, pf.settings)
+        fc = m.funds_cols
+        for key, r in m.funds_rows.items():  # R6, R6r: the rate of every funds row
+            row = getattr(project.funds, key)
+            out[(S, f"{col(fc['rate'])}{r}")] = execution_rate(SelfEvaluationFunds(total=row), pf.settings.rounding)
+        out[(S, f"{col(fc['score'])}{m.funds_rows['total']}")] = ps.execution_score
+        for s, r in zip(ps.indicators, m.rows):
+            out[(S, f"{col(m.cols['suggested'])}{r}")] = s.suggested
+            out[(S, f"{col(m.cols['score'])}{r}")] = s.effective
+            out[(S, f"{col(m.cols['ratio'])}{r}")] = s.ratio
+        if m.total_weight:
+            weights = [i.weight for i in project.indicators if i.weight is not None]
+            out[(S, f"{col(m.total_weight[1])}{m.total_weight[0]}")] = (
+                sum(weights, project.funds.weight or 0) if weights else "")  # blank form: blank
+        if m.total:
+            out[(S, f"{col(m.total[1])}{m.total[0]}")] = ps.total
+        if m.grade:
+            out[(S, f"{col(m.grade[1])}{m.grade[0]}")] = ps.grade or ""
+    return out
+
+
+def formula_values(path: Path, wb) -> tuple[dict[tuple[str, str], object], bool]:
+    """The results to store in the workbook saved at ``path`` from the openpyxl ``wb``:
+    LibreOffice's for every formula when it is installed, Python's over them where perfxl
+    computes the number itself. (values, whether LibreOffice was used)"""
+    from perfxl.stored_values import libreoffice_values
+
+    lo = libreoffice_values(path, wb)
+    values = dict(lo or {})
+    values.update(python_values(wb))
+    return values, lo is not None
+
+
 # --- templates -------------------------------------------------------------------------------------
 
 
