@@ -64,7 +64,7 @@ def register(*rules: Rule) -> None:
 
 
 # Modules that define rules; importing one registers its rules.
-RULE_MODULES = ("perfxl.rules.catalog", "perfxl.textimport", "perfxl.forms.workbook", "perfxl.safety",
+RULE_MODULES = ("perfxl.rules.catalog", "perfxl.textimport", "perfxl.forms.catalog", "perfxl.safety",
                 "perfxl.outputs")
 
 

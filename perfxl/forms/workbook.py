@@ -23,9 +23,7 @@ from perfxl import fastread
 from perfxl.adapters.file import apply_changes, apply_patch, save
 from perfxl.errors import InputError
 from perfxl.findings import Finding, finding
-from perfxl.forms import catalog as _catalog  # noqa: F401  registers W7xx
-from perfxl.forms import declaration as decl_form
-from perfxl.forms import self_evaluation as se_form
+from perfxl.forms import all_forms, form_for
 from perfxl.forms import settings_sheet
 from perfxl.forms import years
 from perfxl.forms.grid import SOURCE, Grid
@@ -36,9 +34,6 @@ from perfxl.model import (
 from perfxl.patch import ClearRules, Patch
 
 TEMPLATE_FILES = {Form.DECLARATION: "绩效目标申报表.xlsx", Form.SELF_EVALUATION: "绩效自评表.xlsx"}
-
-_MODULES = {Form.SELF_EVALUATION: se_form, Form.DECLARATION: decl_form}
-
 
 class WorkbookReadError(InputError, ValueError):
     """The file cannot be opened as a workbook at all (message in Chinese; CLI exit status 2)."""
@@ -60,7 +55,7 @@ def layout_projects(pf: ProjectFile) -> Patch:
     p = Patch()
     taken: set[str] = {settings_sheet.SHEET}
     for project in pf.projects:
-        module = _MODULES[Form(project.form)]
+        module = form_for(project.form)
         title = sheet_title(project.name or Form(project.form).title, taken)
         taken.add(title)
         p.add(AddSheet(title))
@@ -106,7 +101,7 @@ def new_workbook(form: Form | str, year: int, path: str | Path,
 
     title = form.title
     p.add(AddSheet(title))
-    sheet_patch, _ = _MODULES[form].layout(pf.projects[0], title, pf.settings)
+    sheet_patch, _ = form_for(form).layout(pf.projects[0], title, pf.settings)
     p.extend(sheet_patch)
     p.extend(settings_sheet.layout(pf.settings))
     apply_patch(wb, p)
@@ -141,11 +136,7 @@ def _form_of(ws, grid: Grid) -> Form | None:
         value = (dn.attr_text or "").strip().strip('"')
         if value in (f.value for f in Form):
             return Form(value)
-    if se_form.is_self_evaluation(grid):
-        return Form.SELF_EVALUATION
-    if decl_form.is_declaration(grid):
-        return Form.DECLARATION
-    return None
+    return next((spec.form for spec in all_forms() if spec.recognises(grid)), None)
 
 
 def _printed_findings(maps, settings: Settings) -> list[Finding]:
@@ -182,7 +173,7 @@ def read_workbook(wb: Workbook | fastread.FastBook) -> tuple[ProjectFile, list[F
         form = _form_of(ws, grid)
         if form is None:
             continue  # a sheet of the user's own: left alone
-        project, smap, fnd = _MODULES[form].read(ws, grid)
+        project, smap, fnd = form_for(form).read(ws, grid)
         findings.extend(fnd)
         if project is None:
             findings.append(finding("W708", ws.title, "",
@@ -261,17 +252,16 @@ def score_patch(wb: Workbook, *, with_scores: bool = False):
     p = Patch()
     scores = []
     for project, smap in maps:
-        module = _MODULES[Form(project.form)]
+        module = form_for(project.form)
         ps = score_project(project, pf.settings)
         scores.append(ps)
-        p.add(ClearRules(smap.sheet, prompt_titles=module.PROMPT_TITLES))
+        p.add(ClearRules(smap.sheet, prompt_titles=module.prompt_titles))
         p.extend(module.formulas_patch(smap, project))
         p.extend(module.names_patch(smap))
         p.extend(module.validations_patch(smap))
         p.extend(module.conditional_patch(smap))
         p.extend(module.findings_patch(smap, project, ps, wb[smap.sheet], pf.settings))
-        if isinstance(project, SelfEvaluation):
-            p.results.update(se_form.score_results(smap))
+        p.results.update(module.score_results(smap))
     if settings_sheet.SHEET not in wb.sheetnames:
         p.extend(settings_sheet.layout(pf.settings))
     if with_scores:
