@@ -49,9 +49,8 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    from perfxl.findings import RULES, load_all_rules
+    from perfxl.findings import RULES
 
-    load_all_rules()
     if args.code is None:
         for code in sorted(RULES):
             rule = RULES[code]

@@ -132,9 +132,8 @@ def findings_text(pf: ProjectFile, findings: Sequence[Finding]) -> list[str]:
     """The body's findings: every error first, then only the warnings that ask for action,
     grouped by project with a count per project and per rule (cells listed); the warnings
     perfxl already handles (:data:`NO_ACTION`) as one line each."""
-    from perfxl.findings import load_all_rules
+    from perfxl.findings import RULES as rules
 
-    rules = load_all_rules()
     ordered = sort_findings(findings)
     errors = [f for f in ordered if f.severity is Severity.ERROR]
     warnings = [f for f in ordered if f.severity is Severity.WARNING]

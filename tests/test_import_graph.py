@@ -79,6 +79,11 @@ LAYERS = {
 }
 
 
+# Package __init__ modules whose layer differs from their package's: perfxl/rules/__init__.py runs
+# nothing, so importing the catalogue (domain) through the package stays in the domain layer.
+INITS = {"perfxl.rules": "domain"}
+
+
 def _modules() -> dict[str, Path]:
     out = {}
     for path in sorted(PERFXL.rglob("*.py")):
@@ -131,6 +136,8 @@ def import_graph() -> dict[str, set[str]]:
 
 
 def layer_of(module: str) -> str | None:
+    if module in INITS:
+        return INITS[module]
     keys = [k for k in LAYERS if module == k or (k != "perfxl" and module.startswith(k + "."))]
     return LAYERS[max(keys, key=len)] if keys else None
 

@@ -29,7 +29,6 @@ from perfxl.model import (
     locate,
     locations,
 )
-from perfxl.rules import catalog as _catalog  # noqa: F401  (registers the rules)
 from perfxl.rules.scoring import (
     IndicatorScore,
     ProjectScore,
