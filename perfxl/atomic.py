@@ -1,4 +1,4 @@
-"""Atomic saves: write a temp file beside the target, fsync, then rename over it (issue 16).
+"""Atomic saves: write a temp file beside the target, fsync, then rename over it.
 
 What a crash, a SIGKILL or a full disk can leave at the target's name is the old file or the
 complete new one, never a mixture:

@@ -178,7 +178,7 @@ def _subject(pf: ProjectFile) -> str:
 
 def header_text(text: str) -> str:
     """``text`` safe as one header value: line breaks (also U+2028/U+2029, NEL) and other
-    control or format characters from a project name become spaces (issue 16)."""
+    control or format characters from a project name become spaces."""
     import unicodedata
 
     cleaned = "".join(" " if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn")

@@ -1,4 +1,4 @@
-"""The output policy every writing command follows (issue 16, design.md §5).
+"""The output policy every writing command follows (design.md §5).
 
 :func:`prepare_output` is called before any work, with the inputs and the kind of file the
 command writes, and refuses (an :class:`OutputRefused`, exit status 2, a Chinese message with its
