@@ -16,6 +16,8 @@ from perfxl.findings import Finding, finding
 from perfxl.forms.grid import decimal_format, quantize_to_format, to_decimal
 from perfxl.model import OverrunFormula, Rounding, Settings
 from perfxl.patch import AddSheet, DefineName, Patch, SheetSetup
+from perfxl.rules import categories
+from perfxl.rules.categories import CATEGORIES_2021, CATEGORIES_OLDER
 
 SHEET = "perfxl设置"
 
@@ -33,13 +35,9 @@ NAME = {key: name for key, _label, name in _ROWS}
 
 # Lists for the drop-downs (Shanghai wording first: the seeds use it).
 LEVELS = ["达成指标", "部分达成指标并具有一定效果", "未达成指标且效果较差"]
-LEVEL1 = ["产出指标", "效益指标", "满意度指标", "成本指标"]
-LEVEL2 = [
-    "数量指标", "质量指标", "时效指标", "成本指标",
-    "经济成本指标", "社会成本指标", "生态环境成本指标",
-    "经济效益指标", "社会效益指标", "生态效益指标", "可持续影响指标",
-    "服务对象满意度指标",
-]
+# the older layout's 一级 first and 成本指标 last, as the templates have always listed them
+LEVEL1 = list(dict.fromkeys(l1 for l1, _ in CATEGORIES_OLDER + CATEGORIES_2021))
+LEVEL2 = list(categories.LEVEL2)
 LIST_NAMES = {"levels": "perfxl_levels", "level1": "perfxl_level1", "level2": "perfxl_level2"}
 
 # --- lookup tables the parsing formulas use (mirror perfxl.rules.targets) ---------------------
