@@ -196,7 +196,6 @@ CATALOG: tuple[Rule, ...] = (
 )
 
 
-
 def catalogue(*groups: Iterable[Rule]) -> Mapping[str, Rule]:
     """One read-only table ``code -> Rule`` of ``groups``; a code given twice raises ValueError."""
     table: dict[str, Rule] = {}
