@@ -8,8 +8,13 @@ score a workbook in place, build the templates.
   each unreadable cell; model objects remember their cells (:func:`perfxl.model.locate`);
 - :func:`score_workbook` — recomputes what perfxl owns (formulas, suggested scores, flags,
   styles of missing reasons), keeps everything else; idempotent;
+- :func:`formula_values` — the results to store in a saved workbook's formula cells (perfxl's own
+  numbers over LibreOffice's, :mod:`perfxl.stored_values` writes them);
 - :func:`build_templates` / :func:`snapshot` — the committed templates and their structural
   snapshot.
+
+Layer: excel (tests/test_import_graph.py) — it lays the forms out and reads them through the
+file adapter, so it sits above perfxl/forms' other modules.
 """
 
 from __future__ import annotations
