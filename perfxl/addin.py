@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Callable
 
 from perfxl.adapters import live
+from perfxl.errors import InputError
 from perfxl.findings import Finding, Severity
 from perfxl.forms.styles import SEVERITY_FILL
 
@@ -101,13 +102,12 @@ def run(action: str, work: Callable[[object, UI], str]) -> str:
 
 def _known_error(exc: Exception) -> str | None:
     """The Chinese message of an error the core raises for the user (not a bug)."""
-    if isinstance(exc, live.LiveReadError):
-        return str(exc)
-    names = {"InputError", "FinalizeRefused", "AddinError", "CellError", "CellValueError",
-             "UnsafeFile", "SafetyError", "WorkbookReadError"}
-    if type(exc).__name__ in names:
-        return str(exc)
-    return None
+    from perfxl.addin_build import AddinError
+    from perfxl.cellvalues import CellValueError
+    from perfxl.finalize import FinalizeRefused
+
+    known = (live.LiveReadError, InputError, FinalizeRefused, AddinError, CellValueError)
+    return str(exc) if isinstance(exc, known) else None
 
 
 # --- reading the live workbook --------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Atomic saves: write a temp file beside the target, fsync, then rename over it (issue 16).
+"""Atomic saves: write a temp file beside the target, fsync, then rename over it.
 
 What a crash, a SIGKILL or a full disk can leave at the target's name is the old file or the
 complete new one, never a mixture:
@@ -22,6 +22,7 @@ WPS or LibreOffice) is :mod:`perfxl.outputs`' decision, made before any work.
 from __future__ import annotations
 
 import errno
+import re
 import os
 import secrets
 import shutil
@@ -31,6 +32,16 @@ from pathlib import Path
 TEMP_PREFIX = ".~perfxl-"
 TEMP_SUFFIX = ".tmp"
 NAME_MAX = 255  # bytes of one path component on Linux, macOS and Windows (UTF-16 units there)
+
+
+_TEMP_OR_BACKUP = re.compile(r"\.(bak|orig)\.[^.]+$", re.IGNORECASE)
+
+
+def is_own_side_file(name: str) -> bool:
+    """perfxl's own backups (``NAME.bak.xlsx``, ``NAME.orig.xlsx``), temp files of atomic saves
+    (also of killed runs) and editors' lock files: never inputs."""
+    return (is_temp_name(name) or bool(_TEMP_OR_BACKUP.search(name))
+            or name.startswith(("~$", ".~lock.", ".~")))
 
 
 def _side_name(path: Path, tag: str) -> Path:

@@ -9,7 +9,7 @@ workbook, so the parent's memory stays flat as the batch grows. Below the thresh
 ``worker_pool(n, jobs)`` opens that pool for a caller that has more work for the workers after
 the files (``map_files(..., pool=pool)``, then ``map_items``): the summary's cross-year view.
 
-Nothing hangs and nothing is lost when a worker dies (issue 16): the pool is a
+Nothing hangs and nothing is lost when a worker dies: the pool is a
 ``concurrent.futures.ProcessPoolExecutor``, whose death is reported (``BrokenProcessPool``)
 instead of waited for. The files that were unfinished are then retried once, one at a time, in a
 fresh pool; a file that kills its worker again is handed to ``crashed(path)`` (the caller's

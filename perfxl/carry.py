@@ -243,7 +243,8 @@ def carry_workbook(src, out, *, next_year: bool = False):
     from pathlib import Path
 
     from perfxl.forms.workbook import write_projects
-    from perfxl.sources import InputError, load
+    from perfxl.errors import InputError
+    from perfxl.sources import load
 
     pf, findings = load(src)
     new, hints = carry_file(pf, next_year=next_year)

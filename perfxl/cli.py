@@ -15,7 +15,8 @@ from pydantic import ValidationError
 
 from perfxl import pipeline
 from perfxl.findings import Finding, has_errors
-from perfxl.sources import InputError, dump_json, load
+from perfxl.errors import InputError
+from perfxl.sources import dump_json, load
 
 EXIT_OK, EXIT_FINDINGS, EXIT_UNREADABLE = 0, 1, 2
 
@@ -39,9 +40,8 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    from perfxl.findings import RULES, load_all_rules
+    from perfxl.findings import RULES
 
-    load_all_rules()
     if args.code is None:
         for code in sorted(RULES):
             rule = RULES[code]

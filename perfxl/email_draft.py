@@ -132,9 +132,8 @@ def findings_text(pf: ProjectFile, findings: Sequence[Finding]) -> list[str]:
     """The body's findings: every error first, then only the warnings that ask for action,
     grouped by project with a count per project and per rule (cells listed); the warnings
     perfxl already handles (:data:`NO_ACTION`) as one line each."""
-    from perfxl.findings import load_all_rules
+    from perfxl.findings import RULES as rules
 
-    rules = load_all_rules()
     errors = [f for f in findings if f.severity is Severity.ERROR]
     warnings = [f for f in findings if f.severity is Severity.WARNING]
     action = [f for f in warnings if f.code not in NO_ACTION]
@@ -178,7 +177,7 @@ def _subject(pf: ProjectFile) -> str:
 
 def header_text(text: str) -> str:
     """``text`` safe as one header value: line breaks (also U+2028/U+2029, NEL) and other
-    control or format characters from a project name become spaces (issue 16)."""
+    control or format characters from a project name become spaces."""
     import unicodedata
 
     cleaned = "".join(" " if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn")

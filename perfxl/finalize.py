@@ -334,7 +334,8 @@ def _store_results(out: Path, wb, checked: Checked, result: FinalizeResult) -> N
     """Every formula cell of ``out`` gets its result stored (:mod:`perfxl.stored_values`), so
     viewers that do not recalculate show the numbers: perfxl's own as ``checked`` scored them."""
     from perfxl.model import sheet_of
-    from perfxl.stored_values import formula_values, store_values
+    from perfxl.forms.workbook import formula_values
+    from perfxl.stored_values import store_values
 
     values, with_lo = formula_values(out, wb, {sheet_of(s.project): s for s in checked.scores})
     store_values(out, values)
@@ -404,8 +405,9 @@ def finalize(
     """
     from perfxl.atomic import atomic_save
     from perfxl.outputs import EML, FORM, PDF, prepare_output
+    from perfxl.errors import InputError
     from perfxl.pipeline import load
-    from perfxl.sources import InputError, WORKBOOK_SUFFIXES
+    from perfxl.sources import WORKBOOK_SUFFIXES
 
     src = Path(path)
     if src.suffix.lower() not in WORKBOOK_SUFFIXES:

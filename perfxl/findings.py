@@ -2,32 +2,17 @@
 
 Modelled on ruff and beancount: each finding has a stable rule code, a severity, a location
 (sheet + cell) and a Chinese message; ``perfxl explain CODE`` prints the rule's meaning and
-source from :data:`RULES`.
+source from :data:`RULES`, the one catalogue assembled in :mod:`perfxl.rules.catalog`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
 
+from perfxl.rules.catalog import RULES
+from perfxl.severity import Rule, Severity
 
-class Severity(str, Enum):
-    ERROR = "error"
-    WARNING = "warning"
-    INFO = "info"
-
-    @property
-    def label(self) -> str:
-        return {"error": "错误", "warning": "警告", "info": "提示"}[self.value]
-
-
-@dataclass(frozen=True)
-class Rule:
-    code: str
-    severity: Severity
-    title: str  # one line, Chinese
-    rationale: str  # what it means and why, Chinese
-    source: str  # domain.md rule and the official text it comes from
+__all__ = ["RULES", "Finding", "Rule", "Severity", "finding", "has_errors", "sort_findings"]
 
 
 @dataclass(frozen=True)
@@ -52,36 +37,13 @@ class Finding:
         return f"{where}: {self.code} [{self.severity.label}] {self.message}"
 
 
-# The catalogue: code -> Rule. Filled by the modules that define rules (perfxl.rules.catalog).
-RULES: dict[str, Rule] = {}
-
-
-def register(*rules: Rule) -> None:
-    for rule in rules:
-        if rule.code in RULES:
-            raise ValueError(f"duplicate rule code {rule.code}")
-        RULES[rule.code] = rule
-
-
-# Modules that define rules; importing one registers its rules.
-RULE_MODULES = ("perfxl.rules.catalog", "perfxl.textimport", "perfxl.forms.workbook", "perfxl.safety",
-                "perfxl.outputs")
-
-
-def load_all_rules() -> dict[str, Rule]:
-    import importlib
-
-    for name in RULE_MODULES:
-        importlib.import_module(name)
-    return RULES
-
-
 def finding(code: str, sheet: str, cell: str, message: str) -> Finding:
     """A finding of ``code`` with the severity its catalogue entry gives, so that what perfxl
     reports never contradicts what ``perfxl explain CODE`` says."""
-    if code not in RULES:
-        load_all_rules()
-    return Finding(code, RULES[code].severity, sheet, cell, message)
+    rule = RULES.get(code)
+    if rule is None:
+        raise KeyError(f"rule code {code} is not in the catalogue (perfxl.rules.catalog)")
+    return Finding(code, rule.severity, sheet, cell, message)
 
 
 _RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}

@@ -5,7 +5,7 @@ created per call with ``OOXMLRecalcMode=0`` ("always recalculate") so that cells
 hold a cached value are recomputed.  ``soffice`` exits 0 even when it could not load a file, so
 every expected output is checked.
 
-No soffice outlives the call (issue 16): it runs in its own process group, which is killed on a
+No soffice outlives the call: it runs in its own process group, which is killed on a
 timeout, Ctrl-C, SIGTERM or any error; on Linux it also dies with perfxl itself (even SIGKILL:
 ``PR_SET_PDEATHSIG``) — ``soffice.bin`` is started directly, not through the ``oosplash``
 launcher, so the process that does the work is the one that gets the signal. Profiles left by a

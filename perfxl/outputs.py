@@ -1,4 +1,4 @@
-"""The output policy every writing command follows (issue 16, design.md §5).
+"""The output policy every writing command follows (design.md §5).
 
 :func:`prepare_output` is called before any work, with the inputs and the kind of file the
 command writes, and refuses (an :class:`OutputRefused`, exit status 2, a Chinese message with its
@@ -23,43 +23,12 @@ from __future__ import annotations
 import errno
 import json
 import os
-import re
 import stat
 import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from perfxl.findings import Rule, Severity, register
-from perfxl.sources import InputError
-
-_SRC = "issue 16（不丢数据、不挂起）；design.md §5 输出规则"
-
-register(
-    Rule("W730", Severity.ERROR, "输出文件就是输入文件",
-         "写出的文件与某个输入是同一个文件（同一路径、链接或同一 inode）。写入会用结果替换输入本身，"
-         "perfxl 拒绝写入；请用 -o 指定另一个文件名。只有省略 -o 的 score 才原地写入（并保留备份）。", _SRC),
-    Rule("W731", Severity.ERROR, "不覆盖不是 perfxl 写出的文件",
-         "输出位置已有一个不是由 perfxl 写出的同类文件（或是文件夹、管道、设备）。perfxl 只替换它自己写出的"
-         "同类文件（汇总表只替换汇总表，表单只替换表单，项目 JSON 只替换项目 JSON），并保留备份 NAME.bak；"
-         "请换一个文件名，或确认不需要后先删除该文件。", _SRC),
-    Rule("W732", Severity.ERROR, "无法写入输出文件",
-         "磁盘已满、文件夹只读或没有写入权限，输出未写入；原文件与已有备份保持不变。"
-         "请腾出空间或换一个可写的文件夹后重试。", _SRC),
-    Rule("W733", Severity.ERROR, "输入不是可读取的普通文件",
-         "输入是管道（FIFO）、设备、套接字或文件夹，或路径无法解析（符号链接循环、名称过长）。"
-         "perfxl 只读取普通文件：读取管道会一直等待，设备不是工作簿。汇总时该文件单独列为未汇总，不影响其余文件。",
-         _SRC),
-    Rule("W734", Severity.WARNING, "同一项目出现在两个文件中，只汇总一次",
-         "两个文件含有同一年度、同一表单、同名的项目（例如定稿副本、备份或重复发送的回执）。汇总只计入第一个文件中的"
-         "项目，另一个文件中的同一项目不再计入合计，并在此列出两个文件，请确认保留哪一份。", _SRC),
-    Rule("W735", Severity.WARNING, "文件未汇总：不支持的格式",
-         "文件夹中的 .xls、.ods、.csv 等文件不是 perfxl 读取的格式，未计入汇总；请在 Excel 或 WPS 中"
-         "另存为 .xlsx 后重新汇总。", _SRC),
-    Rule("W736", Severity.WARNING, "控制字符已替换为空格",
-         "项目 JSON 的文字中有控制字符（如 \\u0001）或 U+FFFE/U+FFFF。Excel 工作簿的 XML 不能保存它们，"
-         "写入后 Excel 与 openpyxl 都打不开该文件；perfxl 读取时把它们换成空格。", _SRC),
-)
-
+from perfxl.errors import HostileFileError, InputError
 
 class OutputRefused(InputError):
     """An output refused before anything was written; ``code`` is its rule."""
@@ -194,8 +163,6 @@ def lock_files(path: str | Path) -> list[Path]:
 def check_unlocked(path: str | Path) -> None:
     """Raise H956 when ``path`` is open in Excel, WPS or LibreOffice (their lock file beside
     it), held by another process's fcntl/flock lock, or can't be opened for writing."""
-    from perfxl.safety import HostileFileError
-
     path = Path(path)
     for lock in lock_files(path):
         if os.path.lexists(lock):
@@ -280,15 +247,3 @@ def write_error(exc: OSError, path: str | Path) -> OutputRefused:
     return OutputRefused(
         "W732", path, f"无法写入 {path}：{_reason(exc)}。原文件与已有备份均未改动"
     )
-
-
-_TEMP_OR_BACKUP = re.compile(r"\.(bak|orig)\.[^.]+$", re.IGNORECASE)
-
-
-def is_own_side_file(name: str) -> bool:
-    """perfxl's own backups (``NAME.bak.xlsx``, ``NAME.orig.xlsx``), temp files of atomic saves
-    (also of killed runs) and editors' lock files: never inputs."""
-    from perfxl.atomic import is_temp_name
-
-    return (is_temp_name(name) or bool(_TEMP_OR_BACKUP.search(name))
-            or name.startswith(("~$", ".~lock.", ".~")))

@@ -1,4 +1,4 @@
-"""What an openpyxl rewrite of a workbook would drop (the H960 family, issue 16).
+"""What an openpyxl rewrite of a workbook would drop (the H960 family).
 
 perfxl rewrites a workbook in place with openpyxl (``perfxl score`` without ``-o``). openpyxl
 carries over what it models — cells, styles, merged cells, its data validations and conditional

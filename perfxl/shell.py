@@ -1,4 +1,4 @@
-"""What the command line does around a command (issue 16): every message a user sees is
+"""What the command line does around a command: every message a user sees is
 Chinese, nothing hangs on a signal, nothing prints a traceback.
 
 * :class:`ChineseArgumentParser` — argparse's own messages (usage errors, ``-h``) in Chinese;
@@ -56,7 +56,7 @@ def install_argparse_chinese() -> None:
 
 class ChineseArgumentParser(argparse.ArgumentParser):
     """An ArgumentParser whose own messages (usage errors, ``-h``) are Chinese; usage errors
-    exit with status 2 as before."""
+    exit with status 2 (argparse's own status for them)."""
 
     def __init__(self, *args, **kwargs):
         install_argparse_chinese()

@@ -16,12 +16,9 @@ from decimal import Decimal
 
 from pydantic import ValidationError
 
+from perfxl.errors import InputError
 from perfxl.findings import Finding
 from perfxl.model import ProjectFile
-
-
-class InputError(Exception):
-    """The input could not be read at all; the message is Chinese and names the file."""
 
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")

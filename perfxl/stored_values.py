@@ -1,4 +1,4 @@
-"""Stored results of formula cells in a saved workbook (issue 20 item 3).
+"""Stored results of formula cells in a saved workbook.
 
 openpyxl writes a formula with an empty result (``<f>…</f><v></v>``), so every reader that
 does not recalculate — mail and phone previews, pandas, openpyxl ``data_only=True``, the
@@ -6,7 +6,8 @@ bureau's import tools — sees empty 执行率, 得分, 总分 and 等级. :func
 each formula cell's result into the saved file as the formula's cached value, editing the sheet
 XML parts with ElementTree (the formula, style and everything else stay as they are).
 
-Where the results come from (:func:`formula_values`):
+Where the results come from (:func:`perfxl.forms.workbook.formula_values`, which knows the
+forms' cells; this module only computes LibreOffice's results and writes them):
 
 * the cells whose numbers perfxl itself computes — each funds row's 执行率, the 执行率得分, every
   suggested score and 得分 formula, the completion ratio, the total weight, 总分, 等级 (R6, R6r,
@@ -26,7 +27,6 @@ import tempfile
 import zipfile
 import xml.etree.ElementTree as etree
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 from decimal import Decimal
 from pathlib import Path, PurePosixPath
 
@@ -37,48 +37,7 @@ _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 _ERRORS = {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"}
 
-if TYPE_CHECKING:
-    from perfxl.rules.scoring import ProjectScore
-
 Values = Mapping[tuple[str, str], object]  # (sheet title, "A1") -> value
-
-
-def python_values(wb, scores: Mapping[str, ProjectScore]) -> dict[tuple[str, str], object]:
-    """The results perfxl computes itself, at the cells of the open openpyxl ``wb`` where the
-    self-evaluation forms hold their formulas (see the module doc). ``scores``: each project's
-    score by its sheet's title, as the pipeline computed it (:mod:`perfxl.pipeline`)."""
-    from openpyxl.utils import get_column_letter as col
-
-    from perfxl.forms.workbook import read_workbook
-    from perfxl.model import SelfEvaluation, SelfEvaluationFunds
-    from perfxl.rules.scoring import execution_rate
-
-    pf, _findings, maps = read_workbook(wb)
-    out: dict[tuple[str, str], object] = {}
-    for project, m in maps:
-        if not isinstance(project, SelfEvaluation):
-            continue
-        S = m.sheet
-        ps = scores[S]
-        fc = m.funds_cols
-        for key, r in m.funds_rows.items():  # R6, R6r: the rate of every funds row
-            row = getattr(project.funds, key)
-            out[(S, f"{col(fc['rate'])}{r}")] = execution_rate(SelfEvaluationFunds(total=row), pf.settings.rounding)
-        out[(S, f"{col(fc['score'])}{m.funds_rows['total']}")] = ps.execution_score
-        for s, r in zip(ps.indicators, m.rows):
-            out[(S, f"{col(m.cols['suggested'])}{r}")] = s.suggested
-            out[(S, f"{col(m.cols['score'])}{r}")] = s.effective
-            if "ratio" in m.cols:  # a v1 sheet's 完成比例 helper
-                out[(S, f"{col(m.cols['ratio'])}{r}")] = s.ratio
-        if m.total_weight:
-            weights = [i.weight for i in project.indicators if i.weight is not None]
-            out[(S, f"{col(m.total_weight[1])}{m.total_weight[0]}")] = (
-                sum(weights, project.funds.weight or 0) if weights else "")  # blank form: blank
-        if m.total:
-            out[(S, f"{col(m.total[1])}{m.total[0]}")] = ps.total
-        if m.grade:
-            out[(S, f"{col(m.grade[1])}{m.grade[0]}")] = ps.grade or ""
-    return out
 
 
 def libreoffice_values(path: Path, wb) -> dict[tuple[str, str], object] | None:
@@ -107,17 +66,6 @@ def libreoffice_values(path: Path, wb) -> dict[tuple[str, str], object] | None:
                         v = vs[c.coordinate]
                         out[(ws.title, c.coordinate)] = ("#error", v.value) if v.data_type == "e" else v.value
         return out
-
-
-def formula_values(path: Path, wb, scores: Mapping[str, ProjectScore]
-                   ) -> tuple[dict[tuple[str, str], object], bool]:
-    """The results to store in the workbook saved at ``path`` from the openpyxl ``wb``:
-    LibreOffice's for every formula when it is installed, Python's (``scores``, by sheet title)
-    over them where perfxl computes the number itself. (values, whether LibreOffice was used)"""
-    lo = libreoffice_values(path, wb)
-    values = dict(lo or {})
-    values.update(python_values(wb, scores))
-    return values, lo is not None
 
 
 def _sheet_parts(z: zipfile.ZipFile) -> dict[str, str]:

@@ -1,5 +1,5 @@
 """``perfxl upgrade OLD.xlsx -o NEW.xlsx``: a v1 workbook (年度指标值 as one text cell, formulas that
-parse it) rewritten in the v2 layout (issue 17).
+parse it) rewritten in the v2 layout.
 
 The forms are read as any workbook is (every typed input, the evaluator's typed scores, the
 settings sheet), and written again: each target split into comparator, number and unit and each

@@ -19,7 +19,8 @@ from perfxl.model import (
     set_location,
     set_sheet,
 )
-from perfxl.rules import CHECKS, check_file, check_project, check_years, score_project
+from perfxl.rules.checks import CHECKS, check_file, check_project, check_years
+from perfxl.rules.scoring import score_project
 from perfxl.rules.checks import check_scored
 from perfxl.demo import seed_dir
 

@@ -17,7 +17,8 @@ from perfxl.cli import main
 from perfxl.findings import Severity
 from perfxl.forms.workbook import read_projects, write_projects
 from perfxl.model import FundRow, Indicator, ProjectFile, SelfEvaluation, SelfEvaluationFunds
-from perfxl.rules import check_file, score_project
+from perfxl.rules.checks import check_file
+from perfxl.rules.scoring import score_project
 
 D = Decimal
 HEADER = 12  # the indicator header row of a freshly written self-evaluation

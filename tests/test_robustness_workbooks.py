@@ -27,7 +27,8 @@ from perfxl.cellvalues import CellValueError, parse_optional_number
 from perfxl.findings import RULES
 from perfxl.safety import set_text_cell
 from perfxl.model import ProjectFile
-from perfxl.sources import InputError, load
+from perfxl.errors import InputError
+from perfxl.sources import load
 from tests.conftest import load_seed
 from tests.strategies import damaged_target_texts, target_texts
 

@@ -19,7 +19,8 @@ from perfxl import safety
 from perfxl.model import Rounding
 from perfxl.rules.scoring import cut2
 from perfxl.rules.targets import format_number, has_decimals
-from perfxl.safety import HostileFileError, _deflated_prefix, check_workbook
+from perfxl.errors import HostileFileError
+from perfxl.safety import _deflated_prefix, check_workbook
 
 REPO = Path(__file__).resolve().parent.parent
 TEMPLATES = sorted((REPO / "templates").glob("*.xlsx"))

@@ -12,7 +12,7 @@ import openpyxl
 import pytest
 
 from perfxl.cli import main
-from perfxl.findings import RULES, Finding, Severity, finding, load_all_rules
+from perfxl.findings import RULES, Finding, Severity, finding
 from perfxl.forms.workbook import WorkbookReadError, write_projects
 from perfxl.model import ProjectFile
 from perfxl.rules.checks import check_file
@@ -36,7 +36,6 @@ def test_findings_are_built_only_through_the_catalogue():
 
 
 def test_finding_takes_the_severity_of_its_rule():
-    load_all_rules()
     for code, rule in RULES.items():
         assert finding(code, "表", "A1", "说明").severity is rule.severity, code
     assert RULES["W703"].severity is Severity.WARNING
@@ -131,3 +130,57 @@ def test_summary_json_severities_are_keywords_and_the_sheet_shows_chinese(tmp_pa
     header = [c.value for c in ws[1]]
     shown = {row[header.index("级别")] for row in ws.iter_rows(min_row=2, values_only=True)}
     assert shown and shown <= {"错误", "警告", "提示"}, shown
+
+
+CORPUS = Path(__file__).resolve().parent / "corpus" / "cases"
+_KEYWORD = {"错误": "error", "警告": "warning", "提示": "info"}
+
+
+def test_corpus_severities_equal_what_explain_prints(capsys):
+    """For every code ``perfxl check --json`` emits on the returned-files corpus, the JSON
+    severity is the keyword of what ``perfxl explain CODE`` prints."""
+    cases = sorted(str(p) for p in CORPUS.glob("*.xlsx"))
+    assert len(cases) >= 20
+    assert main(["check", "--json", *cases]) == 1  # the corpus holds errors (D301 …)
+    emitted = json.loads(capsys.readouterr().out)["findings"]
+    by_code: dict[str, set[str]] = {}
+    for f in emitted:
+        by_code.setdefault(f["code"], set()).add(f["severity"])
+    assert {"D301", "S209", "T104", "W707"} <= set(by_code), sorted(by_code)
+    for code, severities in sorted(by_code.items()):
+        assert main(["explain", code]) == 0
+        head = capsys.readouterr().out.splitlines()[0]  # "CODE [警告] title"
+        label = head.split("[", 1)[1].split("]", 1)[0]
+        assert severities == {_KEYWORD[label]}, (code, severities, head)
+
+
+def test_the_catalogue_refuses_a_duplicate_code():
+    from perfxl.rules.catalog import CATALOG, catalogue
+
+    rule = CATALOG[0]
+    with pytest.raises(ValueError, match=f"duplicate rule code {rule.code}"):
+        catalogue(CATALOG, (rule,))
+    with pytest.raises(TypeError):
+        RULES["Z999"] = rule  # read-only: nothing adds a rule later
+
+
+def test_the_catalogue_is_assembled_in_one_place():
+    """Every area's rules are listed in perfxl/rules/catalog.py and nowhere else: no module
+    builds a catalogue or writes into RULES, so nothing registers by being imported."""
+    from perfxl.rules import catalog, catalog_hostile, catalog_text, catalog_workbook
+
+    groups = (catalog.CATALOG, catalog_workbook.WORKBOOK_RULES, catalog_workbook.OUTPUT_RULES,
+              catalog_hostile.HOSTILE_RULES, catalog_text.TEXT_RULES)
+    assert len(RULES) == sum(len(g) for g in groups)
+    assert all(RULES[r.code] is r for g in groups for r in g)
+    offenders = []
+    for path in sorted(PERFXL.rglob("*.py")):
+        if path == PERFXL / "rules" / "catalog.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            called = isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", ""))
+            stored = (isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store)
+                      and getattr(node.value, "id", "") == "RULES")
+            if called in ("catalogue", "register") or stored:
+                offenders.append(f"{path.relative_to(PERFXL.parent)}:{node.lineno}")
+    assert offenders == []

@@ -181,19 +181,19 @@ def restore_merges(wb: Workbook) -> int:
     A sheet changed by hand is therefore never merged where it differs. Returns the number of
     merges made.
     """
-    from perfxl.forms import workbook as forms
-    from perfxl.model import Form
+    from perfxl.forms import form_for
+    from perfxl.forms.workbook import read_workbook
     from perfxl.patch import Merge as MergeOp
 
     try:
-        pf, _findings, maps = forms.read_workbook(wb)
+        pf, _findings, maps = read_workbook(wb)
     except Exception:  # the reader reports problems itself when it runs for real
         return 0
     made = 0
     for project, smap in maps:
         ws = wb[smap.sheet]
         try:
-            module = forms._MODULES[Form(project.form)]
+            module = form_for(project.form)
             patch, _ = module.layout(project, smap.sheet, pf.settings)
         except Exception:
             continue

@@ -17,7 +17,7 @@ Layout of a freshly written sheet (readers find everything by its label)::
     13                                                         | 比较符 | 指标值 | 单位
     14… one row per indicator; 一级 and 二级 merged over their rows
 
-Template v2 (issue 17): the target is three input cells (comparator drop-down, number or
+Template v2: the target is three input cells (comparator drop-down, number or
 qualitative word, unit), printed as one box. Beside the printed area (J:K, not printed) perfxl
 keeps the consistency checks as formulas: the funds sums (domain.md §3) and the 经济成本 ceilings
 (万元) against the requested funds (元); from M on three formula cells per row carry 一级/二级

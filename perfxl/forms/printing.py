@@ -1,4 +1,4 @@
-"""How the two official forms print (issue 17, item 5).
+"""How the two official forms print.
 
 * **A4 landscape, fitted to the page width only** (``fitToWidth=1``, ``fitToHeight=0``): the table
   runs over as many pages as it needs, and the indicator header rows are repeated on every page
@@ -94,7 +94,7 @@ def form_setup(sheet: str, *, widths: dict[str, float], heights: dict[int, float
 
 
 def screen_marks_patch(wb) -> Patch:
-    """What turns perfxl's screen-only colours off for paper (finalize, issue 17): its
+    """What turns perfxl's screen-only colours off for paper (finalize): its
     conditional formats (missing reason, score out of band, weights ≠ 100, declaration checks)
     and the ``needs_reason`` fill go; ``needs_reason`` cells become ``reason``."""
     from perfxl.forms.styles import cell_role
@@ -130,7 +130,7 @@ def clear_check_fills(wb) -> list[str]:
 
 
 def fit_width_only(ws) -> None:
-    """A form sheet fitted to one page (perfxl before issue 17, or a user's setting) prints
+    """A form sheet fitted to one page (older perfxl workbooks, or a user's setting) prints
     across as many pages as it needs instead, at the width of one page (finalize)."""
     if ws.sheet_properties.pageSetUpPr is not None and ws.sheet_properties.pageSetUpPr.fitToPage:
         ws.page_setup.fitToWidth = 1

@@ -17,7 +17,7 @@ move)::
     t   总分 (A:H) | Σ分值 | 总分
     t+1 评分等级 (A:H) | grade (I:L)
 
-Template v2 (issue 17): the target is three input cells — comparator drop-down (≥ ≤ = > < 定性),
+Template v2: the target is three input cells — comparator drop-down (≥ ≤ = > < 定性),
 number (or a qualitative word), unit — and the actual a number (its unit shown from the target) or
 an R5 level; row 13 names them. Beside the printed area (A:L): N 填写得分 (the evaluator's score:
 the printed 得分 shows it, or the suggestion when it is blank), O 建议得分, P 提示, and the scoring
@@ -51,7 +51,7 @@ from perfxl.model import (
 from perfxl.forms.targetcells import TARGET_SUB_HEADERS, v1_finding, value_text
 from perfxl.rules.targets import compose_target
 from perfxl.patch import (
-    ConditionalFormat, DefineName, Formula, Merge, Patch, Style, Validation, Write,
+    ConditionalFormat, DefineName, Formula, Patch, Style, Validation, Write,
 )
 
 TITLE = "财政项目支出绩效自评表"
@@ -817,7 +817,7 @@ def _read_row(g: Grid, S: str, m: SheetMap, r: int, lvl1: str, lvl2: str, num):
 
 def _formula_score(g: Grid, m: SheetMap, r: int, c: int) -> Decimal | None:
     """The score a 得分 formula of the user's own shows (``=F13*0.7``: 4.20), from the result the
-    office suite stored, at the cell's decimals (issue 15 item 7: the total and grade the
+    office suite stored, at the cell's decimals (the total and grade the
     workbook shows); None for a formula that shows the row's 建议得分 (perfxl's ``=K13``: the
     same stored result, or none stored), which counts as the suggestion."""
     shown = g.result(r, c)

@@ -21,6 +21,8 @@ from perfxl.rules.scoring import half_cent_formula
 from perfxl.rules.targets import COMPARATOR_CHOICES, Achievement
 
 LEVEL_WORDS = tuple(level.value for level in (Achievement.MET, Achievement.PARTIAL, Achievement.NOT_MET))
+from perfxl.rules import categories
+from perfxl.rules.categories import CATEGORIES_2021, CATEGORIES_OLDER
 
 SHEET = "perfxl设置"
 
@@ -39,18 +41,14 @@ NAME = {key: name for key, _label, name in _ROWS}
 #: so that each cut in the forms reads it instead of repeating the test of the rounding mode
 HALF_CENT = "perfxl_half"
 
-# Lists for the drop-downs: the one place the forms keep words (no parsing tables, issue 17).
+# Lists for the drop-downs: the one place the forms keep words (no parsing tables).
 LEVELS = list(LEVEL_WORDS)  # R5 达成 / 部分达成 / 未达成
 COMPARATORS = list(COMPARATOR_CHOICES)  # ≥ > = ≤ < and 定性
 UNITS = ["件", "个", "人", "人次", "户", "家", "项", "次", "场", "期", "篇", "套", "台", "所",
          "天", "小时", "个工作日", "元", "万元", "元/人", "%", "平方米", "公里", "米", "分"]
-LEVEL1 = ["产出指标", "效益指标", "满意度指标", "成本指标"]
-LEVEL2 = [
-    "数量指标", "质量指标", "时效指标", "成本指标",
-    "经济成本指标", "社会成本指标", "生态环境成本指标",
-    "经济效益指标", "社会效益指标", "生态效益指标", "可持续影响指标",
-    "服务对象满意度指标",
-]
+# the older layout's 一级 first and 成本指标 last, as the templates have always listed them
+LEVEL1 = list(dict.fromkeys(l1 for l1, _ in CATEGORIES_OLDER + CATEGORIES_2021))
+LEVEL2 = list(categories.LEVEL2)
 LIST_NAMES = {"levels": "perfxl_levels", "level1": "perfxl_level1", "level2": "perfxl_level2",
               "comparators": "perfxl_comparators", "units": "perfxl_units"}
 

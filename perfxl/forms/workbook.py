@@ -8,23 +8,28 @@ score a workbook in place, build the templates.
   each unreadable cell; model objects remember their cells (:func:`perfxl.model.locate`);
 - :func:`score_workbook` — recomputes what perfxl owns (formulas, suggested scores, flags,
   styles of missing reasons), keeps everything else; idempotent;
+- :func:`formula_values` — the results to store in a saved workbook's formula cells (perfxl's own
+  numbers over LibreOffice's, :mod:`perfxl.stored_values` writes them);
 - :func:`build_templates` / :func:`snapshot` — the committed templates and their structural
   snapshot.
+
+Layer: excel (tests/test_import_graph.py) — it lays the forms out and reads them through the
+file adapter, so it sits above perfxl/forms' other modules.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from openpyxl import Workbook, load_workbook
 
 from perfxl import fastread
 from perfxl.adapters.file import apply_changes, apply_patch, save
+from perfxl.errors import InputError
 from perfxl.findings import Finding, finding
-from perfxl.forms import catalog as _catalog  # noqa: F401  registers W7xx
-from perfxl.forms import declaration as decl_form
-from perfxl.forms import self_evaluation as se_form
+from perfxl.forms import all_forms, form_for
 from perfxl.forms import settings_sheet
 from perfxl.forms import years
 from perfxl.forms.grid import SOURCE, Grid
@@ -33,12 +38,11 @@ from perfxl.model import (
     Declaration, Form, Indicator, Project, ProjectFile, SelfEvaluation, Settings,
 )
 from perfxl.patch import ClearRules, Patch
-from perfxl.sources import InputError
+
+if TYPE_CHECKING:
+    from perfxl.rules.scoring import ProjectScore
 
 TEMPLATE_FILES = {Form.DECLARATION: "绩效目标申报表.xlsx", Form.SELF_EVALUATION: "绩效自评表.xlsx"}
-
-_MODULES = {Form.SELF_EVALUATION: se_form, Form.DECLARATION: decl_form}
-
 
 class WorkbookReadError(InputError, ValueError):
     """The file cannot be opened as a workbook at all (message in Chinese; CLI exit status 2)."""
@@ -60,7 +64,7 @@ def layout_projects(pf: ProjectFile) -> Patch:
     p = Patch()
     taken: set[str] = {settings_sheet.SHEET}
     for project in pf.projects:
-        module = _MODULES[Form(project.form)]
+        module = form_for(project.form)
         title = sheet_title(project.name or Form(project.form).title, taken)
         taken.add(title)
         p.add(AddSheet(title))
@@ -106,7 +110,7 @@ def new_workbook(form: Form | str, year: int, path: str | Path,
 
     title = form.title
     p.add(AddSheet(title))
-    sheet_patch, _ = _MODULES[form].layout(pf.projects[0], title, pf.settings)
+    sheet_patch, _ = form_for(form).layout(pf.projects[0], title, pf.settings)
     p.extend(sheet_patch)
     p.extend(settings_sheet.layout(pf.settings))
     apply_patch(wb, p)
@@ -141,11 +145,7 @@ def _form_of(ws, grid: Grid) -> Form | None:
         value = (dn.attr_text or "").strip().strip('"')
         if value in (f.value for f in Form):
             return Form(value)
-    if se_form.is_self_evaluation(grid):
-        return Form.SELF_EVALUATION
-    if decl_form.is_declaration(grid):
-        return Form.DECLARATION
-    return None
+    return next((spec.form for spec in all_forms() if spec.recognises(grid)), None)
 
 
 def _printed_findings(maps, settings: Settings) -> list[Finding]:
@@ -182,7 +182,7 @@ def read_workbook(wb: Workbook | fastread.FastBook) -> tuple[ProjectFile, list[F
         form = _form_of(ws, grid)
         if form is None:
             continue  # a sheet of the user's own: left alone
-        project, smap, fnd = _MODULES[form].read(ws, grid)
+        project, smap, fnd = form_for(form).read(ws, grid)
         findings.extend(fnd)
         if project is None:
             findings.append(finding("W708", ws.title, "",
@@ -261,18 +261,17 @@ def score_patch(wb: Workbook, *, with_scores: bool = False):
     p = Patch()
     scores = []
     for project, smap in maps:
-        module = _MODULES[Form(project.form)]
+        module = form_for(project.form)
         ps = score_project(project, pf.settings)
         scores.append(ps)
         if smap.v2:  # a v1 sheet keeps its validations and formats (perfxl upgrade replaces them)
-            p.add(ClearRules(smap.sheet, cf_markers=CF_MARKS, prompt_titles=module.PROMPT_TITLES))
+            p.add(ClearRules(smap.sheet, cf_markers=CF_MARKS, prompt_titles=module.prompt_titles))
         p.extend(module.formulas_patch(smap, project))
         p.extend(module.names_patch(smap))
         p.extend(module.validations_patch(smap))
         p.extend(module.conditional_patch(smap))
         p.extend(module.findings_patch(smap, project, ps, wb[smap.sheet], pf.settings))
-        if isinstance(project, SelfEvaluation):
-            p.results.update(se_form.score_results(smap))
+        p.results.update(module.score_results(smap))
     if settings_sheet.SHEET not in wb.sheetnames:
         p.extend(settings_sheet.layout(pf.settings))
     if with_scores:
@@ -301,6 +300,57 @@ def store_results(saved: Path, patch) -> Path:
 
         store_values(saved, patch.results)
     return saved
+
+
+def python_values(wb, scores: Mapping[str, ProjectScore]) -> dict[tuple[str, str], object]:
+    """The results perfxl computes itself, at the cells of the open openpyxl ``wb`` where the
+    self-evaluation forms hold their formulas (the list in :mod:`perfxl.stored_values`).
+    ``scores``: each project's score by its sheet's title, as the pipeline computed it
+    (:mod:`perfxl.pipeline`)."""
+    from openpyxl.utils import get_column_letter as col
+
+    from perfxl.model import SelfEvaluation, SelfEvaluationFunds
+    from perfxl.rules.scoring import execution_rate
+
+    pf, _findings, maps = read_workbook(wb)
+    out: dict[tuple[str, str], object] = {}
+    for project, m in maps:
+        if not isinstance(project, SelfEvaluation):
+            continue
+        S = m.sheet
+        ps = scores[S]
+        fc = m.funds_cols
+        for key, r in m.funds_rows.items():  # R6, R6r: the rate of every funds row
+            row = getattr(project.funds, key)
+            out[(S, f"{col(fc['rate'])}{r}")] = execution_rate(SelfEvaluationFunds(total=row), pf.settings.rounding)
+        out[(S, f"{col(fc['score'])}{m.funds_rows['total']}")] = ps.execution_score
+        for s, r in zip(ps.indicators, m.rows):
+            out[(S, f"{col(m.cols['suggested'])}{r}")] = s.suggested
+            out[(S, f"{col(m.cols['score'])}{r}")] = s.effective
+            if "ratio" in m.cols:  # a v1 sheet's 完成比例 helper
+                out[(S, f"{col(m.cols['ratio'])}{r}")] = s.ratio
+        if m.total_weight:
+            weights = [i.weight for i in project.indicators if i.weight is not None]
+            out[(S, f"{col(m.total_weight[1])}{m.total_weight[0]}")] = (
+                sum(weights, project.funds.weight or 0) if weights else "")  # blank form: blank
+        if m.total:
+            out[(S, f"{col(m.total[1])}{m.total[0]}")] = ps.total
+        if m.grade:
+            out[(S, f"{col(m.grade[1])}{m.grade[0]}")] = ps.grade or ""
+    return out
+
+
+def formula_values(path: Path, wb, scores: Mapping[str, ProjectScore]
+                   ) -> tuple[dict[tuple[str, str], object], bool]:
+    """The results to store in the workbook saved at ``path`` from the openpyxl ``wb``:
+    LibreOffice's for every formula when it is installed, Python's (``scores``, by sheet title)
+    over them where perfxl computes the number itself. (values, whether LibreOffice was used)"""
+    from perfxl.stored_values import libreoffice_values
+
+    lo = libreoffice_values(path, wb)
+    values = dict(lo or {})
+    values.update(python_values(wb, scores))
+    return values, lo is not None
 
 
 # --- templates -------------------------------------------------------------------------------------

@@ -1,13 +1,20 @@
-"""The catalogue of rules that :mod:`perfxl.rules.checks` reports (``perfxl explain CODE``).
+"""The one catalogue of rules (``perfxl explain CODE``): the rules :mod:`perfxl.rules.checks`
+reports, and :data:`RULES`, the table of every area's rules assembled explicitly at the end.
 
-Each code is registered once in :data:`perfxl.findings.RULES`. Codes are stable: a code is never
+Each code appears once (:func:`catalogue` refuses a duplicate). Codes are stable: a code is never
 reused for a different meaning. Areas: T1xx target/actual text · S2xx scores and weights ·
 D3xx deviation reasons (R7) · F4xx funds · X5xx structure · N8xx text · Y6xx across years.
 """
 
 from __future__ import annotations
 
-from perfxl.findings import RULES, Rule, Severity, register
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
+
+from perfxl.rules.catalog_hostile import HOSTILE_RULES
+from perfxl.rules.catalog_text import TEXT_RULES
+from perfxl.rules.catalog_workbook import OUTPUT_RULES, WORKBOOK_RULES
+from perfxl.severity import Rule, Severity
 
 E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
 
@@ -188,5 +195,18 @@ CATALOG: tuple[Rule, ...] = (
          f"domain.md §3（跨年度）；{_GUIDE}（指标取值参考历史数据）"),
 )
 
-if not set(r.code for r in CATALOG) <= set(RULES):
-    register(*(r for r in CATALOG if r.code not in RULES))
+
+def catalogue(*groups: Iterable[Rule]) -> Mapping[str, Rule]:
+    """One read-only table ``code -> Rule`` of ``groups``; a code given twice raises ValueError."""
+    table: dict[str, Rule] = {}
+    for group in groups:
+        for rule in group:
+            if rule.code in table:
+                raise ValueError(f"duplicate rule code {rule.code}")
+            table[rule.code] = rule
+    return MappingProxyType(table)
+
+
+# The catalogue, every area listed here and nowhere else: the checks' rules above, the workbook
+# reader's and the output policy's (W7xx), the safety gate's (H95x), the text importer's (I9xx).
+RULES: Mapping[str, Rule] = catalogue(CATALOG, WORKBOOK_RULES, OUTPUT_RULES, HOSTILE_RULES, TEXT_RULES)

@@ -29,7 +29,7 @@ from perfxl.model import (
     locate,
     locations,
 )
-from perfxl.rules import catalog as _catalog  # noqa: F401  (registers the rules)
+from perfxl.rules.categories import LEVEL1, level2_of
 from perfxl.rules.scoring import (
     IndicatorScore,
     ProjectScore,
@@ -623,13 +623,14 @@ def check_unit_costs(project: Project, scored: ProjectScore, settings: Settings)
 
 # --- X5xx: structure ----------------------------------------------------------------------------
 
-# 二级指标 allowed under each 一级指标: the 2021 guide (成本 is a 一级指标) and the older layout
-# (成本指标 as a 二级 under 产出指标) are both accepted.
+# 二级指标 allowed under each 一级指标 (keys and names without 指标): both layouts of
+# perfxl.rules.categories (成本 a 一级指标 in the 2021 guide, a 二级 under 产出指标 before it),
+# and the other spellings published forms use.
+_LEVEL2_SPELLINGS = {"成本": {"生态成本", "成本"}, "效益": {"生态环境效益"}, "满意度": {"满意度"}}
 LEVEL2_CATALOG: dict[str, frozenset[str]] = {
-    "产出": frozenset({"数量", "质量", "时效", "成本"}),
-    "成本": frozenset({"经济成本", "社会成本", "生态环境成本", "生态成本", "成本"}),
-    "效益": frozenset({"经济效益", "社会效益", "生态效益", "生态环境效益", "可持续影响"}),
-    "满意度": frozenset({"服务对象满意度", "满意度"}),
+    l1.removesuffix("指标"): frozenset(
+        {l2.removesuffix("指标") for l2 in level2_of(l1)} | _LEVEL2_SPELLINGS.get(l1.removesuffix("指标"), set()))
+    for l1 in LEVEL1
 }
 _ALL_LEVEL2 = frozenset().union(*LEVEL2_CATALOG.values())
 

@@ -132,7 +132,8 @@ def scan_inputs(paths: Iterable[str | Path], exclude: Iterable[Path] = ()
     not a regular file, or can't be looked at (a symlink loop, a name over 255 bytes), is listed
     (W733) — never fatal.
     """
-    from perfxl.outputs import is_own_side_file, same_file
+    from perfxl.atomic import is_own_side_file
+    from perfxl.outputs import same_file
     from perfxl.sources import shown_name
 
     skip = list(exclude)
@@ -419,7 +420,7 @@ def _project(kept):
 
 
 def _reason(exc: BaseException) -> str:
-    from perfxl.sources import InputError
+    from perfxl.errors import InputError
 
     if isinstance(exc, InputError):
         return str(exc)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from perfxl.findings import Finding, Severity
 from perfxl.model import Declaration, SelfEvaluation, Settings, locate, sheet_of
+from perfxl.rules.categories import CATEGORIES_2021
 from perfxl.rules.scoring import target_met
 from perfxl.rules.targets import parse_actual, parse_target
 from perfxl.summary.matching import ProjectLink, match_indicators
@@ -155,7 +156,8 @@ STAT_LABELS = {
     "kind": "类别", "year": "年度", "figure": "指标", "value": "数值",
 }
 
-LEVEL1 = {"成本指标": "n_cost", "产出指标": "n_output", "效益指标": "n_benefit", "满意度指标": "n_satisfaction"}
+# 一级指标 -> its count column, in the 2021 guide's order
+LEVEL1 = dict(zip(dict.fromkeys(l1 for l1, _ in CATEGORIES_2021), ("n_cost", "n_output", "n_benefit", "n_satisfaction")))
 CONTINUED, NEW, GONE = "延续", "本年新增", "本年取消"
 BELOW_LAST_ACTUAL = "目标低于上年实际"
 BELOW_WEIGHT, MISSED, OVERRUN = "得分低于分值", "未达到目标值", "超出目标上限"

@@ -12,25 +12,10 @@ import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-# --- indicator vocabulary (domain.md §1) --------------------------------------------------------
+from perfxl.rules.categories import LEVEL1, LEVEL2_PARENT
 
-LEVEL1 = ("产出指标", "成本指标", "效益指标", "满意度指标")
-# level2 -> its level1 (2021+ layout). 成本指标 is also a level2 under 产出指标 (older layout).
-LEVEL2_PARENT = {
-    "数量指标": "产出指标",
-    "质量指标": "产出指标",
-    "时效指标": "产出指标",
-    "经济成本指标": "成本指标",
-    "社会成本指标": "成本指标",
-    "生态环境成本指标": "成本指标",
-    "经济效益指标": "效益指标",
-    "社会效益指标": "效益指标",
-    "生态效益指标": "效益指标",
-    "可持续影响指标": "效益指标",
-    "服务对象满意度指标": "满意度指标",
-}
-OLD_COST_PARENT = "产出指标"
-COST = "成本指标"
+# --- indicator vocabulary (domain.md §1; the categories are perfxl.rules.categories') -----------
+
 TABLE_LABEL = "绩效指标"  # first column of the declaration's indicator block
 CATEGORY_WORDS = frozenset(LEVEL1) | frozenset(LEVEL2_PARENT)
 _JOINABLE = CATEGORY_WORDS | {TABLE_LABEL}

@@ -19,13 +19,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from perfxl.model import Indicator
+from perfxl.rules.categories import COST, LEVEL1, LEVEL2_PARENT, OLD_COST_PARENT
 
 from .cells import (
     CATEGORY_WORDS,
-    COST,
-    LEVEL1,
-    LEVEL2_PARENT,
-    OLD_COST_PARENT,
     TABLE_LABEL,
     Cell,
     Line,
