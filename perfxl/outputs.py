@@ -245,5 +245,6 @@ def os_error_text(exc: OSError) -> str:
 def write_error(exc: OSError, path: str | Path) -> OutputRefused:
     """The W732 refusal for a write of ``path`` that failed with ``exc`` (nothing replaced)."""
     return OutputRefused(
-        "W732", path, f"无法写入 {path}：{_reason(exc)}。原文件与已有备份均未改动"
+        "W732", path, f"无法写入 {path}：{_reason(exc)}。原文件与已有备份均未改动；"
+        "请改正后重试，或用 -o 写到另一个文件夹"
     )
