@@ -28,7 +28,7 @@ from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
 from perfxl.forms.layout import quote_sheet
-from perfxl.safety import clean_text, is_formula_like, set_text_cell
+from perfxl.safety import clean_text, is_formula_like
 from perfxl.summary.matching import MAPPING_SHEET
 from perfxl.summary.tables import BELOW_LAST_ACTUAL, COLUMNS, SummaryTables, shown
 
@@ -160,46 +160,18 @@ def write_table(
     same_workbook: bool = False,
     out_dir: Path | None = None,
 ) -> Worksheet:
-    title, table_name, cols_key = SHEETS[key]
-    ws = _fresh_sheet(wb, title)
-    cols = COLUMNS[cols_key]
-    formulas = FORMULAS.get(key, lambda t: {})(table_name)
-    keys = list(cols)
-    for j, k in enumerate(keys, start=1):
-        c = ws.cell(row=1, column=j, value=cols[k][0])
-        c.font = HEADER_FONT
-        c.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    for i, row in enumerate(rows, start=2):
-        for j, k in enumerate(keys, start=1):
-            kind = cols[k][1]
-            cell = ws.cell(row=i, column=j)
-            if k in formulas:
-                cell.value = formulas[k](row)
-            else:
-                v = shown(k, row.get(k))
-                if isinstance(v, str):
-                    set_text_cell(cell, v or None)
-                else:
-                    cell.value = v
-            cell.number_format = FORMATS[kind]
-            cell.alignment = WRAP if kind in ("text", "link") else TOP  # long text wraps; rows read from the top
-            if kind == "link":
-                _hyperlink(cell, row, same_workbook, out_dir)
-            if k == "reason" and row.get("_has_reason") is False:
-                cell.font = FLAG_FONT
-    last_row = max(2, len(rows) + 1)
-    ref = f"A1:{get_column_letter(len(keys))}{last_row}"
-    table = Table(displayName=table_name, ref=ref)
-    table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
-    ws.add_table(table)
-    ws.freeze_panes = "A2"
-    _table_print(ws, key, rows)
-    ws.row_dimensions[1].height = HEADER_HEIGHT
-    widths = column_widths(key, rows)
-    for i, row in enumerate(rows, start=2):
-        height = row_height(row, keys, widths)
-        if height is not None:
-            ws.row_dimensions[i].height = height
+    """The table sheet ``key`` (replacing a sheet of its title) in a workbook held in memory:
+    the cells of :class:`_TableCells`, laid out by :func:`_table_setup`."""
+    ws = _fresh_sheet(wb, SHEETS[key][0])
+    _table_setup(ws, key, rows)
+    cells = _TableCells(ws, key, out_dir, same_workbook=same_workbook, reuse=False)
+    ws.append(cells.header())
+    for row in rows:
+        appended = cells.row(row)
+        ws.append(appended)
+        for cell in appended:  # an appended cell's hyperlink still names the cell it was made as
+            if cell.hyperlink is not None:
+                cell.hyperlink.ref = cell.coordinate
     return ws
 
 
@@ -220,24 +192,6 @@ def link_target(path: str, out_dir: Path, folders: dict[Path, Path] | None = Non
         return resolved.relative_to(out_dir).as_posix()
     except ValueError:
         return resolved.as_uri()
-
-
-def _hyperlink(cell, row: dict, same_workbook: bool, out_dir: Path | None) -> None:
-    link = row.get("_link")
-    if not link:
-        return
-    sheet, addr = link.rsplit("!", 1)
-    location = f"{quote_sheet(sheet)}!{addr}"
-    if same_workbook:
-        cell.hyperlink = Hyperlink(ref=cell.coordinate, location=location, display=cell.value)
-    elif row.get("_path") and out_dir is not None:
-        target = link_target(row["_path"], out_dir.resolve())
-        cell.hyperlink = Hyperlink(ref=cell.coordinate, target=target, location=location)
-        cell.hyperlink.target = target
-        cell.hyperlink.location = location
-    else:
-        return
-    cell.font = LINK_FONT
 
 
 GRADES = ("优", "良", "中", "差")
@@ -589,12 +543,18 @@ def write_summary(
 
 
 class _TableCells:
-    """The write-only cells of one table sheet: for each column one styled cell per variant
-    (quote prefix, flag or link font), reused row after row — openpyxl writes a row when it is
-    appended, so a cell can take the next row's value. The values, styles and hyperlinks are
-    those :func:`write_table` gives its cells."""
+    """The cells of one table sheet's rows: values as :func:`shown`, text never a formula
+    (:func:`perfxl.safety.set_text_cell`'s rule), the formulas of :data:`FORMULAS`, number
+    formats, wrapping, the flag font of a deviation without a reason and the hyperlink of a
+    deviation to its source cell (another file's, or with ``same_workbook`` this workbook's).
 
-    def __init__(self, ws, key: str, out_dir: Path | None) -> None:
+    With ``reuse`` (a write-only sheet: openpyxl writes a row as soon as it is appended) each
+    column has one styled cell per variant — quote prefix, flag or link font — that takes row
+    after row's value: styling a cell costs far more than writing it. Without, every row gets
+    new cells (a sheet held in memory keeps them)."""
+
+    def __init__(self, ws, key: str, out_dir: Path | None, *, same_workbook: bool = False,
+                 reuse: bool = True) -> None:
         _, table_name, cols_key = SHEETS[key]
         self.ws = ws
         self.cols = COLUMNS[cols_key]
@@ -603,6 +563,8 @@ class _TableCells:
         self.out_dir = out_dir.resolve() if out_dir is not None else None
         self._columns = [(k, self.cols[k][1], self.formulas.get(k)) for k in self.keys]
         self._cells: dict[tuple, object] = {}  # (column, quoted, font) -> its styled cell
+        self._reuse = reuse
+        self._same_workbook = same_workbook
         self._targets: dict[str, str] = {}
         self._folders: dict[Path, Path] = {}  # a source folder -> resolved
 
@@ -639,6 +601,8 @@ class _TableCells:
             cell.value = value
             if text and value is not None:
                 cell.data_type = "s"  # never a formula or an error value (set_text_cell)
+            if link is not None and self._same_workbook:
+                link.display = value
             cell.hyperlink = link
             out.append(cell)
         return out
@@ -646,7 +610,9 @@ class _TableCells:
     def _cell(self, k: str, quote: bool, font):
         """The styled cell of column ``k`` for a quoted text and a flag or link font."""
         kind = self.cols[k][1]
-        cell = self._cells[k, quote, font] = WriteOnlyCell(self.ws)
+        cell = WriteOnlyCell(self.ws)
+        if self._reuse:
+            self._cells[k, quote, font] = cell
         cell.number_format = FORMATS[kind]
         cell.alignment = WRAP if kind in ("text", "link") else TOP
         if font is not None:
@@ -656,12 +622,18 @@ class _TableCells:
         return cell
 
     def _hyperlink(self, row: dict) -> Hyperlink | None:
-        """The external hyperlink of :func:`_hyperlink` (source workbook, reason cell)."""
+        """A deviation's link to its reason cell: in this workbook, or in the source workbook
+        (relative to the output folder, see :func:`link_target`)."""
         link, path = row.get("_link"), row.get("_path")
-        if not link or not path or self.out_dir is None:
+        if not link:
             return None
         sheet, addr = link.rsplit("!", 1)
-        return Hyperlink(ref="", target=self.target(path), location=f"{quote_sheet(sheet)}!{addr}")
+        location = f"{quote_sheet(sheet)}!{addr}"
+        if self._same_workbook:
+            return Hyperlink(ref="", location=location)
+        if not path or self.out_dir is None:
+            return None
+        return Hyperlink(ref="", target=self.target(path), location=location)
 
     def target(self, path: str) -> str:
         """:func:`link_target`, remembered per source file (and its folder)."""
@@ -672,8 +644,8 @@ class _TableCells:
 
 
 def _table_setup(ws, key: str, rows: list[dict], extra_width: int | None = None) -> None:
-    """Column widths, row heights, frozen header, the Excel Table and print set-up of a
-    write-only table sheet (as :func:`write_table`), all before its first row is appended."""
+    """Column widths, row heights, frozen header, the Excel Table and print set-up of a table
+    sheet, all before its first row is appended (a write-only sheet writes them first)."""
     title, table_name, cols_key = SHEETS[key]
     cols = COLUMNS[cols_key]
     keys = list(cols)
