@@ -528,9 +528,7 @@ def write_summary(
         write_table(wb, key, rows, same_workbook=same_workbook, out_dir=out_dir)
     write_charts(wb, tables)
     ws = wb[SHEETS["mapping"][0]]
-    ws.cell(row=1, column=len(COLUMNS["mapping"]) + 2, value=(
-        "可修改“本年项目名称”来纠正对照（清空表示不对照）；下次运行 perfxl summary 输出到本文件时按此表对照。"
-    )).alignment = WRAP
+    ws.cell(row=1, column=len(COLUMNS["mapping"]) + 2, value=MAPPING_NOTE).alignment = WRAP
     ws.column_dimensions[get_column_letter(len(COLUMNS["mapping"]) + 2)].width = MAPPING_NOTE_WIDTH
 
 
