@@ -1,17 +1,22 @@
 """The gate every workbook passes before openpyxl or calamine opens it, and safe-output helpers.
 
-:func:`check_workbook` looks at the raw bytes only — the file signature, the zip central
-directory and the first few bytes of each XML part — and refuses, with a Chinese message and an
-H95x code, anything that is not a workbook, is encrypted, is a legacy ``.xls``, is a zip bomb,
-carries an XML DTD (entity bombs), or holds more sheets, rows, columns or cells than perfxl
-supports. The declared ``<dimension>`` is ignored (LibreOffice declares ``A1:AQ1048576`` after
-rows were deleted, other writers omit it or declare it too small): a sheet part larger than
-``Limits.count_above_bytes`` is streamed through expat to count the rows and cells really there,
-stopping at the first limit passed; a smaller one is bounded by its size. Other parts are
-unpacked no further than a bounded prefix. defusedxml (a hard dependency) is the second
-line: openpyxl uses it automatically when it is installed. :func:`gate_workbook` is the same
-check handing on what it read (:class:`Package`), so the fast reader unpacks the parts from
-memory (:func:`unpack_part`) instead of opening the file again.
+:func:`check_workbook` refuses, with a Chinese message and an H95x code, anything that is not a
+workbook, is encrypted, is a legacy ``.xls``, is a zip bomb, carries an XML DTD (entity bombs),
+or holds more sheets, rows, columns or cells than perfxl supports. It uses zipfile's public API
+only: the sizes the central directory declares (``ZipInfo.file_size``/``compress_size``) are
+judged before anything is unpacked, and every XML part is then streamed through
+``ZipFile.open`` with a byte budget of its declared size, so a part whose headers lie is
+refused (more bytes than declared: H953; fewer, or a wrong CRC: H950) without unpacking more
+than the limits allow. The first ``Limits.sniff_bytes`` of each XML part are looked at for a
+DTD. The declared ``<dimension>`` is ignored (LibreOffice declares ``A1:AQ1048576`` after rows
+were deleted, other writers omit it or declare it too small): a sheet part larger than
+``Limits.count_above_bytes`` is streamed through expat to count the rows and cells really
+there, stopping at the first limit passed; a smaller one is bounded by its size. defusedxml (a
+hard dependency) is the second line: openpyxl uses it automatically when it is installed.
+:func:`gate_workbook` is the same check handing on what it read (:class:`Package`), so the
+fast reader takes the unpacked parts from memory (:func:`unpack_part`) instead of opening the
+file again. A compound file (encrypted workbook, ``.xls``) is told apart by its directory,
+read with ``struct`` per MS-CFB (olefile is not a core dependency).
 
 Writing (whether a file may be replaced at all is :mod:`perfxl.outputs`'s policy):
 :func:`output_path` never returns a macro workbook;
@@ -21,16 +26,16 @@ Writing (whether a file may be replaced at all is :mod:`perfxl.outputs`'s policy
 
 from __future__ import annotations
 
+import io
 import re
 import struct
 from xml.parsers import expat
 import unicodedata
 import zipfile
-import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Iterator
 
 from perfxl.findings import Finding, finding
 from perfxl.errors import HostileFileError, InputError
@@ -69,19 +74,21 @@ _SHEET_PART = re.compile(r"xl/(?:worksheets|chartsheets)/[^/]+\.xml", re.IGNOREC
 
 @dataclass(frozen=True)
 class Package:
-    """A workbook that passed the gate, as the gate read it: the file's bytes and its zip
-    directory (name -> the entry zipfile reads for it), so a reader unpacks its parts from
-    memory instead of opening and parsing the file again (:mod:`perfxl.fastread`)."""
+    """A workbook that passed the gate, as the gate read it: the file's bytes, its zip
+    directory (name -> the entry zipfile reads for it) and the XML parts the gate unpacked and
+    checked (name -> bytes), so a reader takes its parts from memory instead of opening the
+    file and unpacking them again (:mod:`perfxl.fastread`)."""
 
     data: bytes
     entries: dict[str, zipfile.ZipInfo]
+    parts: dict[str, bytes]
 
 
 def check_workbook(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> list[Finding]:
     """Refuse (HostileFileError, an InputError) a workbook unsafe to open; return info findings.
 
-    Reads the file signature, the zip central directory and at most ``limits.sniff_bytes`` of
-    each XML part; never unpacks a whole part.
+    Reads the file signature and the zip central directory, judges the sizes it declares, then
+    unpacks each XML part through ``ZipFile.open`` no further than its declared size.
     """
     return gate_workbook(path, limits)[0]
 
@@ -110,22 +117,23 @@ def _check_zip(path: Path, archive: BinaryIO, size: int, limits: Limits
         raise HostileFileError(
             "H954", path, f"文件过大（{size // 2**20} MB，上限 {limits.max_file_bytes // 2**20} MB）"
         )
-    # a file of usual size is read whole once, so that its parts are sniffed without I/O
+    # a file of usual size is read whole once: its parts are unpacked from memory and kept
     whole = None
     if size <= _IN_MEMORY_BYTES:
         archive.seek(0)
         whole = archive.read()
     try:
-        zf = zipfile.ZipFile(archive)
+        zf = zipfile.ZipFile(archive if whole is None else io.BytesIO(whole))
     except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError) as exc:
         raise HostileFileError("H950", path, f"不是 Excel 工作簿（.xlsx）：压缩包已损坏（{exc}）") from exc
+    parts: dict[str, bytes] = {}
     with zf:
         infos = zf.infolist()
         _check_sizes(path, infos, limits)
         names = {i.filename for i in infos}
         if "[Content_Types].xml" not in names or not any(n.lower() == "xl/workbook.xml" for n in names):
             raise HostileFileError("H950", path, "不是 Excel 工作簿（.xlsx）：缺少工作簿部件 xl/workbook.xml")
-        sheets = [i for i in infos if _SHEET_PART.fullmatch(i.filename)]
+        sheets = {i.filename for i in infos if _SHEET_PART.fullmatch(i.filename)}
         if len(sheets) > limits.max_sheets:
             raise HostileFileError(
                 "H954", path, f"工作表过多（{len(sheets)} 张，上限 {limits.max_sheets} 张）"
@@ -133,13 +141,10 @@ def _check_zip(path: Path, archive: BinaryIO, size: int, limits: Limits
         for info in infos:
             if info.is_dir() or not info.filename.lower().endswith((".xml", ".rels", ".vml")):
                 continue
-            prefix = _sniff(zf, whole, info, limits.sniff_bytes, path)
-            if b"!" in prefix and any(m in prefix for m in _DTD):  # memchr first: "!" is rare
-                raise HostileFileError(
-                    "H959", path, f"工作簿部件 {info.filename} 含有 XML 实体声明（DOCTYPE/ENTITY），疑似 XML 炸弹，拒绝读取"
-                )
-            if info in sheets and info.file_size > limits.count_above_bytes:
-                _measure_sheet(zf, info, path, limits)
+            measure = info.filename in sheets and info.file_size > limits.count_above_bytes
+            data = _check_part(zf, info, path, limits, measure, keep=whole is not None)
+            if whole is not None:
+                parts[info.filename] = data
         macro = any(n.lower().endswith("vbaproject.bin") for n in names)
     findings: list[Finding] = []
     if macro or path.suffix.lower() == ".xlsm":
@@ -147,7 +152,8 @@ def _check_zip(path: Path, archive: BinaryIO, size: int, limits: Limits
             "H955", path.name, "",
             f"{path.name} 是启用宏的工作簿：perfxl 只读取单元格，不运行宏；写出的文件为不含宏的 .xlsx",
         ))
-    return findings, (None if whole is None else Package(whole, {i.filename: i for i in infos}))
+    package = None if whole is None else Package(whole, {i.filename: i for i in infos}, parts)
+    return findings, package
 
 
 def _refuse_cfb(path: Path) -> None:
@@ -183,6 +189,7 @@ def _cfb_stream_names(path: Path, max_bytes: int = 64 * 2**20) -> list[str]:
 
 
 def _cfb_directory(data: bytes) -> list[str]:
+    """The directory entry names of a compound file (MS-CFB 2.2 header, 2.6 directory)."""
     shift = struct.unpack_from("<H", data, 0x1E)[0]
     if shift not in (9, 12):
         raise ValueError("sector size")
@@ -217,6 +224,8 @@ def _cfb_directory(data: bytes) -> list[str]:
 
 
 def _check_sizes(path: Path, infos: list[zipfile.ZipInfo], limits: Limits) -> None:
+    """Refuse (H953) an archive whose central directory declares too many parts, too large a
+    part or total, or too high a compression ratio, before anything is unpacked."""
     if len(infos) > limits.max_members:
         raise HostileFileError(
             "H953", path, f"压缩包部件过多（{len(infos)} 个，上限 {limits.max_members} 个），疑似 zip 炸弹，拒绝解压"
@@ -243,107 +252,85 @@ def _check_sizes(path: Path, infos: list[zipfile.ZipInfo], limits: Limits) -> No
         )
 
 
-def _sniff(zf: zipfile.ZipFile, whole: bytes | None, info: zipfile.ZipInfo, n: int, path: Path) -> bytes:
-    """``zf.open(info).read(n)``, refusing what zipfile refuses; most parts are read by
-    :func:`_deflated_prefix` from ``whole``, the bytes of the file (when it was read whole)."""
-    prefix = None if whole is None else _deflated_prefix(whole, info, n)
-    if prefix is not None:
-        return prefix
-    try:
-        with zf.open(info) as fh:
-            return fh.read(n)
-    except RuntimeError as exc:  # an encrypted zip member
-        raise HostileFileError("H951", path, f"工作簿部件 {info.filename} 已加密，文件受密码保护，请先取消密码后再试") from exc
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, Exception) as exc:
-        raise HostileFileError("H950", path, f"工作簿部件 {info.filename} 已损坏（{type(exc).__name__}）") from exc
+_CHUNK = 256 * 2**10
 
 
-_LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")  # a zip local file header (zipfile.structFileHeader)
-_ZIPFILE_ACTS_ON = 0x1 | 0x20 | 0x40  # encrypted, patched data, strong encryption
-_READ_SIZE = zipfile.ZipExtFile.MIN_READ_SIZE
-
-
-def _deflated_prefix(whole: bytes, info: zipfile.ZipInfo, n: int) -> bytes | None:
-    """What ``zf.open(info).read(n)`` returns for a deflated part, cut from the file's bytes
-    ``whole`` and unpacked by one zlib call instead of zipfile's per-part objects (most of the
-    gate's time); ``None`` whenever zipfile might do anything else — another compression, a flag
-    or local header it acts on, a part it needs a second read for, a CRC it would reject — and
-    then zipfile reads the part.
-
-    Mirrors the first ``ZipExtFile._read1`` (CPython 3.11) step by step.
+def _stream_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path) -> Iterator[bytes]:
+    """The part's bytes in chunks, through ``ZipFile.open``, never more than the size its
+    central-directory entry declares (the size :func:`_check_sizes` judged): a part that
+    unpacks to more is refused (H953) at the first byte past it. zipfile checks the CRC at
+    the end, so a part whose declared size is smaller than its content fails there (H950).
     """
-    if info.compress_type != zipfile.ZIP_DEFLATED or n <= 0 or info.compress_size <= 0:
-        return None
-    start = _part_data_start(whole, info)
-    if start is None:
-        return None
-    size = max(n, _READ_SIZE)
-    compressed = whole[start : start + min(size, info.compress_size)]
-    if not compressed:
-        return None
+    budget = info.file_size
     try:
-        inflater = zlib.decompressobj(-15)
-        data = inflater.decompress(compressed, size)
-        end = inflater.eof or (len(compressed) >= info.compress_size and not inflater.unconsumed_tail)
-        if end:
-            data += inflater.flush()
-    except zlib.error:
-        return None
-    data = data[: info.file_size]
-    end = end or len(data) >= info.file_size
-    if (end and zlib.crc32(data) != info.CRC) or (len(data) < n and not end):
-        return None
-    return data[:n]
+        fh = zf.open(info)
+    except Exception as exc:  # noqa: BLE001 — whatever zipfile raises, the part is unreadable
+        raise _part_error(path, info, exc) from exc
+    with fh:
+        while True:
+            try:
+                chunk = fh.read(_CHUNK)
+            except Exception as exc:  # noqa: BLE001
+                raise _part_error(path, info, exc) from exc
+            if not chunk:
+                return
+            budget -= len(chunk)
+            if budget < 0:
+                raise HostileFileError(
+                    "H953", path,
+                    f"部件 {info.filename} 解压后超过压缩包目录声明的 {info.file_size} 字节，疑似 zip 炸弹，拒绝解压",
+                )
+            yield chunk
 
 
-def _part_data_start(whole: bytes, info: zipfile.ZipInfo) -> int | None:
-    """Where the part's compressed data starts in the file's bytes, past its local header;
-    ``None`` unless ``ZipFile.open`` would accept that header without a question (CPython
-    3.11, step by step)."""
-    offset = info.header_offset
-    if info.flag_bits & _ZIPFILE_ACTS_ON or offset < 0 or offset + _LOCAL_HEADER.size > len(whole):
-        return None
-    header = _LOCAL_HEADER.unpack_from(whole, offset)
-    magic, flags, name_length, extra_length = header[0], header[3], header[10], header[11]
-    name_start = offset + _LOCAL_HEADER.size
-    raw_name = whole[name_start : name_start + name_length]
-    if raw_name.isascii():  # the same text in every encoding zipfile may use, decoded faster
-        name = raw_name.decode("ascii")
-    else:
-        try:
-            name = raw_name.decode("utf-8" if flags & 0x800 else "cp437")
-        except UnicodeDecodeError:
-            return None
-    if magic != b"PK\x03\x04" or name != info.orig_filename:
-        return None
-    start = name_start + name_length + extra_length
-    end_offset = getattr(info, "_end_offset", None)  # newer Pythons refuse overlapping parts
-    return start if end_offset is None or start + info.compress_size <= end_offset else None
+def _part_error(path: Path, info: zipfile.ZipInfo, exc: Exception) -> HostileFileError:
+    if isinstance(exc, RuntimeError):  # zipfile's refusal of an encrypted member
+        return HostileFileError("H951", path, f"工作簿部件 {info.filename} 已加密，文件受密码保护，请先取消密码后再试")
+    return HostileFileError("H950", path, f"工作簿部件 {info.filename} 已损坏（{type(exc).__name__}）")
+
+
+def _refuse_dtd(path: Path, info: zipfile.ZipInfo) -> HostileFileError:
+    return HostileFileError(
+        "H959", path, f"工作簿部件 {info.filename} 含有 XML 实体声明（DOCTYPE/ENTITY），疑似 XML 炸弹，拒绝读取"
+    )
+
+
+def _check_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, limits: Limits,
+                measure: bool, keep: bool) -> bytes:
+    """Unpack one XML part (:func:`_stream_part`), refuse a DTD in its first
+    ``limits.sniff_bytes`` (H959) and, when ``measure``, count its rows and cells
+    (:class:`_SheetCounter`); the part's bytes when ``keep``, else ``b""``."""
+    counter = _SheetCounter(path, info, limits) if measure else None
+    kept: list[bytes] = []
+    head = b""
+    for chunk in _stream_part(zf, info, path):
+        if len(head) < limits.sniff_bytes:
+            head += chunk[: limits.sniff_bytes - len(head)]
+            if b"!" in head and any(m in head for m in _DTD):  # memchr first: "!" is rare
+                raise _refuse_dtd(path, info)
+        if counter is not None:
+            counter.feed(chunk)
+        if keep:
+            kept.append(chunk)
+    if counter is not None:
+        counter.close()
+    return b"".join(kept)
 
 
 def unpack_part(package: Package, info: zipfile.ZipInfo) -> bytes | None:
-    """What ``ZipFile.read`` returns for the part ``info`` of a gated :class:`Package`, cut from
-    its bytes (:func:`_deflated_prefix` of the whole part; a stored part sliced); ``None``
-    whenever zipfile might do anything else — then zipfile reads it."""
-    if info.compress_type == zipfile.ZIP_DEFLATED:
-        return _deflated_prefix(package.data, info, info.file_size)
-    start = _part_data_start(package.data, info) if info.compress_type == zipfile.ZIP_STORED else None
-    if start is None:
-        return None
-    data = package.data[start : start + info.compress_size]
-    return data if len(data) == info.file_size and zlib.crc32(data) == info.CRC else None
-
-
-_SHEET_CHUNK = 256 * 2**10
+    """The bytes of the part ``info`` of a gated :class:`Package`, as the gate unpacked and
+    checked them; ``None`` for a part the gate did not unpack (not XML) — zipfile reads it."""
+    return package.parts.get(info.filename)
 
 
 class _SheetTooLarge(Exception):
     """Raised from an expat handler to stop parsing at the first limit passed."""
 
 
-def _measure_sheet(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, limits: Limits) -> None:
-    """Stream one sheet part through expat and refuse (H954) a sheet whose cells reach past
-    ``limits.max_rows`` / ``max_cols`` or number more than ``limits.max_cells``; H959 for a DTD.
+class _SheetCounter:
+    """Counts a sheet part's rows and cells as its bytes stream through expat, refusing (H954)
+    a sheet whose cells reach past ``limits.max_rows`` / ``max_cols`` or number more than
+    ``limits.max_cells``; H959 for a DTD.
 
     Rows without cells (LibreOffice's empty ``<row r="1048576">``) do not count; a row or cell
     without ``r`` is the one after the previous (ECMA-376 Part 1, 18.3.1.4 and 18.3.1.73). A
@@ -351,62 +338,65 @@ def _measure_sheet(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, limit
     stops at the first limit passed. The handler runs for every element, so it is kept to a
     few comparisons (names are compared as written, with or without a namespace prefix).
     """
-    # row: the current row; cells: <c> seen; last_row/last_col: the extent of rows holding cells;
-    # ref: the current row's last cell reference; in_row: cells seen in the current row
-    st = {"row": 0, "cells": 0, "last_row": 0, "last_col": 0, "ref": None, "in_row": 0}
 
-    def close_row() -> None:
-        if st["in_row"]:
-            st["last_row"] = max(st["last_row"], st["row"])
-            ref = st["ref"]
-            st["last_col"] = max(st["last_col"], _ref_column(ref) if ref else st["in_row"])
-            if st["last_row"] > limits.max_rows or st["last_col"] > limits.max_cols:
+    def __init__(self, path: Path, info: zipfile.ZipInfo, limits: Limits) -> None:
+        self.path, self.info, self.limits = path, info, limits
+        self.row = self.cells = self.last_row = self.last_col = self.in_row = 0
+        self.ref: str | None = None  # the current row's last cell reference
+        self.parser = expat.ParserCreate()
+        self.parser.StartElementHandler = self._start
+        self.parser.StartDoctypeDeclHandler = self._doctype
+        self.parser.EntityDeclHandler = self._doctype
+
+    def feed(self, chunk: bytes) -> None:
+        self._parse(chunk, False)
+
+    def close(self) -> None:
+        self._parse(b"", True)
+        self._guard(self._close_row)
+
+    def _parse(self, data: bytes, final: bool) -> None:
+        self._guard(lambda: self.parser.Parse(data, final))
+
+    def _guard(self, step) -> None:
+        try:
+            step()
+        except _SheetTooLarge:
+            limits = self.limits
+            if self.cells > limits.max_cells:
+                detail = f"有超过 {limits.max_cells} 个单元格"
+            elif self.last_row > limits.max_rows:
+                detail = f"第 {self.last_row} 行有单元格，超过支持的上限 {limits.max_rows} 行"
+            else:
+                detail = f"第 {self.last_col} 列有单元格，超过支持的上限 {limits.max_cols} 列"
+            raise HostileFileError(
+                "H954", self.path, f"工作表 {self.info.filename} {detail}；请删除多余的行、列后再试"
+            ) from None
+        except expat.ExpatError as exc:
+            raise HostileFileError("H950", self.path, f"工作表 {self.info.filename} 的 XML 已损坏（{exc}）") from exc
+
+    def _close_row(self) -> None:
+        if self.in_row:
+            self.last_row = max(self.last_row, self.row)
+            self.last_col = max(self.last_col, _ref_column(self.ref) if self.ref else self.in_row)
+            if self.last_row > self.limits.max_rows or self.last_col > self.limits.max_cols:
                 raise _SheetTooLarge
 
-    def start(name: str, attrs: dict[str, str]) -> None:
+    def _start(self, name: str, attrs: dict[str, str]) -> None:
         if name == "c" or name[-2:] == ":c":
-            st["cells"] += 1
-            st["in_row"] += 1
-            st["ref"] = attrs.get("r")
-            if st["cells"] > limits.max_cells:
+            self.cells += 1
+            self.in_row += 1
+            self.ref = attrs.get("r")
+            if self.cells > self.limits.max_cells:
                 raise _SheetTooLarge
         elif name == "row" or name[-4:] == ":row":
-            close_row()
+            self._close_row()
             r = attrs.get("r")
-            st["row"] = int(r) if r and r.isdigit() else st["row"] + 1
-            st["in_row"], st["ref"] = 0, None
+            self.row = int(r) if r and r.isdigit() else self.row + 1
+            self.in_row, self.ref = 0, None
 
-    def doctype(*_args) -> None:
-        raise HostileFileError(
-            "H959", path, f"工作簿部件 {info.filename} 含有 XML 实体声明（DOCTYPE/ENTITY），疑似 XML 炸弹，拒绝读取"
-        )
-
-    parser = expat.ParserCreate()
-    parser.StartElementHandler = start
-    parser.StartDoctypeDeclHandler = doctype
-    parser.EntityDeclHandler = doctype
-    try:
-        with zf.open(info) as fh:
-            while chunk := fh.read(_SHEET_CHUNK):
-                parser.Parse(chunk, False)
-            parser.Parse(b"", True)
-        close_row()
-    except _SheetTooLarge:
-        if st["cells"] > limits.max_cells:
-            detail = f"有超过 {limits.max_cells} 个单元格"
-        elif st["last_row"] > limits.max_rows:
-            detail = f"第 {st['last_row']} 行有单元格，超过支持的上限 {limits.max_rows} 行"
-        else:
-            detail = f"第 {st['last_col']} 列有单元格，超过支持的上限 {limits.max_cols} 列"
-        raise HostileFileError("H954", path, f"工作表 {info.filename} {detail}；请删除多余的行、列后再试") from None
-    except expat.ExpatError as exc:
-        raise HostileFileError("H950", path, f"工作表 {info.filename} 的 XML 已损坏（{exc}）") from exc
-    except RuntimeError as exc:  # an encrypted zip member
-        raise HostileFileError("H951", path, f"工作簿部件 {info.filename} 已加密，文件受密码保护，请先取消密码后再试") from exc
-    except HostileFileError:
-        raise
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, Exception) as exc:
-        raise HostileFileError("H950", path, f"工作簿部件 {info.filename} 已损坏（{type(exc).__name__}）") from exc
+    def _doctype(self, *_args) -> None:
+        raise _refuse_dtd(self.path, self.info)
 
 
 def _ref_column(ref: str) -> int:

@@ -65,13 +65,8 @@ _.showCatName
 _.showLegendKey
 _.showPercent
 _.majorUnit
-# openpyxl's WorksheetWriter methods, overridden (perfxl/summary/sheets.py _RowsWriter)
-_.write_rows
-_.write_dimensions
-_.write_hyperlinks
-# openpyxl's Serialisable.to_tree signature, overridden (perfxl/summary/sheets.py _HyperlinkRel)
-namespace
-tagname
+_.alignment  # openpyxl cell style (perfxl/summary/sheets.py, carry.py, forms/styles.py)
+_.calculate_dimension  # openpyxl's sheet writer reads it: the size of a write-only sheet (perfxl/summary/sheets.py)
 
 # --- caches: written, then read back through self.__dict__.get(...) (perfxl/forms/grid.py) -----
 _._index
@@ -91,6 +86,5 @@ name_similarity  # perfxl.summary.matching
 indicator_similarity  # perfxl.summary.matching
 save_summary  # perfxl.summary.sheets: benchmarks/ and tests/test_summary_stream.py
 score_workbook  # perfxl.forms.workbook: in-place scoring of an open workbook (LibreOffice formula tests)
-STATS_CELLS  # perfxl.summary.sheets: where each statistic lives on the 统计 sheet
 pinned_xlwings_version  # perfxl.addin_build: the pin the VBA module's version is tested against
 decrypt  # perfxl.vba_project: reads back CMG/DPB/GC, the oracle of encrypt's tests

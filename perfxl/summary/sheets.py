@@ -10,31 +10,27 @@ figures (:mod:`perfxl.summary.tables`) and the tests compare them after a LibreO
 from __future__ import annotations
 
 import contextlib
-import functools
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 
 from openpyxl.chart import BarChart, Reference
 from openpyxl.chart.label import DataLabelList
 from openpyxl.chart.series import SeriesLabel
-from openpyxl.compat import safe_string
-from openpyxl.packaging.relationship import Relationship
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook import Workbook
 from openpyxl.worksheet.hyperlink import Hyperlink
-from openpyxl.worksheet.table import Table, TableStyleInfo
+from openpyxl.worksheet.filters import AutoFilter
+from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
-from openpyxl.xml.constants import REL_NS
-from openpyxl.xml.functions import Element
 
 from perfxl.forms.layout import quote_sheet
-from perfxl.safety import clean_text, is_formula_like, set_text_cell
+from perfxl.safety import clean_text, is_formula_like
 from perfxl.summary.matching import MAPPING_SHEET
-from perfxl.summary.tables import BELOW_LAST_ACTUAL, COLUMNS, SHOWN_AS, SummaryTables, shown
+from perfxl.summary.tables import BELOW_LAST_ACTUAL, COLUMNS, SummaryTables, shown
 
 # sheet title, table name, COLUMNS key
 SHEETS = {
@@ -164,46 +160,18 @@ def write_table(
     same_workbook: bool = False,
     out_dir: Path | None = None,
 ) -> Worksheet:
-    title, table_name, cols_key = SHEETS[key]
-    ws = _fresh_sheet(wb, title)
-    cols = COLUMNS[cols_key]
-    formulas = FORMULAS.get(key, lambda t: {})(table_name)
-    keys = list(cols)
-    for j, k in enumerate(keys, start=1):
-        c = ws.cell(row=1, column=j, value=cols[k][0])
-        c.font = HEADER_FONT
-        c.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    for i, row in enumerate(rows, start=2):
-        for j, k in enumerate(keys, start=1):
-            kind = cols[k][1]
-            cell = ws.cell(row=i, column=j)
-            if k in formulas:
-                cell.value = formulas[k](row)
-            else:
-                v = shown(k, row.get(k))
-                if isinstance(v, str):
-                    set_text_cell(cell, v or None)
-                else:
-                    cell.value = v
-            cell.number_format = FORMATS[kind]
-            cell.alignment = WRAP if kind in ("text", "link") else TOP  # long text wraps; rows read from the top
-            if kind == "link":
-                _hyperlink(cell, row, same_workbook, out_dir)
-            if k == "reason" and row.get("_has_reason") is False:
-                cell.font = FLAG_FONT
-    last_row = max(2, len(rows) + 1)
-    ref = f"A1:{get_column_letter(len(keys))}{last_row}"
-    table = Table(displayName=table_name, ref=ref)
-    table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
-    ws.add_table(table)
-    ws.freeze_panes = "A2"
-    _table_print(ws, key, rows)
-    ws.row_dimensions[1].height = HEADER_HEIGHT
-    widths = column_widths(key, rows)
-    for i, row in enumerate(rows, start=2):
-        height = row_height(row, keys, widths)
-        if height is not None:
-            ws.row_dimensions[i].height = height
+    """The table sheet ``key`` (replacing a sheet of its title) in a workbook held in memory:
+    the cells of :class:`_TableCells`, laid out by :func:`_table_setup`."""
+    ws = _fresh_sheet(wb, SHEETS[key][0])
+    _table_setup(ws, key, rows)
+    cells = _TableCells(ws, key, out_dir, same_workbook=same_workbook, reuse=False)
+    ws.append(cells.header())
+    for row in rows:
+        appended = cells.row(row)
+        ws.append(appended)
+        for cell in appended:  # an appended cell's hyperlink still names the cell it was made as
+            if cell.hyperlink is not None:
+                cell.hyperlink.ref = cell.coordinate
     return ws
 
 
@@ -224,24 +192,6 @@ def link_target(path: str, out_dir: Path, folders: dict[Path, Path] | None = Non
         return resolved.relative_to(out_dir).as_posix()
     except ValueError:
         return resolved.as_uri()
-
-
-def _hyperlink(cell, row: dict, same_workbook: bool, out_dir: Path | None) -> None:
-    link = row.get("_link")
-    if not link:
-        return
-    sheet, addr = link.rsplit("!", 1)
-    location = f"{quote_sheet(sheet)}!{addr}"
-    if same_workbook:
-        cell.hyperlink = Hyperlink(ref=cell.coordinate, location=location, display=cell.value)
-    elif row.get("_path") and out_dir is not None:
-        target = link_target(row["_path"], out_dir.resolve())
-        cell.hyperlink = Hyperlink(ref=cell.coordinate, target=target, location=location)
-        cell.hyperlink.target = target
-        cell.hyperlink.location = location
-    else:
-        return
-    cell.font = LINK_FONT
 
 
 GRADES = ("优", "良", "中", "差")
@@ -530,10 +480,6 @@ def row_height(row: dict, keys: list[str], widths: list[float]) -> float | None:
     return None if lines == 1 else float(min(lines, 12) * LINE_HEIGHT)
 
 
-def _height_attr(height: float | None) -> str:
-    return "" if height is None else f' ht="{height:g}" customHeight="1"'
-
-
 def _table_print(ws, key: str, rows: list[dict]) -> None:
     """Column widths and printing of a table sheet: A4 landscape, the header row on every page;
     a table that fits a page's width is fitted to it (at 100 % or more), a wider one is split
@@ -582,297 +528,139 @@ def write_summary(
         write_table(wb, key, rows, same_workbook=same_workbook, out_dir=out_dir)
     write_charts(wb, tables)
     ws = wb[SHEETS["mapping"][0]]
-    ws.cell(row=1, column=len(COLUMNS["mapping"]) + 2, value=(
-        "可修改“本年项目名称”来纠正对照（清空表示不对照）；下次运行 perfxl summary 输出到本文件时按此表对照。"
-    )).alignment = WRAP
+    ws.cell(row=1, column=len(COLUMNS["mapping"]) + 2, value=MAPPING_NOTE).alignment = WRAP
     ws.column_dimensions[get_column_letter(len(COLUMNS["mapping"]) + 2)].width = MAPPING_NOTE_WIDTH
 
 
 # --- streaming writer (perfxl summary: a new workbook of many rows) ---------------------------
 #
-# The same sheets as :func:`write_summary`, written with openpyxl's write-only workbook: the
-# table rows go straight to the sheet XML (one string per row, the same cells openpyxl would
-# write: inline strings, numbers, formulas, styles, hyperlinks), so no cell object is built and
-# the workbook is never held in memory. :class:`SummaryWriter` renders the rows as they are
-# added — while the files are still being read — into temporary files, and the workbook is
-# assembled from them at the end. Sheet set-up (columns, panes, tables, print titles, charts)
-# is openpyxl's own.
-
-_CACHE_LIMIT = 20000  # rendered cells kept per column (repeated years, names, kinds …)
-_CHUNK = 1 << 18  # characters of spooled rows read back at a time
-_BATCH = 256  # rows rendered at a time
+# The same sheets as :func:`write_summary`, written with openpyxl's write-only workbook: each
+# row is appended as it is built and written to the sheet's temporary file at once, so the
+# workbook is never held in memory. The cells of a row are a few styled cells per column
+# (:class:`_TableCells`), given each row's value: styling a cell costs far more than writing it.
 
 
-def _xml_text(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+class _TableCells:
+    """The cells of one table sheet's rows: values as :func:`shown`, text never a formula
+    (:func:`perfxl.safety.set_text_cell`'s rule), the formulas of :data:`FORMULAS`, number
+    formats, wrapping, the flag font of a deviation without a reason and the hyperlink of a
+    deviation to its source cell (another file's, or with ``same_workbook`` this workbook's).
 
+    With ``reuse`` (a write-only sheet: openpyxl writes a row as soon as it is appended) each
+    column has one styled cell per variant — quote prefix, flag or link font — that takes row
+    after row's value: styling a cell costs far more than writing it. Without, every row gets
+    new cells (a sheet held in memory keeps them)."""
 
-class _Styles:
-    """Style ids of the cells the tables use, registered in the write-only workbook."""
-
-    def __init__(self, ws) -> None:
-        from openpyxl.cell import WriteOnlyCell
-
-        self._ws = ws
-        self._cell = WriteOnlyCell
-        self._ids: dict[tuple, int] = {}
-
-    def get(self, fmt: str, font=None, quote: bool = False, alignment=None) -> int:
-        key = (fmt, id(font), quote, id(alignment))
-        sid = self._ids.get(key)
-        if sid is None:
-            c = self._cell(self._ws)
-            c.number_format = fmt
-            if font is not None:
-                c.font = font
-            if quote:
-                c.quotePrefix = True
-            if alignment is not None:
-                c.alignment = alignment
-            sid = self._ids[key] = c.style_id
-        return sid
-
-
-def _cell_content(v) -> tuple[str, str, bool]:
-    """(type attribute, inner XML, quote prefix) of a value cell, as openpyxl writes it."""
-    if isinstance(v, str) and v:
-        text = clean_text(v)
-        quote = is_formula_like(text) or text.startswith("#")
-        space = ' xml:space="preserve"' if text.strip() and text != text.strip() else ""
-        return ' t="inlineStr"', f"<is><t{space}>{_xml_text(text)}</t></is>", quote
-    if v is None or v == "":
-        return "", "", False
-    if isinstance(v, bool):
-        return ' t="b"', f"<v>{safe_string(v)}</v>", False
-    if isinstance(v, (int, float, Decimal)):
-        return ' t="n"', f"<v>{safe_string(v)}</v>", False
-    return ' t="inlineStr"', f"<is><t>{_xml_text(clean_text(str(v)))}</t></is>", False
-
-
-def _tail(style: int, t: str, body: str) -> str:
-    """A cell's XML after its reference."""
-    return f' s="{style}"{t}>{body}</c>' if body else f' s="{style}"{t}/>'
-
-
-class _TableRenderer:
-    """The ``<row>`` XML of one table sheet: the header, then the rows in batches.
-
-    Each cell is its reference plus a tail (style, type, value) that depends on the value only,
-    so tails are cached per column; hyperlinks (deviation → source cell) are collected in
-    :attr:`links` for the sheet.
-    """
-
-    def __init__(self, key: str, styles: _Styles, out_dir: Path | None) -> None:
+    def __init__(self, ws, key: str, out_dir: Path | None, *, same_workbook: bool = False,
+                 reuse: bool = True) -> None:
         _, table_name, cols_key = SHEETS[key]
+        self.ws = ws
         self.cols = COLUMNS[cols_key]
         self.keys = list(self.cols)
-        self.letters = [get_column_letter(j) for j in range(1, len(self.keys) + 3)]
         self.formulas = FORMULAS.get(key, lambda t: {})(table_name)
         self.out_dir = out_dir.resolve() if out_dir is not None else None
-        self.links = _Links()
+        self._columns = [(k, self.cols[k][1], self.formulas.get(k)) for k in self.keys]
+        self._cells: dict[tuple, object] = {}  # (column, quoted, font) -> its styled cell
+        self._reuse = reuse
+        self._same_workbook = same_workbook
         self._targets: dict[str, str] = {}
         self._folders: dict[Path, Path] = {}  # a source folder -> resolved
-        self._styles = styles
-        header_align = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        self._header_style = styles.get("General", HEADER_FONT, alignment=header_align)
-        wrap = {k: WRAP if self.cols[k][1] in ("text", "link") else TOP for k in self.keys}
-        self._plain = {k: styles.get(FORMATS[self.cols[k][1]], alignment=wrap[k]) for k in self.keys}
-        self._quoted = {k: styles.get(FORMATS[self.cols[k][1]], quote=True, alignment=wrap[k]) for k in self.keys}
-        self._flagged = (styles.get(FORMATS["text"], FLAG_FONT, alignment=WRAP),
-                         styles.get(FORMATS["text"], FLAG_FONT, quote=True, alignment=WRAP))
-        self._linked = (styles.get(FORMATS["link"], LINK_FONT, alignment=WRAP),
-                        styles.get(FORMATS["link"], LINK_FONT, quote=True, alignment=WRAP))
-        self._caches: list[dict] = [{} for _ in self.keys]
-        cells = "".join(f'<c r="{letter}{{0}}"{{{j}}}' for j, letter in enumerate(self.letters[: len(self.keys)], 1))
-        self._row = f'<row r="{{0}}"{{{len(self.keys) + 1}}}>{cells}</row>'
-        self.widths = column_widths(key, [])  # set from the rows by save(): see :meth:`size`
 
-    def header(self, extra=None) -> str:
-        """Row 1: the column names (and the mapping sheet's note two columns to the right)."""
-        hs = self._header_style
-        parts = [f'<row r="1" ht="{HEADER_HEIGHT}" customHeight="1">']
-        for j, k in enumerate(self.keys):
-            parts.append(f'<c r="{self.letters[j]}1" s="{hs}" t="inlineStr"><is><t>{_xml_text(self.cols[k][0])}</t></is></c>')
+    def header(self, extra: tuple[int, str] | None = None) -> list:
+        """Row 1: the column names (and the mapping sheet's note, at column ``extra[0]``)."""
+        align = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        row: list = []
+        for k in self.keys:
+            cell = WriteOnlyCell(self.ws, value=self.cols[k][0])
+            cell.font, cell.alignment = HEADER_FONT, align
+            row.append(cell)
         if extra is not None:
-            col, text, align = extra
-            s = self._styles.get("General", alignment=align)
-            parts.append(f'<c r="{self.letters[col - 1]}1" s="{s}" t="inlineStr"><is><t>{_xml_text(text)}</t></is></c>')
-        parts.append("</row>")
-        return "".join(parts)
+            col, text = extra
+            row.extend([None] * (col - 1 - len(row)))
+            note = WriteOnlyCell(self.ws, value=text)
+            note.alignment = WRAP
+            row.append(note)
+        return row
 
-    def rows(self, rows: list[dict], first: int) -> str:
-        """The XML of ``rows``, the first on sheet row ``first``."""
-        columns = [self._column_tails(j, rows, first) for j in range(len(self.keys))]
-        numbers = range(first, first + len(rows))
-        heights = [_height_attr(row_height(row, self.keys, self.widths)) for row in rows]
-        return "".join([self._row.format(n, *tails, h) for n, tails, h in zip(numbers, zip(*columns), heights)])
+    def row(self, row: dict) -> list:
+        """The cells of one table row."""
+        out = []
+        for k, kind, formula in self._columns:
+            value = formula(row) if formula is not None else shown(k, row.get(k))
+            quote = False
+            text = formula is None and isinstance(value, str)
+            if text:
+                value = clean_text(value) or None
+                quote = value is not None and (is_formula_like(value) or value.startswith("#"))
+            link = self._hyperlink(row) if kind == "link" else None
+            font = LINK_FONT if link is not None else (
+                FLAG_FONT if k == "reason" and row.get("_has_reason") is False else None)
+            cell = self._cells.get((k, quote, font)) or self._cell(k, quote, font)
+            cell.value = value
+            if text and value is not None:
+                cell.data_type = "s"  # never a formula or an error value (set_text_cell)
+            if link is not None and self._same_workbook:
+                link.display = value
+            cell.hyperlink = link
+            out.append(cell)
+        return out
 
-    def _column_tails(self, j: int, rows: list[dict], first: int) -> list[str]:
-        """The cell tails of column ``j`` for ``rows``."""
-        k, formula = self.keys[j], self.formulas.get(self.keys[j])
-        if self.cols[k][1] == "link":
-            return [self._link_tail(k, row.get(k), row, f"{self.letters[j]}{n}") for n, row in enumerate(rows, first)]
-        if k == "reason":
-            return [self._reason_tail(k, row.get(k), row) for row in rows]
-        values = [formula(row) for row in rows] if formula is not None else [row.get(k) for row in rows]
-        if k in SHOWN_AS:
-            values = [shown(k, v) for v in values]
-        cache = self._caches[j]
-        if bool not in set(map(type, values)):  # True == 1 as a key: booleans are not cached
-            try:
-                get = cache.get
-                return [get(v) or self._new_tail(k, v, cache, formula is not None) for v in values]
-            except TypeError:  # unhashable, or a signalling NaN
-                pass
-        return [self._value_tail(k, v, formula is not None) for v in values]
+    def _cell(self, k: str, quote: bool, font):
+        """The styled cell of column ``k`` for a quoted text and a flag or link font."""
+        kind = self.cols[k][1]
+        cell = WriteOnlyCell(self.ws)
+        if self._reuse:
+            self._cells[k, quote, font] = cell
+        cell.number_format = FORMATS[kind]
+        cell.alignment = WRAP if kind in ("text", "link") else TOP
+        if font is not None:
+            cell.font = font
+        if quote:
+            cell.quotePrefix = True
+        return cell
 
-    def _new_tail(self, k: str, v, cache: dict, formula: bool) -> str:
-        if len(cache) >= _CACHE_LIMIT:
-            cache.clear()
-        tail = cache[v] = self._value_tail(k, v, formula)
-        return tail
-
-    def _value_tail(self, k: str, v, formula: bool) -> str:
-        if formula:
-            return _tail(self._plain[k], "", f"<f>{_xml_text(v[1:])}</f><v></v>")
-        t, body, quote = _cell_content(v)
-        return _tail(self._quoted[k] if quote else self._plain[k], t, body)
-
-    def _reason_tail(self, k: str, v, row: dict) -> str:
-        t, body, quote = _cell_content(v)
-        if row.get("_has_reason") is False:
-            return _tail(self._flagged[quote], t, body)
-        return _tail(self._quoted[k] if quote else self._plain[k], t, body)
-
-    def _link_tail(self, k: str, v, row: dict, ref: str) -> str:
-        t, body, quote = _cell_content(v)
-        if self._add_hyperlink(ref, row):
-            return _tail(self._linked[quote], t, body)
-        return _tail(self._quoted[k] if quote else self._plain[k], t, body)
-
-    def _add_hyperlink(self, ref: str, row: dict) -> bool:
-        """The external hyperlink of :func:`_hyperlink` (source workbook, reason cell)."""
+    def _hyperlink(self, row: dict) -> Hyperlink | None:
+        """A deviation's link to its reason cell: in this workbook, or in the source workbook
+        (relative to the output folder, see :func:`link_target`)."""
         link, path = row.get("_link"), row.get("_path")
-        if not link or not path or self.out_dir is None:
-            return False
+        if not link:
+            return None
         sheet, addr = link.rsplit("!", 1)
-        self.links.add(ref, self._target(path), f"{quote_sheet(sheet)}!{addr}")
-        return True
+        location = f"{quote_sheet(sheet)}!{addr}"
+        if self._same_workbook:
+            return Hyperlink(ref="", location=location)
+        if not path or self.out_dir is None:
+            return None
+        return Hyperlink(ref="", target=self.target(path), location=location)
 
-    def _target(self, path: str) -> str:
+    def target(self, path: str) -> str:
         """:func:`link_target`, remembered per source file (and its folder)."""
         target = self._targets.get(path)
         if target is None:
-            if len(self._targets) >= _CACHE_LIMIT:
-                self._targets.clear()
             target = self._targets[path] = link_target(path, self.out_dir, self._folders)
         return target
 
 
-class _HyperlinkRel(Relationship):
-    """A hyperlink's relationship, serialised as openpyxl serialises a Relationship (the same
-    attributes in the same order) without its descriptor machinery: a summary holds thousands."""
-
-    def to_tree(self, tagname=None, idx=None, namespace=None):
-        return Element("Relationship", {"Type": self.Type, "Target": self.Target,
-                                        "TargetMode": self.TargetMode, "Id": self.Id})
-
-
-class _Links:
-    """A sheet's external hyperlinks, rendered as openpyxl writes them: the n-th link is the
-    sheet's n-th relationship (``rIdn``; openpyxl adds the hyperlinks' relationships first)."""
-
-    def __init__(self) -> None:
-        self.rels: list[Relationship] = []
-        self.xml: list[str] = []
-
-    def add(self, ref: str, target: str, location: str) -> None:
-        rid = f"rId{len(self.rels) + 1}"
-        self.rels.append(_HyperlinkRel(type="hyperlink", TargetMode="External", Target=target, Id=rid))
-        self.xml.append(f'<hyperlink xmlns:r="{REL_NS}" ref="{ref}" location="{_xml_attr(location)}" r:id="{rid}" />')
-
-
-_ATTR_ENTITIES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&quot;"), ("\r", "&#13;"),
-                  ("\n", "&#10;"), ("\t", "&#09;"))
-
-
-def _xml_attr(text: str) -> str:
-    """An attribute value escaped as ElementTree (openpyxl's serialiser) escapes it."""
-    for ch, entity in _ATTR_ENTITIES:
-        if ch in text:
-            text = text.replace(ch, entity)
-    return text
-
-
-class _RowsWriter:
-    """A write-only sheet's writer whose content comes from ``content()`` when the sheet is
-    written: (pre-rendered rows — strings that each hold whole ``<row>`` elements —, the
-    dimension they span, e.g. ``A1:Q8611``, and the pre-rendered hyperlinks). ``content`` also
-    sets the sheet up (columns, table, print titles) before its top is written.
-
-    The dimension is written as openpyxl's normal writer does: without it a read-only reader
-    (openpyxl's, and :func:`perfxl.summary.matching.read_mapping` on the next run) parses every
-    sheet in full just to learn its size."""
-
-    @staticmethod
-    def attach(ws, content: Callable[[], tuple[Iterable[str], str, _Links]]) -> None:
-        from openpyxl.worksheet._writer import WorksheetWriter
-        from openpyxl.worksheet.dimensions import SheetDimension
-
-        class Writer(WorksheetWriter):
-            def write_rows(self) -> None:  # write-only: called once, before write_tail
-                rows_xml, self.dimension, self.links = content()
-                self.write_top()
-                xf = self.xf.send(True)
-                with xf.element("sheetData"):
-                    for chunk in rows_xml:
-                        _write_raw(xf, chunk, "sheetData")
-                self.xf.send(None)
-
-            def write_dimensions(self) -> None:
-                self.xf.send(SheetDimension(self.dimension).to_tree())
-
-            def write_hyperlinks(self) -> None:
-                for rel in self.links.rels:  # the sheet's first relationships: their ids hold
-                    self._rels.append(rel)
-                if self.links.xml:
-                    _write_raw(self.xf.send(True), "".join(self.links.xml), "hyperlinks", wrap=True)
-                    self.xf.send(None)
-
-        ws._writer = Writer(ws)
-
-
-def _write_raw(xf, xml: str, parent: str, wrap: bool = False) -> None:
-    """Write pre-rendered XML elements, children of ``parent`` (inside ``<parent>`` if
-    ``wrap``), into openpyxl's sheet stream: as they are with et_xmlfile; lxml's xmlfile
-    escapes strings, so there the XML is parsed into elements."""
-    raw = getattr(xf, "_file", None)
-    if raw is not None and callable(raw):
-        raw(f"<{parent}>{xml}</{parent}>" if wrap else xml)
-        return
-    from lxml import etree
-    from openpyxl.xml.constants import SHEET_MAIN_NS
-
-    tree = etree.fromstring(f'<{parent} xmlns="{SHEET_MAIN_NS}">{xml}</{parent}>')
-    for element in [tree] if wrap else tree:
-        xf.write(element)
-
-
 def _table_setup(ws, key: str, rows: list[dict], extra_width: int | None = None) -> None:
-    """Column widths, frozen header, the Excel Table, print set-up (as :func:`write_table`)."""
+    """Column widths, row heights, frozen header, the Excel Table and print set-up of a table
+    sheet, all before its first row is appended (a write-only sheet writes them first)."""
     title, table_name, cols_key = SHEETS[key]
     cols = COLUMNS[cols_key]
     keys = list(cols)
     _table_print(ws, key, rows)
     if extra_width is not None:
         ws.column_dimensions[get_column_letter(len(keys) + 2)].width = extra_width
-    last_row = max(2, len(rows) + 1)
-    table = Table(displayName=table_name, ref=f"A1:{get_column_letter(len(keys))}{last_row}")
-    table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
+    ws.row_dimensions[1].height = HEADER_HEIGHT
+    widths = column_widths(key, rows)
+    for i, row in enumerate(rows, start=2):
+        height = row_height(row, keys, widths)
+        if height is not None:
+            ws.row_dimensions[i].height = height
+    ref = f"A1:{get_column_letter(len(keys))}{max(2, len(rows) + 1)}"
     # write-only: the column names are given here (openpyxl reads them from the header cells)
-    table._initialise_columns()
-    for col, k in zip(table.tableColumns, keys):
-        col.name = cols[k][0]
+    table = Table(displayName=table_name, ref=ref, autoFilter=AutoFilter(ref=ref),
+                  tableColumns=[TableColumn(id=j, name=cols[k][0]) for j, k in enumerate(keys, start=1)])
+    table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", "In write-only mode you must add table columns")
         ws.add_table(table)
@@ -885,25 +673,13 @@ LATE_KEYS = ("cross_year", "findings")  # tables that still grow after the files
 
 
 class SummaryWriter:
-    """The summary workbook of :func:`write_summary`, written streaming: :meth:`update` renders
-    the rows added to the tables since its last call (so a batch renders each file's rows while
-    the next files are read), :meth:`save` renders the rest and assembles the workbook.
-
-    Rows wait as XML in temporary files, not in memory. Tables only grow between calls (rows
-    are appended; the cross-year and mapping tables are filled once, at the end).
-    """
+    """The summary workbook of :func:`write_summary`, written streaming (openpyxl write-only):
+    :meth:`save` appends every table's rows to its sheet and writes the workbook."""
 
     def __init__(self, out_dir: Path | None = None) -> None:
-        import tempfile
-
+        self._out_dir = out_dir
         self._wb = Workbook(write_only=True)
         self._stats = self._wb.create_sheet(SHEETS["stats"][0])  # the first sheet, filled in save()
-        self._styles = styles = _Styles(self._stats)
-        self._renderers = {key: _TableRenderer(key, styles, out_dir) for key in TABLE_KEYS}
-        self._files = contextlib.ExitStack()
-        self._spools = {key: self._files.enter_context(tempfile.TemporaryFile("w+", encoding="utf-8"))
-                        for key in TABLE_KEYS}
-        self._done = dict.fromkeys(TABLE_KEYS, 0)
         self._saved = False
 
     def __enter__(self) -> SummaryWriter:
@@ -913,79 +689,50 @@ class SummaryWriter:
         self.close()
 
     def close(self) -> None:
-        """Remove the temporary files (also openpyxl's own of the 统计 sheet if not saved)."""
-        self._files.close()
-        if not self._saved:
-            self._stats.close()
-            self._stats._writer.cleanup()
-            self._saved = True
-
-    def update(self, tables: SummaryTables, *, all_rows: bool = True) -> None:
-        """Render the rows added to ``tables`` since the last call — with ``all_rows=False``
-        only a table's full batches (rendering a few hundred rows at a time costs less per
-        row than a file's few rows)."""
-        for key in TABLE_KEYS:
-            rows = getattr(tables, key)
-            self._renderers[key].widths = column_widths(key, rows)
-            done = self._done[key]
-            end = len(rows) if all_rows else done + (len(rows) - done) // _BATCH * _BATCH
-            for start in range(done, end, _BATCH):
-                batch = rows[start:min(start + _BATCH, end)]
-                self._spools[key].write(self._renderers[key].rows(batch, start + 2))
-            self._done[key] = end
+        """Remove openpyxl's temporary files of a workbook not saved (an error, Ctrl+C)."""
+        if self._saved:
+            return
+        self._saved = True
+        for ws in self._wb.worksheets:
+            writer = getattr(ws, "_writer", None)  # a write-only sheet's temporary file, once appended to
+            if writer is None:
+                continue
+            with contextlib.suppress(Exception):  # closed already, or broken by the error
+                if not ws.closed:
+                    ws.close()
+            with contextlib.suppress(OSError, ValueError):  # removed already by openpyxl
+                writer.cleanup()
 
     def save(self, path: Path, tables: SummaryTables, complete: Callable[[], None] | None = None) -> None:
-        """Render the rows not rendered yet and write the workbook to ``path``.
+        """Write the workbook to ``path``.
 
         ``complete`` (idempotent) is called just before the first sheet whose rows may still
-        be coming — the cross-year table, then the findings with its Y6xx rows — is written,
+        be coming — the cross-year table, then the findings with its Y6xx rows — is filled,
         so the sheets before it are written while the cross-year view is computed elsewhere.
         """
-        self.update(tables)
-        sheets = {}
-        for key in TABLE_KEYS:
-            if key == "skipped" and not tables.skipped:
-                continue
-            sheets[key] = self._wb.create_sheet(SHEETS[key][0])
+        sheets = {key: self._wb.create_sheet(SHEETS[key][0]) for key in TABLE_KEYS
+                  if key != "skipped" or tables.skipped}
         lay = stats_layout(tables)
-        _stream_stats(self._stats, self._styles, lay)
+        _stream_stats(self._stats, lay)
         for key, ws in sheets.items():
-            wait = complete if key in LATE_KEYS else None
-            _RowsWriter.attach(ws, functools.partial(self._content, ws, key, tables, wait))
+            if key in LATE_KEYS and complete is not None:
+                complete()
+            self._fill(ws, key, getattr(tables, key))
         if tables.self_evaluations:
             _add_charts(self._stats, sheets["self_evaluations"], lay)
-        self._saved = True
         _save_zip(self._wb, path)
+        self._saved = True
 
-    def _content(self, ws, key: str, tables: SummaryTables, complete: Callable[[], None] | None):
-        """A table sheet's set-up and content for :class:`_RowsWriter`, once its rows are all
-        there (after ``complete()``)."""
-        if complete is not None:
-            complete()
-            self.update(tables)
-        rows = getattr(tables, key)
-        extra = (len(COLUMNS["mapping"]) + 2, MAPPING_NOTE, WRAP) if key == "mapping" else None
+    def _fill(self, ws, key: str, rows: list[dict]) -> None:
+        extra = (len(COLUMNS["mapping"]) + 2, MAPPING_NOTE) if key == "mapping" else None
         _table_setup(ws, key, rows, extra_width=MAPPING_NOTE_WIDTH if extra else None)
-        renderer = self._renderers[key]
-        last_col = get_column_letter(extra[0] if extra else len(renderer.keys))
-        return self._sheet_rows(key, renderer.header(extra)), f"A1:{last_col}{len(rows) + 1}", renderer.links
-
-    def _sheet_rows(self, key: str, header: str):
-        """The header, then the spooled rows in chunks that each end with a whole row."""
-        yield header
-        spool = self._spools[key]
-        spool.seek(0)
-        rest = ""
-        while chunk := spool.read(_CHUNK):
-            chunk = rest + chunk
-            cut = chunk.rfind("</row>") + len("</row>")
-            if cut < len("</row>"):  # no whole row yet
-                rest = chunk
-                continue
-            yield chunk[:cut]
-            rest = chunk[cut:]
-        if rest:
-            yield rest
+        # the size of the sheet, as openpyxl's normal writer states it (read-only readers need it)
+        last_col = get_column_letter(extra[0] if extra else len(COLUMNS[SHEETS[key][2]]))
+        ws.calculate_dimension = f"A1:{last_col}{len(rows) + 1}".format
+        cells = _TableCells(ws, key, self._out_dir)
+        ws.append(cells.header(extra))
+        for row in rows:
+            ws.append(cells.row(row))
 
 
 ZIP_LEVEL = 3  # zlib level of the workbook's parts: ~2.5× faster than the default 6, ~18% larger
@@ -1010,10 +757,8 @@ def save_summary(path: Path, tables: SummaryTables, *, out_dir: Path | None = No
         writer.save(path, tables)
 
 
-def _stream_stats(ws, styles: _Styles, lay: StatsLayout) -> None:
+def _stream_stats(ws, lay: StatsLayout) -> None:
     """统计 in a write-only workbook: the cells of :func:`stats_layout`, row by row."""
-    from openpyxl.cell import WriteOnlyCell
-
     _stats_setup(ws, lay)
     by_row: dict[int, dict[int, tuple]] = {}
     for (r, c), spec in lay.cells.items():
