@@ -697,7 +697,7 @@ def read_book(path: str | Path, package=None) -> FastBook:
 
     for n in local_names:
         target = by_index.get(n.local_sheet_id)
-        if target is not None and not RESERVED_REGEX.match(n.name):
+        if target is not None and n.name and not RESERVED_REGEX.match(n.name):
             target.defined_names[n.name] = n
     return FastBook(sheets, global_names)
 

@@ -425,3 +425,21 @@ def test_unmerged_funds_labels_find_their_amount_and_keep_a_blank_one(tmp_path):
     wb.save(path)
     funds = read_projects(path)[0].projects[0].funds
     assert funds.annual_total is None and funds.annual_fiscal == Decimal("991823")
+
+
+def test_a_defined_name_without_a_name_is_ignored(tmp_path):
+    # a damaged workbook.xml: <definedName> with no name attribute (it crashed the fast reader)
+    import zipfile
+
+    src = workbook(tmp_path, standard())
+    damaged = tmp_path / "无名称.xlsx"
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(damaged, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename == "xl/workbook.xml":
+                assert b'<definedName name="pxl_form"' in data
+                data = data.replace(b'<definedName name="pxl_form"', b"<definedName", 1)
+            zout.writestr(info, data)
+    assert main(["check", str(damaged)]) in (0, 1)
+    pf, _ = read_projects(damaged)
+    assert [p.name for p in pf.projects] == [standard().name]
