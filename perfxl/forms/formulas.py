@@ -1,8 +1,8 @@
 """Builders of the native Excel formulas the forms carry (design.md §2).
 
 Rules: functions from Excel 2010 or earlier only (no ``_xlfn``), divisions guarded, and every
-cut to 2 decimals done as ``TRUNC(ROUND(x,9),2)`` (or ``ROUND(ROUND(x,9),2)`` when the settings
-sheet says ``half_up``) so floating-point noise cannot turn 29 into 28.99.
+cut to 2 decimals (R6r) the formula text :func:`perfxl.rules.scoring.cut2_formula` writes, which
+rounds to 9 places first so floating-point noise cannot turn 29 into 28.99.
 
 Template v2: a target is three input cells (比较符 ``{cmp}``, 指标值 ``{tv}``, 单位 ``{tu}``) and
 the actual one cell (a number, or a level word), so no formula reads text apart: every formula

@@ -110,6 +110,12 @@ def half_cent_formula(rounding_ref: str) -> str:
     return f'IF({rounding_ref}="half_up",0.005,0)'
 
 
+def half_cent_constant(rounding: Rounding | str) -> str:
+    """:func:`half_cent_formula`'s value for a known rounding mode, as formula text (for sheets
+    without a settings sheet, such as the summary's)."""
+    return "0.005" if Rounding(rounding) is Rounding.HALF_UP else "0"
+
+
 def cut2_formula(x: str, half_ref: str) -> str:
     """:func:`cut2` as an Excel formula over the cell text ``x`` (R6r): ``TRUNC(ROUND(x,9),2)``
     after adding ``half_ref`` (a name holding :func:`half_cent_formula`), ``x`` written once."""

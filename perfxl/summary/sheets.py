@@ -28,6 +28,8 @@ from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
 from perfxl.forms.layout import quote_sheet
+from perfxl.model import Rounding
+from perfxl.rules.scoring import cut2_formula, half_cent_constant
 from perfxl.safety import clean_text, is_formula_like
 from perfxl.summary.matching import MAPPING_SHEET
 from perfxl.summary.tables import BELOW_LAST_ACTUAL, COLUMNS, SummaryTables, shown
@@ -83,8 +85,8 @@ def _self_eval_formulas(t: str):
 
     b, e, w = r("budget"), r("executed"), r("execution_weight")
 
-    def cut(x, row):
-        return f"ROUND({x},2)" if row.get("_rounding") == "half_up" else f"TRUNC(ROUND({x},9),2)"
+    def cut(x, row):  # R6r, the formula text rules.scoring owns
+        return cut2_formula(x, half_cent_constant(row.get("_rounding") or Rounding.TRUNCATE))
 
     rt, es, ind, tt = r("execution_rate"), r("execution_score"), r("indicator_score"), r("total")
 
@@ -251,7 +253,7 @@ def stats_layout(tables: SummaryTables) -> StatsLayout:
             ("自评项目数", f"=COUNTIFS({y})", "self_evaluations", "0"),
             ("全年预算数合计（万元）", f"=SUMIFS({sc('budget')},{y})", "budget", "#,##0.00"),
             ("全年执行数合计（万元）", f"=SUMIFS({sc('executed')},{y})", "executed", "#,##0.00"),
-            ("总体执行率（％）", f"=IF(B{row + 1}>0,TRUNC(ROUND(B{row + 2}/B{row + 1}*100,9),2),0)",
+            ("总体执行率（％）", f"=IF(B{row + 1}>0,{cut2_formula(f'B{row + 2}/B{row + 1}*100', '0')},0)",
              "execution_rate", "0.00"),
             ("平均总分", f"=IF({count}>0,ROUND(AVERAGEIFS({sc('total')},{y}),2),0)", "average_total", "0.00"),
             ("偏差未填写原因（条）", f'=COUNTIFS({column(dv, "偏差原因分析")},"未填写原因",'

@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from typing import TYPE_CHECKING
 
 from perfxl.findings import Finding, Severity
 from perfxl.model import Declaration, SelfEvaluation, Settings, locate, sheet_of
 from perfxl.rules.categories import CATEGORIES_2021
-from perfxl.rules.scoring import target_met
+from perfxl.rules.scoring import cut2, target_met
 from perfxl.rules.targets import parse_actual, parse_target
 from perfxl.summary.matching import ProjectLink, match_indicators
 
@@ -588,7 +588,7 @@ class SummaryTables:
         totals = [r["total"] for r in se if r["total"] is not None]
         rate = Decimal(0)
         if budget > 0:  # R6 over the year's projects, cut as the sheet cuts (R6r truncate)
-            rate = (executed / budget * 100).quantize(Decimal("0.01"), ROUND_DOWN)
+            rate = cut2(executed / budget * 100)
         out = {
             "self_evaluations": len(se),
             "budget": budget,
