@@ -48,8 +48,7 @@ from perfxl.model import (
     FundRow, Indicator, SelfEvaluation, SelfEvaluationFunds, Settings, mark_computed, set_location,
     set_sheet,
 )
-from perfxl.forms.targetcells import TARGET_SUB_HEADERS, v1_finding, value_text
-from perfxl.rules.targets import compose_target
+from perfxl.forms.targetcells import TARGET_SUB_HEADERS, structured_target, v1_finding, value_cell
 from perfxl.patch import (
     ConditionalFormat, DefineName, Formula, Merge, Patch, Style, Validation, Write,
 )
@@ -772,7 +771,8 @@ def _read_row(g: Grid, S: str, m: SheetMap, r: int, lvl1: str, lvl2: str, num):
             findings.append(finding("W701", S, ref(r, m.cols["weight"]), f"分值不能为负数：{weight}"))
             weight = None
     typed_col = m.cols.get("typed")
-    if typed_col is not None and not g.is_formula(r, typed_col) and not is_blank(g.own(r, typed_col)):
+    if (typed_col is not None and not g.is_formula(r, typed_col) and not is_blank(g.own(r, typed_col))
+            and not _score_replaced(g, m, r, typed_col)):
         score = num(r, typed_col, f"第 {r} 行填写得分")  # v2: the evaluator's own cell
         m.typed_scores.add(r)
     elif "score" in m.cols:
@@ -788,20 +788,17 @@ def _read_row(g: Grid, S: str, m: SheetMap, r: int, lvl1: str, lvl2: str, num):
         elif not is_blank(g.own(r, c)):
             score_formula = True
     if m.v2:  # the text the three cells spell, read by the one parser (rules/targets.py)
-        c = m.cols.get("tv")
-        if c is None or g.is_formula(r, c) or is_error(g.raw(r, c)):
-            tv = text("tv")  # W707
-        else:
-            tv = value_text(g.raw(r, c), g.number_format(r, c))
-        target = compose_target(text("cmp"), tv, text("tu"))
+        target, fnd = structured_target(g, S, r, m.cols, text, text("name") or "")
+        findings.extend(fnd)
         c = m.cols.get("actual")  # a percent-formatted number as its percentage, as the formulas read it
-        if c is None or g.is_formula(r, c) or is_error(g.raw(r, c)):
-            actual = text("actual")  # W707
-        else:
-            actual = value_text(g.raw(r, c), g.number_format(r, c))
+        actual = None
+        if c is not None:
+            actual, fnd = value_cell(g, S, r, c, "实际完成值")
+            findings.extend(fnd)
         unit = text("tu")
-        if actual and unit and isinstance(g.raw(r, c), (int, float)):  # as printed: 8.00(人)
-            actual = f"{actual}({unit})"
+        shown = g.result(r, c) if c is not None and g.is_formula(r, c) else g.raw(r, c) if c else None
+        if actual and unit and isinstance(shown, (int, float)) and not isinstance(shown, bool):
+            actual = f"{actual}({unit})"  # as printed: 8.00(人)
     else:
         target, actual = text("target") or "", text("actual")
     ind = Indicator(level1=lvl1, level2=lvl2, name=text("name") or "", target=target,
@@ -810,9 +807,33 @@ def _read_row(g: Grid, S: str, m: SheetMap, r: int, lvl1: str, lvl2: str, num):
         c = m.cols.get("typed" if key == "score" and r in m.typed_scores and "typed" in m.cols else key)
         if c is not None:
             set_location(ind, key, S, ref(r, c))
+    # input cells no model field reads from, located so that finalize leaves them editable: the
+    # comparator and unit cells, and 填写得分 where the score is read from the printed 得分
+    for key, field_name in (("cmp", "target_comparator"), ("tu", "target_unit"), ("typed", "score_typed")):
+        if m.v2 and key in m.cols:
+            set_location(ind, field_name, S, ref(r, m.cols[key]))
     if score_formula:  # 得分 shows a formula's result (the suggestion, =建议得分): filled
         mark_computed(ind, "score")
     return ind, findings
+
+
+def _score_replaced(g: Grid, m: SheetMap, r: int, typed_col: int) -> bool:
+    """Whether the printed 得分 cell of a v2 row no longer shows its 填写得分 (N): the user typed a
+    number over the 得分 formula, or a formula of their own there (``=I26*0.882``) whose stored
+    result differs from N. Then the sheet's 得分 and 总分 show that cell, and so does perfxl."""
+    c = m.cols.get("score")
+    if c is None:
+        return False
+    if not g.is_formula(r, c):
+        return not is_blank(g.own(r, c))
+    shown = g.result(r, c)
+    if shown is None:
+        return False
+    try:
+        return (quantize_to_format(to_decimal(shown), g.number_format(r, c))
+                != quantize_to_format(to_decimal(g.own(r, typed_col)), g.number_format(r, typed_col)))
+    except CellError:
+        return False
 
 
 def _formula_score(g: Grid, m: SheetMap, r: int, c: int) -> Decimal | None:
