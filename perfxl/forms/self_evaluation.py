@@ -765,6 +765,7 @@ def _read_row(g: Grid, S: str, m: SheetMap, r: int, lvl1: str, lvl2: str, num):
             f"“{inferred}”；请在 {ref(r, c1)} 补上一级指标"))
     weight = score = None
     score_formula = False
+    score_key = "score"  # the column the score is read from (and its findings point at)
     if "weight" in m.cols:
         weight = num(r, m.cols["weight"], f"第 {r} 行分值")
         if weight is not None and weight < 0:
@@ -775,6 +776,7 @@ def _read_row(g: Grid, S: str, m: SheetMap, r: int, lvl1: str, lvl2: str, num):
             and not _score_replaced(g, m, r, typed_col)):
         score = num(r, typed_col, f"第 {r} 行填写得分")  # v2: the evaluator's own cell
         m.typed_scores.add(r)
+        score_key = "typed"
     elif "score" in m.cols:
         c = m.cols["score"]
         if not g.is_formula(r, c):
@@ -804,7 +806,7 @@ def _read_row(g: Grid, S: str, m: SheetMap, r: int, lvl1: str, lvl2: str, num):
     ind = Indicator(level1=lvl1, level2=lvl2, name=text("name") or "", target=target,
                     actual=actual, weight=weight, score=score, reason=text("reason"))
     for key in ("level1", "level2", "name", "target", "actual", "weight", "score", "reason"):
-        c = m.cols.get("typed" if key == "score" and r in m.typed_scores and "typed" in m.cols else key)
+        c = m.cols.get(score_key if key == "score" else key)
         if c is not None:
             set_location(ind, key, S, ref(r, c))
     # input cells no model field reads from, located so that finalize leaves them editable: the
