@@ -210,7 +210,7 @@ def test_score_in_place_on_a_copy(name, runs, capsys, tmp_path):
     ("v1/se1_float_noise", {"G13": "=F13*0.7"}, {"G13": 4.2}),
     # v2: the evaluator's formula in 填写得分 N14 (得分 J14 shows it), and one typed over the
     # printed 得分 J26 (its 填写得分 N26 = 9 no longer shown)
-    ("se1_float_noise", {"N14": "=I14*0.7", "J26": "=I26*0.882"}, {"J14": 4.2, "J26": 8.82}),
+    ("se1_float_noise", {"N14": "=I14*0.7", "J26": "=I26*0.882"}, {"N14": 4.2, "J26": 8.82}),
 ])
 def test_score_keeps_a_formula_score_and_its_result(name, formulas, shown, capsys, tmp_path):
     """issue 15 item 7: a score typed as a formula (=F13*0.7, stored 4.199999999999999) is the
@@ -305,7 +305,8 @@ def _score_inputs(ws) -> tuple[set[str], set[str]]:
 def _structured_inputs(ws) -> set[str]:
     """The 比较符 and 单位 cells of a v2 sheet's target (found through the sub-header row) on
     every indicator row: inputs of no model field, which must stay editable."""
-    hit = next(((c.row, c.column) for row in ws.iter_rows() for c in row if c.value == "比较符"), None)
+    hit = next(((c.row, c.column) for row in ws.iter_rows() for c in row
+                if c.value == "比较符" and ws.cell(c.row, c.column + 1).value == "指标值"), None)
     if hit is None:
         return set()
     sub, cmp_col = hit

@@ -113,9 +113,13 @@ class SheetMap:
     grade: tuple[int, int] | None = None
     # rows whose 得分 cell holds something the user typed (a number, or unreadable text): kept
     typed_scores: set[int] = field(default_factory=set)
-    # rows whose 得分 is the user's own formula (=F13*0.7) -> the result it shows, stored again
+    # (row, column) of a score that is the user's own formula (=F13*0.7 in 得分, v2 also in
+    # 填写得分) -> the result it shows, stored again
     # after perfxl saves the workbook (openpyxl drops formula results): score_results
-    formula_scores: dict[int, Decimal] = field(default_factory=dict)
+    formula_scores: dict[tuple[int, int], Decimal] = field(default_factory=dict)
+    # v2 rows whose printed 得分 holds the user's own number or formula (typed over the formula
+    # that shows 填写得分): the sheet shows it, so perfxl reads it and does not write over it
+    user_scores: set[int] = field(default_factory=set)
     # derived figures typed as numbers where the template computes them (execution_rate,
     # execution_score, total) -> (number, cell): compared with the inputs (perfxl.rules.printed)
     printed: dict[str, tuple[Decimal, str]] = field(default_factory=dict)
@@ -343,6 +347,8 @@ def formulas_patch(m: SheetMap, project: SelfEvaluation | None = None) -> Patch:
                   if key in m.cols and F.keys(tpl) <= m.cols.keys()]
         for r in m.rows:
             for key, tpl in usable:
+                if key == "score" and r in m.user_scores:
+                    continue
                 role = {"au": "actual_unit", "score": "score", "suggested": "suggested",
                         "flag": "flag"}.get(key, "helper")
                 p.add(Write(S, ref(r, m.cols[key]), Formula(F.render(tpl, letters, r)), role))
@@ -772,9 +778,15 @@ def _read_row(g: Grid, S: str, m: SheetMap, r: int, lvl1: str, lvl2: str, num):
             findings.append(finding("W701", S, ref(r, m.cols["weight"]), f"分值不能为负数：{weight}"))
             weight = None
     typed_col = m.cols.get("typed")
-    if (typed_col is not None and not g.is_formula(r, typed_col) and not is_blank(g.own(r, typed_col))
+    typed = False  # v2: the score is the evaluator's own cell, 填写得分 (a number or a formula)
+    if (typed_col is not None and not is_blank(g.own(r, typed_col))
             and not _score_replaced(g, m, r, typed_col)):
-        score = num(r, typed_col, f"第 {r} 行填写得分")  # v2: the evaluator's own cell
+        if not g.is_formula(r, typed_col):
+            score, typed = num(r, typed_col, f"第 {r} 行填写得分"), True
+        elif (shown := _formula_score(g, m, r, typed_col)) is not None:
+            score, typed = shown, True  # =I14*0.7: its result, as typed
+            m.formula_scores[r, typed_col] = shown
+    if typed:
         m.typed_scores.add(r)
         score_key = "typed"
     elif "score" in m.cols:
@@ -786,7 +798,7 @@ def _read_row(g: Grid, S: str, m: SheetMap, r: int, lvl1: str, lvl2: str, num):
         elif (shown := _formula_score(g, m, r, c)) is not None:
             score = shown  # the user's own formula: its result is the score, as typed
             m.typed_scores.add(r)
-            m.formula_scores[r] = shown
+            m.formula_scores[r, c] = shown
         elif not is_blank(g.own(r, c)):
             score_formula = True
     if m.v2:  # the text the three cells spell, read by the one parser (rules/targets.py)
@@ -814,6 +826,8 @@ def _read_row(g: Grid, S: str, m: SheetMap, r: int, lvl1: str, lvl2: str, num):
     for key, field_name in (("cmp", "target_comparator"), ("tu", "target_unit"), ("typed", "score_typed")):
         if m.v2 and key in m.cols:
             set_location(ind, field_name, S, ref(r, m.cols[key]))
+    if m.v2 and score_key == "score" and r in m.typed_scores and typed_col is not None:
+        m.user_scores.add(r)
     if score_formula:  # 得分 shows a formula's result (the suggestion, =建议得分): filled
         mark_computed(ind, "score")
     return ind, findings
@@ -829,11 +843,12 @@ def _score_replaced(g: Grid, m: SheetMap, r: int, typed_col: int) -> bool:
     if not g.is_formula(r, c):
         return not is_blank(g.own(r, c))
     shown = g.result(r, c)
-    if shown is None:
+    typed = g.result(r, typed_col) if g.is_formula(r, typed_col) else g.own(r, typed_col)
+    if shown is None or typed is None:
         return False
     try:
         return (quantize_to_format(to_decimal(shown), g.number_format(r, c))
-                != quantize_to_format(to_decimal(g.own(r, typed_col)), g.number_format(r, typed_col)))
+                != quantize_to_format(to_decimal(typed), g.number_format(r, typed_col)))
     except CellError:
         return False
 
@@ -864,8 +879,7 @@ def _formula_score(g: Grid, m: SheetMap, r: int, c: int) -> Decimal | None:
 def score_results(m: SheetMap) -> dict[tuple[str, str], Decimal]:
     """(sheet, cell) -> the result of each 得分 formula of the user's own (``formula_scores``),
     to store again in a workbook perfxl saved (:func:`perfxl.stored_values.store_values`)."""
-    c = m.cols.get("score")
-    return {} if c is None else {(m.sheet, ref(r, c)): v for r, v in m.formula_scores.items()}
+    return {(m.sheet, ref(r, c)): v for (r, c), v in m.formula_scores.items()}
 
 
 PROMPT_TITLES = ("一级指标", "二级指标", "年度指标值", "实际完成值", "分值", "得分", "偏差原因分析",
