@@ -192,8 +192,10 @@ def test_suggested_scores(name, runs):
         assert {n: got.get(n) for n in recorded.get("suggested", {})} == recorded.get("suggested", {})
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", [n for n in NAMES if not n.startswith(V1)])
 def test_score_in_place_on_a_copy(name, runs, capsys, tmp_path):
+    """v2 cases (writing in place is the same for a v1 file, and the v1 set's time goes to
+    ``perfxl upgrade``, which writes and scores each v1 case)."""
     stem = _case(name).stem
     copy = tmp_path / f"{stem}.xlsx"
     shutil.copyfile(_case(name), copy)
@@ -494,7 +496,7 @@ def test_generator_remakes_the_committed_cases(tmp_path):
     the v1 set (tests/corpus/v1) is never regenerated."""
     import sys
 
-    only = ["se1_percent_typed", "se1_first_row_deleted", "xml_rows_1048576"]
+    only = ["se1_percent_typed", "se1_first_row_deleted", "se1_target_words", "xml_rows_1048576"]
     proc = subprocess.run(
         [SYSTEM_PYTHON, str(CORPUS / "make_corpus.py"), "--out", str(tmp_path), "--perfxl-python", sys.executable,
          "--only", *only], capture_output=True, text=True, timeout=300)
