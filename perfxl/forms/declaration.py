@@ -36,8 +36,8 @@ from perfxl.findings import Finding, finding
 from perfxl.forms import formulas as F
 from perfxl.forms import printing
 from perfxl.forms.grid import (
-    CellError, Grid, carry_levels, decimal_format, formula_in_text_cell, is_error, quantize_to_format,
-    read_year, ref, to_date, to_decimal, to_text, typed_text,
+    CellError, Grid, carry_levels, decimal_format, formula_in_text_cell, is_blank, is_error,
+    quantize_to_format, read_year, ref, to_date, to_decimal, to_text, typed_text,
 )
 from perfxl.forms.layout import (
     CF_MARK, abs_ref, category_validations, groups, qualitative_word_patch, row_height,
@@ -351,6 +351,21 @@ def findings_patch(m: SheetMap, project: Declaration, ps, ws, settings: Settings
 # --- reading -------------------------------------------------------------------------------------
 
 
+def _amount_cell(g: Grid, label: tuple[int, int]) -> tuple[int, int]:
+    """The amount beside a funds label: the cell right of the label's merged range; with the
+    label unmerged (staff unmerge cells: 项目资金总额 alone in B6 of what was B6:C6) the blank
+    cells that were part of the label are skipped up to the first number."""
+    r, c = g.value_right_of(*label)
+    if g.merged(*label) is None and is_blank(g.raw(r, c)):
+        for col in range(c + 1, min(c + 3, g.max_col) + 1):
+            v = g.raw(r, col)
+            if isinstance(v, (int, float, Decimal)) and not isinstance(v, bool):
+                return r, col
+            if not is_blank(v):
+                break
+    return r, c
+
+
 def is_declaration(grid: Grid) -> bool:
     return grid.find("绩效目标申报表", rows=range(1, min(grid.max_row, 6) + 1), exact=False) is not None
 
@@ -398,7 +413,7 @@ def read(ws: Worksheet, grid: Grid | None = None) -> tuple[Declaration | None, S
         else:
             hit = g.find(FUND_LABELS[key])
         if hit:
-            m.fields[key] = g.value_right_of(*hit)
+            m.fields[key] = _amount_cell(g, hit)
     for key, label in (("overall_goal", "项目总目标"), ("annual_goal", "年度总体目标")):
         hit = g.find(label)
         if hit:
