@@ -73,6 +73,14 @@ def test_whole_target_and_text_number_on_a_self_evaluation(books):
     assert "88.38(%)" in _at(findings, "W702")["G26"]
 
 
+def test_a_percentage_typed_as_text_in_the_value_cell_is_the_whole_target(books):
+    # row 26: 市民满意度评分 ≥ 85 (%); '95% typed: the text 95%, read as the number 95 in %
+    project, findings = _read(books["se"], lambda ws: ws.__setitem__("E26", "95%"))
+    assert project.indicators[-1].target == "≥95.00(%)"
+    assert list(_at(findings, "W780")) == ["E26"]
+    assert not [f for f in findings if f.code in ("T101", "W702")]
+
+
 def test_a_number_typed_over_the_printed_score_is_the_score(books):
     # row 14: 热线派遣人员数量, 填写得分 N14 = 5; the evaluator types 4 over the 得分 formula J14
     def edit(ws):

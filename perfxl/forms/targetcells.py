@@ -12,7 +12,7 @@ from decimal import Decimal
 from perfxl.findings import Finding, finding
 from perfxl.forms.grid import CellError, Grid, is_error, is_percent_format, ref, to_decimal, typed_text
 from perfxl.rules.targets import (
-    QUALITATIVE, compose_target, format_number, read_actual, read_target, same_unit,
+    QUALITATIVE, compose_target, format_number, has_comparator, read_actual, read_target, same_unit,
 )
 
 TARGET_SUB_HEADERS = {"cmp": "比较符", "tv": "指标值", "tu": "单位"}
@@ -74,24 +74,22 @@ def structured_target(g: Grid, sheet: str, r: int, cols: dict[str, int], cell_te
     c = cols.get("tv")
     if c is None:
         return compose_target(cmp_, None, tu), []
-    tv, findings = value_cell(g, sheet, r, c, "年度指标值的指标值")
     raw = g.raw(r, c)
-    if not (isinstance(raw, str) and tv and (cmp_ or "").strip() != QUALITATIVE) or findings:
+    typed = raw.strip() if isinstance(raw, str) and not g.is_formula(r, c) else ""
+    whole = read_target(typed)[0] if typed and (cmp_ or "").strip() != QUALITATIVE else None
+    written = bool(whole) and has_comparator(typed)  # a bare number reads as "=" (R2e): not written
+    if whole is None or not whole.quantitative or not (written or whole.unit):
+        tv, findings = value_cell(g, sheet, r, c, "年度指标值的指标值")
         return compose_target(cmp_, tv, tu), findings
-    whole, _error = read_target(tv)
-    if whole is None or not whole.quantitative or (whole.comparator is None and whole.unit is None):
-        return compose_target(cmp_, tv, tu), findings
-    comparator = whole.comparator or (cmp_ or "").strip() or "="
+    comparator = whole.comparator if written else (cmp_ or "").strip() or "="
     unit = tu if tu and (whole.unit is None or same_unit(whole.unit, tu)) else whole.unit
-    number = format_number(whole.value)
-    text = compose_target(comparator, number, unit)
+    text = compose_target(comparator, format_number(whole.value), unit)
     cells = f"比较符 {comparator}、指标值 {format(whole.value.normalize(), 'f')}" + (f"、单位 {unit}" if unit else "")
     differs = (f"（比较符格原为“{cmp_}”，以指标值中写的“{comparator}”为准）"
                if cmp_ and cmp_.strip() != comparator else "")
-    findings.append(finding("W780", sheet, ref(r, c),
-                            f"“{name}”的指标值单元格填了整条指标值“{tv}”，已按 {text} 读取{differs}；"
-                            f"请分格填写：{cells}。指标值格只填数字，表内公式才能计算建议得分"))
-    return text, findings
+    return text, [finding("W780", sheet, ref(r, c),
+                          f"“{name}”的指标值单元格填了整条指标值“{typed}”，已按 {text} 读取{differs}；"
+                          f"请分格填写：{cells}。指标值格只填数字，表内公式才能计算建议得分")]
 
 
 def v1_finding(sheet: str, cell: str) -> Finding:
