@@ -10,9 +10,17 @@ published figures and domain.md's rules, worked out in its ``why``), and the fin
 ``CODE@sheet!cell``: ``findings`` is the exact list; ``findings_include`` / ``findings_exclude``
 (codes) / ``findings_include_cells`` / ``findings_located`` / ``findings_no_errors`` /
 ``messages_include`` / ``messages_exclude`` state what is known where the exact list is the
-reading engineer's to decide. ``xfail`` maps an aspect (findings, check_exit, scores, suggested,
+reading engineer's to decide; ``cells_unread`` names the indicators whose 建议得分 cell stays empty
+after recalculation because the formulas cannot read what was typed (text for a number). ``xfail`` maps an aspect (findings, check_exit, scores, suggested,
 cells) to the issue-15 item that makes today's result wrong: those parameters are strict xfails
 that turn into XPASS failures once the item lands.
+
+Two sets: tests/corpus/cases + expected are v2 returned files (template v2, issue 17), remade by
+make_corpus.py; tests/corpus/v1/cases + expected are v1 returned files — workbooks already sent out
+in the v1 layout, which must still be read, checked and scored (with W750). The generator cannot
+make v1 files any more, so the v1 set is kept as committed and never regenerated; every v1 case
+is also run through ``perfxl upgrade`` and the upgraded file must score as its manifest says.
+A case is named ``name`` (v2) or ``v1/name``.
 """
 
 from __future__ import annotations
@@ -32,8 +40,10 @@ from perfxl.cli import main
 from tests.forms_helpers import recalc
 
 CORPUS = Path(__file__).parent / "corpus"
-CASES_DIR = CORPUS / "cases"
-EXPECTED = {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in sorted((CORPUS / "expected").glob("*.json"))}
+SETS = {"": CORPUS, "v1/": CORPUS / "v1"}  # case-name prefix -> the set's folder (cases/, expected/)
+V1 = "v1/"
+EXPECTED = {prefix + p.stem: json.loads(p.read_text(encoding="utf-8"))
+            for prefix, folder in SETS.items() for p in sorted((folder / "expected").glob("*.json"))}
 NAMES = sorted(EXPECTED)
 SYSTEM_PYTHON = "/usr/bin/python3"  # Debian's Python with python3-uno (the generator's)
 
@@ -98,7 +108,8 @@ def runs(tmp_path_factory) -> _Runs:
 
 
 def _case(name: str) -> Path:
-    return CASES_DIR / f"{name}.xlsx"
+    prefix, _, stem = name.rpartition("/")
+    return SETS[prefix + "/" if prefix else ""] / "cases" / f"{stem}.xlsx"
 
 
 def _where(f: dict) -> str:
@@ -106,8 +117,9 @@ def _where(f: dict) -> str:
 
 
 def test_every_case_has_a_manifest_and_a_file():
-    files = sorted(p.stem for p in CASES_DIR.glob("*.xlsx"))
+    files = sorted(prefix + p.stem for prefix, folder in SETS.items() for p in (folder / "cases").glob("*.xlsx"))
     assert files == NAMES
+    assert [n for n in NAMES if n.startswith(V1)] and [n for n in NAMES if "/" not in n]
     for name, m in EXPECTED.items():
         assert m["projects"], name
         assert m["check_exit"] in (0, 1), name
@@ -180,31 +192,67 @@ def test_suggested_scores(name, runs):
         assert {n: got.get(n) for n in recorded.get("suggested", {})} == recorded.get("suggested", {})
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", [n for n in NAMES if not n.startswith(V1)])
 def test_score_in_place_on_a_copy(name, runs, capsys, tmp_path):
-    copy = tmp_path / f"{name}.xlsx"
+    """v2 cases (writing in place is the same for a v1 file, and the v1 set's time goes to
+    ``perfxl upgrade``, which writes and scores each v1 case)."""
+    stem = _case(name).stem
+    copy = tmp_path / f"{stem}.xlsx"
     shutil.copyfile(_case(name), copy)
     code, _ = _run(capsys, "score", copy)
     assert code <= 1
-    assert (tmp_path / f"{name}.bak.xlsx").read_bytes() == _case(name).read_bytes()
+    assert (tmp_path / f"{stem}.bak.xlsx").read_bytes() == _case(name).read_bytes()
     # the workbook written in place reads back as the separate output does
     _, in_place = _score_json(capsys, copy, tmp_path / "again.xlsx")
     _, separate, _ = runs.score(name)
     assert [{k: p[k] for k in _FIELDS} for p in in_place] == [{k: p[k] for k in _FIELDS} for p in separate]
 
 
-def test_score_keeps_a_formula_score_and_its_result(capsys, tmp_path):
-    """issue 15 item 7: a score typed as =F13*0.7 is the user's: ``score`` keeps the formula (it
-    wrote =建议得分 over it) and its stored result, so the workbook reads back at 90.00, 优."""
-    copy = tmp_path / "se1_float_noise.xlsx"
-    shutil.copyfile(_case("se1_float_noise"), copy)
+@pytest.mark.parametrize("name, formulas, shown", [
+    ("v1/se1_float_noise", {"G13": "=F13*0.7"}, {"G13": 4.2}),
+    # v2: the evaluator's formula in 填写得分 N14 (得分 J14 shows it), and one typed over the
+    # printed 得分 J26 (its 填写得分 N26 = 9 no longer shown)
+    ("se1_float_noise", {"N14": "=I14*0.7", "J26": "=I26*0.882"}, {"N14": 4.2, "J26": 8.82}),
+])
+def test_score_keeps_a_formula_score_and_its_result(name, formulas, shown, capsys, tmp_path):
+    """issue 15 item 7: a score typed as a formula (=F13*0.7, stored 4.199999999999999) is the
+    user's: ``score`` keeps the formula and the result the sheet shows, so the workbook reads
+    back at the total and grade it shows, 90.00 and 优."""
+    copy = tmp_path / "float_noise.xlsx"
+    shutil.copyfile(_case(name), copy)
     code, _ = _run(capsys, "score", copy)
     assert code <= 1
     ws = openpyxl.load_workbook(copy)["热线服务保障经费"]
-    assert ws["G13"].value == "=F13*0.7"
-    assert openpyxl.load_workbook(copy, data_only=True)["热线服务保障经费"]["G13"].value == pytest.approx(4.2)
+    assert {ref: ws[ref].value for ref in formulas} == formulas
+    values = openpyxl.load_workbook(copy, data_only=True)["热线服务保障经费"]
+    assert {ref: values[ref].value for ref in shown} == pytest.approx(shown)
     _, projects = _score_json(capsys, copy)
     assert (projects[0]["total"], projects[0]["grade"]) == ("90.00", "优")
+
+
+# --- perfxl upgrade of every v1 case --------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if n.startswith(V1)])
+def test_upgrade_of_a_v1_case_scores_the_same(name, runs, capsys, tmp_path):
+    """issue 17: a v1 workbook upgraded to v2 scores as the v1 file did: execution rate and score,
+    total and grade as the manifest records them (the seeds' published figures), every indicator's
+    score and suggestion as the v1 file's, and no W750 left."""
+    m = EXPECTED[name]
+    new = tmp_path / "upgraded.xlsx"
+    code, _ = _run(capsys, "upgrade", _case(name), "-o", new)
+    assert code <= 1 and new.exists()
+    code, upgraded = _score_json(capsys, new)
+    assert code <= 1
+    assert [{k: p[k] for k in r} for p, r in zip(upgraded, _recorded(m))] == _recorded(m)
+    for p, recorded in zip(upgraded, m["projects"]):
+        got = {i["name"]: i["suggested"] for i in p["indicators"]}
+        assert {n: got.get(n) for n in recorded.get("suggested", {})} == recorded.get("suggested", {})
+    _, v1, _ = runs.score(name)
+    assert [[(i["name"], i["score"], i["suggested"]) for i in p["indicators"]] for p in upgraded] == [
+        [(i["name"], i["score"], i["suggested"]) for i in p["indicators"]] for p in v1]
+    _, out = _run(capsys, "check", new, "--json")
+    assert "W750" not in out
 
 
 # --- export, carry, finalize ----------------------------------------------------------------
@@ -238,16 +286,37 @@ def test_carry(name, capsys, tmp_path):
     assert [(p["name"], p["form"]) for p in projects] == [(p["name"], next_form) for p in m["projects"]]
 
 
-def _score_inputs(ws) -> set[str]:
-    """The 得分 cells of the indicator rows of a self-evaluation sheet (none on a declaration),
-    found through the labels 建议得分, 得分 and 总分."""
+def _score_inputs(ws) -> tuple[set[str], set[str]]:
+    """The score input cells of the indicator rows of a self-evaluation sheet (none on a
+    declaration), found through the labels 建议得分, 填写得分 and 得分, and 总分: (inputs, either):
+    v2 — 填写得分 is the input, and the printed 得分 formula that shows it may be locked or not
+    (finalize leaves it open where it shows the suggestion); v1 — 得分 is the input."""
     labels = {(c.row, c.column): c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str)}
     head = next((r for (r, _), v in labels.items() if v == "建议得分"), None)
     if head is None:
-        return set()
-    col = next(c for (r, c), v in labels.items() if r == head and v == "得分")
+        return set(), set()
+    typed = next((c for (r, c), v in labels.items() if r == head and v == "填写得分"), None)
+    score = next(c for (r, c), v in labels.items() if r == head and v == "得分")
     total = next(r for (r, c), v in labels.items() if c == 1 and v == "总分")
-    return {ws.cell(r, col).coordinate for r in range(head + 1, total) if ws.cell(r, 3).value not in (None, "")}
+    rows = [r for r in range(head + 1, total) if ws.cell(r, 3).value not in (None, "")]
+    if typed is None:
+        return {ws.cell(r, score).coordinate for r in rows}, set()
+    return {ws.cell(r, typed).coordinate for r in rows}, {ws.cell(r, score).coordinate for r in rows}
+
+
+def _structured_inputs(ws) -> set[str]:
+    """The 比较符 and 单位 cells of a v2 sheet's target (found through the sub-header row) on
+    every indicator row: inputs of no model field, which must stay editable."""
+    hit = next(((c.row, c.column) for row in ws.iter_rows() for c in row
+                if c.value == "比较符" and ws.cell(c.row, c.column + 1).value == "指标值"), None)
+    if hit is None:
+        return set()
+    sub, cmp_col = hit
+    unit_col = next(c for c in range(cmp_col + 1, cmp_col + 4) if ws.cell(sub, c).value == "单位")
+    name_col = 4 if ws.cell(sub - 1, 4).value == "三级指标" else 3
+    rows = [r for r in range(sub + 1, ws.max_row + 1) if ws.cell(r, name_col).value not in (None, "")
+            and ws.cell(r, 1).value not in ("总分", "评分等级")]
+    return {ws.cell(r, c).coordinate for r in rows for c in (cmp_col, unit_col)}
 
 
 def _finalized_checks(outdir: Path, m) -> None:
@@ -263,12 +332,16 @@ def _finalized_checks(outdir: Path, m) -> None:
                 ws = wb[p["sheet"]]
                 assert ws.protection.sheet
                 cells = [c for row in ws.iter_rows() for c in row]
-                scores = _score_inputs(ws)
-                formulas = [c for c in cells if c.data_type == "f" and c.coordinate not in scores]
+                scores, either = _score_inputs(ws)
+                formulas = [c for c in cells if c.data_type == "f" and c.coordinate not in scores | either]
                 assert formulas and all(c.protection.locked for c in formulas)
                 assert any(not c.protection.locked for c in cells)  # the inputs stay editable
                 # issue 20: 得分 is an input whether typed or showing =建议得分: unlocked
                 assert not [ref for ref in scores if ws[ref].protection.locked], scores
+                # v2: the comparator and unit cells and 填写得分 are inputs too (found locked on
+                # LibreOffice-saved v2 workbooks: no model field was read from them)
+                structured = _structured_inputs(ws)
+                assert not [ref for ref in structured if ws[ref].protection.locked], structured
     assert {p["sheet"] for p in m["projects"]} <= sheets
 
 
@@ -300,15 +373,17 @@ def test_finalize_with_pdf_and_refusal(capsys, tmp_path):
 # --- summary over the whole corpus ----------------------------------------------------------
 
 
-def test_summary_of_the_corpus(capsys, tmp_path):
+@pytest.mark.parametrize("prefix", list(SETS))
+def test_summary_of_the_corpus(prefix, capsys, tmp_path):
     out = tmp_path / "汇总.xlsx"
-    code, text = _run(capsys, "summary", CASES_DIR, "-o", out, "--json")
+    code, text = _run(capsys, "summary", SETS[prefix] / "cases", "-o", out, "--json")
     assert code <= 1 and out.exists()
     data = json.loads(text[text.index("{"):text.rindex("}") + 1])
     assert data["skipped"] == []
     # most cases are variants of the same seed projects: a project (form, year, name) found in
     # several files is summarised once, from the first file, and each repeat is a W734 warning
-    recorded = [(p["form"], p["year"], p["name"]) for m in EXPECTED.values() for p in m["projects"]]
+    manifests = [m for n, m in EXPECTED.items() if (n.startswith(V1) if prefix else "/" not in n)]
+    recorded = [(p["form"], p["year"], p["name"]) for m in manifests for p in m["projects"]]
     summarised = [("self_evaluation", r["year"], r["name"]) for r in data["self_evaluations"]] + [
         ("declaration", r["year"], r["name"]) for r in data["declarations"]]
     assert sorted(summarised) == sorted(set(recorded))
@@ -327,7 +402,12 @@ def _recalculable(m) -> bool:
 @pytest.fixture(scope="module")
 def recalculated(tmp_path_factory):
     names = [n for n in NAMES if _recalculable(EXPECTED[n])]
-    outs = recalc([_case(n) for n in names], tmp_path_factory.mktemp("corpus-recalc"))
+    # one LibreOffice batch for both sets: copies named apart (v1/se1_unchanged -> v1_se1_unchanged)
+    inputs = tmp_path_factory.mktemp("corpus-recalc-in")
+    copies = [inputs / (n.replace("/", "_") + ".xlsx") for n in names]
+    for n, copy in zip(names, copies):
+        shutil.copyfile(_case(n), copy)
+    outs = recalc(copies, tmp_path_factory.mktemp("corpus-recalc"))
     return dict(zip(names, outs))
 
 
@@ -384,7 +464,13 @@ def test_cells_after_recalculation_equal_python(name, recalculated, runs):
         assert cells["grade"] == recorded["grade"]
         python_suggested = {i["name"]: None if i["suggested"] is None else Decimal(i["suggested"])
                             for i in python["indicators"]}
-        assert cells["suggested"] == {n: python_suggested[n] for n in cells["suggested"]}
+        # rows whose input the formulas cannot read (text where a number belongs: W780, W702)
+        # show no suggestion in the cell, while Python reads them — the manifest says which
+        unread = m.get("cells_unread", {})
+        assert {n: cells["suggested"][n] for n in unread} == {n: None for n in unread}
+        assert all(python_suggested[n] is not None for n in unread)
+        assert {n: v for n, v in cells["suggested"].items() if n not in unread} == {
+            n: python_suggested[n] for n in cells["suggested"] if n not in unread}
         assert len(cells["suggested"]) >= len(python_suggested) - 1  # at most one hand-inserted row
 
 
@@ -406,9 +492,11 @@ def _cell_values(path: Path) -> dict:
 @pytest.mark.libreoffice
 @pytest.mark.skipif(not _uno_available(), reason="needs LibreOffice and Python-UNO (.ci/run installs python3-uno)")
 def test_generator_remakes_the_committed_cases(tmp_path):
+    """The v2 cases only: the generator writes template v2 (perfxl writes nothing else now), so
+    the v1 set (tests/corpus/v1) is never regenerated."""
     import sys
 
-    only = ["se1_percent_typed", "se1_first_row_deleted", "xml_rows_1048576"]
+    only = ["se1_percent_typed", "se1_first_row_deleted", "se1_target_words", "xml_rows_1048576"]
     proc = subprocess.run(
         [SYSTEM_PYTHON, str(CORPUS / "make_corpus.py"), "--out", str(tmp_path), "--perfxl-python", sys.executable,
          "--only", *only], capture_output=True, text=True, timeout=300)
@@ -417,4 +505,4 @@ def test_generator_remakes_the_committed_cases(tmp_path):
         assert _cell_values(tmp_path / f"{name}.xlsx") == _cell_values(_case(name)), name
     # typed as a person types: 96.7% is the number 0.967 with a percent format
     ws = openpyxl.load_workbook(tmp_path / "se1_percent_typed.xlsx")["热线服务保障经费"]
-    assert ws["E17"].value == pytest.approx(0.967) and "%" in ws["E17"].number_format
+    assert ws["G18"].value == pytest.approx(0.967) and "%" in ws["G18"].number_format

@@ -99,13 +99,15 @@ def test_bare_fraction_against_a_percentage_target_says_what_was_meant(tmp_path)
     assert "88.50%" in t109[0].message
 
 
-def test_formula_in_a_target_cell_says_to_format_it_as_text(tmp_path):
+def test_formula_in_a_value_cell_says_to_type_the_number(tmp_path):
+    """v2: the 指标值 and 完成值 cells take numbers, so W707 says to type the number without
+    "=" (not to format the cell as text, v1's advice for its text cells)."""
     path = workbook(tmp_path, standard())
     edit(path, E14="=24.00", G15="#NAME?")
     _, findings = all_findings(path)
     w707 = [f for f in findings if f.code == "W707"]
     assert [f.cell for f in w707] == ["E14", "G15"]
-    assert "文本" in w707[0].message and "=24.00(小时)" in w707[0].message
+    assert "不要以“=”开头" in w707[0].message and "=24.00(小时)" in w707[0].message
     x508 = [f.message for f in findings if f.code == "X508"]
     assert x508 == ["“人数”未填写年度指标值"]
 

@@ -408,10 +408,7 @@ def test_structural_damage_has_its_own_outcome(seeds, tmp_path, name):
         read(delete_form)
 
 
-@pytest.mark.parametrize("name", [
-    "self_evaluation_2023.json[0]",
-    "declaration_2026.json[0]",
-])
+@pytest.mark.parametrize("name", ["self_evaluation_2023.json[0]", "declaration_2026.json[0]"])
 def test_unmerged_cells_read_like_merged(seeds, tmp_path, name):
     """Staff unmerge cells; the reader finds fields by their labels, not by the merges."""
     data, _, sheetnames = seeds[name]

@@ -36,15 +36,15 @@ from perfxl.findings import Finding, finding
 from perfxl.forms import formulas as F
 from perfxl.forms import printing
 from perfxl.forms.grid import (
-    CellError, Grid, carry_levels, decimal_format, formula_in_text_cell, is_error, quantize_to_format,
-    read_year, ref, to_date, to_decimal, to_text, typed_text,
+    CellError, Grid, carry_levels, decimal_format, formula_in_text_cell, is_blank, is_error,
+    quantize_to_format, read_year, ref, to_date, to_decimal, to_text, typed_text,
 )
 from perfxl.forms.layout import (
     CF_MARK, abs_ref, category_validations, groups, qualitative_word_patch, row_height,
 )
 from perfxl.forms.settings_sheet import LEVEL2
-from perfxl.forms.targetcells import TARGET_SUB_HEADERS, v1_finding, value_text
-from perfxl.rules.targets import compose_target, split_target
+from perfxl.forms.targetcells import TARGET_SUB_HEADERS, structured_target, v1_finding
+from perfxl.rules.targets import split_target
 from perfxl.model import Declaration, DeclarationFunds, Indicator, Settings, set_location, set_sheet
 from perfxl.patch import ConditionalFormat, DefineName, Formula, Patch, Validation, Write
 
@@ -517,16 +517,17 @@ def read(ws: Worksheet, grid: Grid | None = None) -> tuple[Declaration | None, S
                     warn(ref(r, c1), f"第 {r} 行没有一级指标（多为删除了该组第一行），按二级指标“{l2}”"
                          f"推断为“{inferred}”；请在 {ref(r, c1)} 补上一级指标", code="X512")
                 if m.v2:  # the text the three cells spell, read by the one parser
-                    c = m.cols.get("tv")
-                    tv = (None if c is None or g.is_formula(r, c)
-                          else value_text(g.raw(r, c), g.number_format(r, c)))
-                    target = compose_target(cell_text("cmp"), tv, cell_text("tu"))
+                    target, fnd = structured_target(g, S, r, m.cols, cell_text, cell_text("name") or "")
+                    findings.extend(fnd)
                 else:
                     target = cell_text("target") or ""
                 ind = Indicator(level1=lvl1, level2=lvl2, name=cell_text("name") or "", target=target)
                 for key in ("level1", "level2", "name", "target"):
                     if key in m.cols:
                         set_location(ind, key, S, ref(r, m.cols[key]))
+                for key, field_name in (("cmp", "target_comparator"), ("tu", "target_unit")):
+                    if m.v2 and key in m.cols:  # inputs of no model field: finalize keeps them open
+                        set_location(ind, field_name, S, ref(r, m.cols[key]))
                 indicators.append(ind)
                 m.rows.append(r)
             m.last_row = m.rows[-1] if m.rows else hr + 1

@@ -48,8 +48,7 @@ from perfxl.model import (
     FundRow, Indicator, SelfEvaluation, SelfEvaluationFunds, Settings, mark_computed, set_location,
     set_sheet,
 )
-from perfxl.forms.targetcells import TARGET_SUB_HEADERS, v1_finding, value_text
-from perfxl.rules.targets import compose_target
+from perfxl.forms.targetcells import TARGET_SUB_HEADERS, structured_target, v1_finding, value_cell
 from perfxl.patch import (
     ConditionalFormat, DefineName, Formula, Patch, Style, Validation, Write,
 )
@@ -114,9 +113,13 @@ class SheetMap:
     grade: tuple[int, int] | None = None
     # rows whose 得分 cell holds something the user typed (a number, or unreadable text): kept
     typed_scores: set[int] = field(default_factory=set)
-    # rows whose 得分 is the user's own formula (=F13*0.7) -> the result it shows, stored again
+    # (row, column) of a score that is the user's own formula (=F13*0.7 in 得分, v2 also in
+    # 填写得分) -> the result it shows, stored again
     # after perfxl saves the workbook (openpyxl drops formula results): score_results
-    formula_scores: dict[int, Decimal] = field(default_factory=dict)
+    formula_scores: dict[tuple[int, int], Decimal] = field(default_factory=dict)
+    # v2 rows whose printed 得分 holds the user's own number or formula (typed over the formula
+    # that shows 填写得分): the sheet shows it, so perfxl reads it and does not write over it
+    user_scores: set[int] = field(default_factory=set)
     # derived figures typed as numbers where the template computes them (execution_rate,
     # execution_score, total) -> (number, cell): compared with the inputs (perfxl.rules.printed)
     printed: dict[str, tuple[Decimal, str]] = field(default_factory=dict)
@@ -344,6 +347,8 @@ def formulas_patch(m: SheetMap, project: SelfEvaluation | None = None) -> Patch:
                   if key in m.cols and F.keys(tpl) <= m.cols.keys()]
         for r in m.rows:
             for key, tpl in usable:
+                if key == "score" and r in m.user_scores:
+                    continue
                 role = {"au": "actual_unit", "score": "score", "suggested": "suggested",
                         "flag": "flag"}.get(key, "helper")
                 p.add(Write(S, ref(r, m.cols[key]), Formula(F.render(tpl, letters, r)), role))
@@ -766,15 +771,24 @@ def _read_row(g: Grid, S: str, m: SheetMap, r: int, lvl1: str, lvl2: str, num):
             f"“{inferred}”；请在 {ref(r, c1)} 补上一级指标"))
     weight = score = None
     score_formula = False
+    score_key = "score"  # the column the score is read from (and its findings point at)
     if "weight" in m.cols:
         weight = num(r, m.cols["weight"], f"第 {r} 行分值")
         if weight is not None and weight < 0:
             findings.append(finding("W701", S, ref(r, m.cols["weight"]), f"分值不能为负数：{weight}"))
             weight = None
     typed_col = m.cols.get("typed")
-    if typed_col is not None and not g.is_formula(r, typed_col) and not is_blank(g.own(r, typed_col)):
-        score = num(r, typed_col, f"第 {r} 行填写得分")  # v2: the evaluator's own cell
+    typed = False  # v2: the score is the evaluator's own cell, 填写得分 (a number or a formula)
+    if (typed_col is not None and not is_blank(g.own(r, typed_col))
+            and not _score_replaced(g, m, r, typed_col)):
+        if not g.is_formula(r, typed_col):
+            score, typed = num(r, typed_col, f"第 {r} 行填写得分"), True
+        elif (shown := _formula_score(g, m, r, typed_col)) is not None:
+            score, typed = shown, True  # =I14*0.7: its result, as typed
+            m.formula_scores[r, typed_col] = shown
+    if typed:
         m.typed_scores.add(r)
+        score_key = "typed"
     elif "score" in m.cols:
         c = m.cols["score"]
         if not g.is_formula(r, c):
@@ -784,35 +798,59 @@ def _read_row(g: Grid, S: str, m: SheetMap, r: int, lvl1: str, lvl2: str, num):
         elif (shown := _formula_score(g, m, r, c)) is not None:
             score = shown  # the user's own formula: its result is the score, as typed
             m.typed_scores.add(r)
-            m.formula_scores[r] = shown
+            m.formula_scores[r, c] = shown
         elif not is_blank(g.own(r, c)):
             score_formula = True
     if m.v2:  # the text the three cells spell, read by the one parser (rules/targets.py)
-        c = m.cols.get("tv")
-        if c is None or g.is_formula(r, c) or is_error(g.raw(r, c)):
-            tv = text("tv")  # W707
-        else:
-            tv = value_text(g.raw(r, c), g.number_format(r, c))
-        target = compose_target(text("cmp"), tv, text("tu"))
+        target, fnd = structured_target(g, S, r, m.cols, text, text("name") or "")
+        findings.extend(fnd)
         c = m.cols.get("actual")  # a percent-formatted number as its percentage, as the formulas read it
-        if c is None or g.is_formula(r, c) or is_error(g.raw(r, c)):
-            actual = text("actual")  # W707
-        else:
-            actual = value_text(g.raw(r, c), g.number_format(r, c))
+        actual = None
+        if c is not None:
+            actual, fnd = value_cell(g, S, r, c, "实际完成值")
+            findings.extend(fnd)
         unit = text("tu")
-        if actual and unit and isinstance(g.raw(r, c), (int, float)):  # as printed: 8.00(人)
-            actual = f"{actual}({unit})"
+        shown = g.result(r, c) if c is not None and g.is_formula(r, c) else g.raw(r, c) if c else None
+        if actual and unit and isinstance(shown, (int, float)) and not isinstance(shown, bool):
+            actual = f"{actual}({unit})"  # as printed: 8.00(人)
     else:
         target, actual = text("target") or "", text("actual")
     ind = Indicator(level1=lvl1, level2=lvl2, name=text("name") or "", target=target,
                     actual=actual, weight=weight, score=score, reason=text("reason"))
     for key in ("level1", "level2", "name", "target", "actual", "weight", "score", "reason"):
-        c = m.cols.get("typed" if key == "score" and r in m.typed_scores and "typed" in m.cols else key)
+        c = m.cols.get(score_key if key == "score" else key)
         if c is not None:
             set_location(ind, key, S, ref(r, c))
+    # input cells no model field reads from, located so that finalize leaves them editable: the
+    # comparator and unit cells, and 填写得分 where the score is read from the printed 得分
+    for key, field_name in (("cmp", "target_comparator"), ("tu", "target_unit"), ("typed", "score_typed")):
+        if m.v2 and key in m.cols:
+            set_location(ind, field_name, S, ref(r, m.cols[key]))
+    if m.v2 and score_key == "score" and r in m.typed_scores and typed_col is not None:
+        m.user_scores.add(r)
     if score_formula:  # 得分 shows a formula's result (the suggestion, =建议得分): filled
         mark_computed(ind, "score")
     return ind, findings
+
+
+def _score_replaced(g: Grid, m: SheetMap, r: int, typed_col: int) -> bool:
+    """Whether the printed 得分 cell of a v2 row no longer shows its 填写得分 (N): the user typed a
+    number over the 得分 formula, or a formula of their own there (``=I26*0.882``) whose stored
+    result differs from N. Then the sheet's 得分 and 总分 show that cell, and so does perfxl."""
+    c = m.cols.get("score")
+    if c is None:
+        return False
+    if not g.is_formula(r, c):
+        return not is_blank(g.own(r, c))
+    shown = g.result(r, c)
+    typed = g.result(r, typed_col) if g.is_formula(r, typed_col) else g.own(r, typed_col)
+    if shown is None or typed is None:
+        return False
+    try:
+        return (quantize_to_format(to_decimal(shown), g.number_format(r, c))
+                != quantize_to_format(to_decimal(typed), g.number_format(r, typed_col)))
+    except CellError:
+        return False
 
 
 def _formula_score(g: Grid, m: SheetMap, r: int, c: int) -> Decimal | None:
@@ -841,8 +879,7 @@ def _formula_score(g: Grid, m: SheetMap, r: int, c: int) -> Decimal | None:
 def score_results(m: SheetMap) -> dict[tuple[str, str], Decimal]:
     """(sheet, cell) -> the result of each 得分 formula of the user's own (``formula_scores``),
     to store again in a workbook perfxl saved (:func:`perfxl.stored_values.store_values`)."""
-    c = m.cols.get("score")
-    return {} if c is None else {(m.sheet, ref(r, c)): v for r, v in m.formula_scores.items()}
+    return {(m.sheet, ref(r, c)): v for (r, c), v in m.formula_scores.items()}
 
 
 PROMPT_TITLES = ("一级指标", "二级指标", "年度指标值", "实际完成值", "分值", "得分", "偏差原因分析",

@@ -1,5 +1,5 @@
 """W7xx: reading and writing workbooks and files (``perfxl explain W701``): the forms' reader
-(W701–W710, W750) and the output policy of :mod:`perfxl.outputs` (W730–W736)."""
+(W701–W710, W750, W780) and the output policy of :mod:`perfxl.outputs` (W730–W736)."""
 
 from __future__ import annotations
 
@@ -27,7 +27,8 @@ WORKBOOK_RULES: tuple[Rule, ...] = (
     Rule("W707", W, "应填文字处是公式",
          "一级/二级/三级指标、指标值、实际完成值等应直接填写文字；单元格中的公式（或公式的错误值）已忽略。"
          "按表样输入的 =24.00(小时) 以“=”开头，Excel 当作公式（LibreOffice 显示 Err:509）：请把单元格格式设为"
-         "“文本”后重新输入。perfxl 生成的模板中这些单元格已是文本格式。", _SRC),
+         "“文本”后重新输入。perfxl 生成的模板中这些单元格已是文本格式。新版模板的指标值、完成值格填数字：其中的公式按表格保存的"
+         "计算结果读取（没有结果或是错误值时按空白），请直接填写数字，不要以“=”开头。", _SRC),
     Rule("W708", E, "无法读取的表",
          "工作表看起来是绩效目标申报表或绩效自评表，但缺少年度等必要内容，无法读出项目，已跳过。", _SRC),
     Rule("W709", W, "工作簿中没有表样",
@@ -39,6 +40,10 @@ WORKBOOK_RULES: tuple[Rule, ...] = (
          "本表是 perfxl 旧版（v1）模板：年度指标值是一格文字，表内公式逐字解析它。perfxl 仍能读取、检查"
          "和评分；运行 perfxl upgrade 旧文件.xlsx -o 新文件.xlsx 可升级为新版：比较符（下拉）、指标值、"
          "单位分格填写，实际完成值填数值或完成档次，公式不再解析文字，得分不变。", _SRC),
+    Rule("W780", W, "整条指标值填在指标值格",
+         "新版模板的年度指标值分三格：比较符（下拉）、指标值（只填数字）、单位。指标值格中填了整条指标值"
+         "（如 不低于28000件、20000件以上、≥95%）时，perfxl 按统一的指标值解析规则读出比较符、数值和单位并据此"
+         "评分，但表内公式只计算数字，该行的建议得分、提示不会显示；请把比较符、数值、单位分别填入三格。", _SRC),
 )
 
 OUTPUT_RULES: tuple[Rule, ...] = (

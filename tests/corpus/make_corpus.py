@@ -2,6 +2,11 @@
 saved by LibreOffice itself through Python-UNO as a person would, plus hand-made XML variants
 of what other writers produce.
 
+The cases are template v2 workbooks (issue 17: 比较符 | 指标值 | 单位 in three cells, the actual a
+number or a level, 填写得分 in N beside the printed 得分 J), written to tests/corpus/cases. The v1
+returned files in tests/corpus/v1 (workbooks sent out before template v2) are NOT made by this
+script and never regenerated: perfxl writes only v2 now, so those files are kept as committed.
+
 Run with the system Python that has Python-UNO (Debian ``python3-uno``)::
 
     /usr/bin/python3 tests/corpus/make_corpus.py [--out tests/corpus/cases] [--only CASE ...]
@@ -9,7 +14,7 @@ Run with the system Python that has Python-UNO (Debian ``python3-uno``)::
 
 ``--perfxl-python`` is the interpreter with perfxl installed (it makes the base workbooks with
 ``perfxl import`` / ``perfxl new`` / ``perfxl carry``). The expected results of every case are
-written by hand in ``tests/corpus/cases/CASE.json`` (not by this script); see tests/test_corpus.py.
+written by hand in ``tests/corpus/expected/CASE.json`` (not by this script); see tests/test_corpus.py.
 """
 
 from __future__ import annotations
@@ -195,16 +200,21 @@ def _unchanged(doc):
     pass
 
 
+# The v2 self-evaluation of se1 (热线服务保障经费): indicator rows 14-26 under the header rows
+# 12:13; 比较符 D, 指标值 E, 单位 F, 完成值 G (its unit H is a formula), 分值 I, 得分 J (shows 填写得分
+# N, or 建议得分 O when N is blank), 偏差原因分析 K. Funds: 年初预算数 D, 全年预算数 F, 全年执行数 H.
+
+
 def _rows_deleted_inserted(doc):
-    delete_rows(doc, 15)  # 对口移送 (weight 6, score 6)
-    insert_rows(doc, 15)  # a new indicator in its place, typed in full
-    for ref, text in (("C15", "新增移送件数"), ("D15", "≥10.00(件)"), ("E15", "12.00(件)"),
-                      ("F15", "6"), ("G15", "6")):
+    delete_rows(doc, 16)  # 对口移送 (weight 6, score 6)
+    insert_rows(doc, 16)  # a new indicator in its place, typed in full; its score typed in 得分
+    for ref, text in (("C16", "新增移送件数"), ("D16", "≥"), ("E16", "10"), ("F16", "件"),
+                      ("G16", "12"), ("I16", "6"), ("J16", "6")):
         type_(doc, ref, text)
 
 
 def _first_row_deleted(doc):
-    delete_rows(doc, 21)  # 对热线诉求处置的作用, first row of 效益指标 (weight 8, score 6)
+    delete_rows(doc, 22)  # 对热线诉求处置的作用, first row of 效益指标 (weight 8, score 6)
 
 
 def _sheet_renamed(doc):
@@ -212,42 +222,47 @@ def _sheet_renamed(doc):
 
 
 def _percent_typed(doc):
-    type_(doc, "E17", "96.7%")  # stored 0.967 with a percent format
-    type_(doc, "E18", "96.59")  # a bare number, the unit left out
-    type_(doc, "E25", "'88.38%")  # text, as typed with a leading apostrophe
+    type_(doc, "G18", "96.7%")  # stored 0.967 with a percent format
+    type_(doc, "G19", "96.59")  # a bare number
+    type_(doc, "G26", "'88.38%")  # text, as typed with a leading apostrophe
 
 
 def _target_words(doc):
-    type_(doc, "D14", "20000件以上")
-    type_(doc, "D15", "不低于28000件")
-    type_(doc, "D17", "≥90%")
+    """Targets typed whole into the 指标值 cell (the comparator and unit cells keep theirs)."""
+    type_(doc, "E15", "20000件以上")
+    type_(doc, "E16", "不低于28000件")
+    type_(doc, "E18", "≥95%")
 
 
 def _target_formula(doc):
-    type_(doc, "D19", "=24.00(小时)")  # Calc makes it a formula: Err:509
+    type_(doc, "E20", "=24.00")  # Calc makes it a formula (its result 24)
 
 
 def _percent_target(doc):
-    type_(doc, "D25", "95%")  # target typed as 95%: stored 0.95 with a percent format
+    type_(doc, "E26", "95%")  # 指标值 typed as 95%: stored 0.95 with a percent format
 
 
 def _required_blank(doc):
-    clear(doc, "E6")  # 全年预算数
+    clear(doc, "F6")  # 全年预算数
     clear(doc, "B4")  # 主管部门
 
 
 def _word_actuals(doc):
-    type_(doc, "E21", "有效保障")  # the target's own word
-    type_(doc, "G21", "8")
+    type_(doc, "G22", "有效保障")  # the target's own word over the level drop-down
+    type_(doc, "N22", "8")
+    type_(doc, "G24", "达成")  # a level from the drop-down (was 部分达成; 填写得分 6 stays)
+    type_(doc, "G25", "未达成")  # (was 部分达成; 填写得分 6 stays)
 
 
 def _float_noise(doc):
-    type_(doc, "G13", "=F13*0.7")  # stored 4.199999999999999
-    type_(doc, "G25", "8.82")
+    type_(doc, "N14", "=I14*0.7")  # the evaluator's own formula in 填写得分: 4.199999999999999
+    type_(doc, "J26", "=I26*0.882")  # typed over the printed 得分 formula: 8.82 (N26 still 9)
 
 
 def _decl_fill(doc):
-    """Fill the blank 2027 declaration's header, funds and one indicator per kept placeholder."""
+    """Fill the blank 2027 declaration's header, funds and one indicator per kept placeholder
+    (rows 14-24: 经济/社会/生态环境成本, 数量/质量/时效, 经济/社会/生态效益, 可持续影响, 满意度;
+    三级指标 D, 比较符 F, 指标值 G, 单位 H)."""
     for ref, text in (
         ("B3", "街道绿地养护"), ("F3", "经常性专项业务费"), ("H3", "特定目标类"),
         ("B4", "上海市绿化和市容管理局"), ("F4", "上海市绿化和市容管理局行政服务中心"),
@@ -255,59 +270,51 @@ def _decl_fill(doc):
         ("D6", "500000"), ("D7", "500000"), ("D9", "0"),
         ("G6", "500000"), ("G7", "500000"), ("G8", "0"), ("G9", "0"),
         ("B11", "完成街道绿地日常养护。"), ("E11", "全年养护绿地12万平方米，市民满意度不低于90%。"),
-        ("D13", "绿地养护经费成本控制情况"), ("F13", "'≤50.00(万元)"),
-        ("D16", "养护绿地面积"), ("F16", "'≥120000.00(平方米)"),
-        ("D17", "养护质量合格率"), ("F17", "'≥95.00(%)"),
-        ("D18", "养护按计划完成"), ("F18", "及时"),
-        ("D20", "绿地开放服务"), ("F20", "有效保障"),
-        ("D22", "长效养护机制健全性"), ("F22", "健全"),
-        ("D23", "市民满意度"), ("F23", "'≥90.00(%)"),
+        ("D14", "绿地养护经费成本控制情况"), ("F14", "≤"), ("G14", "50"), ("H14", "万元"),
+        ("D17", "养护绿地面积"), ("F17", "≥"), ("G17", "120000"), ("H17", "平方米"),
+        ("D18", "养护质量合格率"), ("F18", "≥"), ("G18", "95"), ("H18", "%"),
+        ("D19", "养护按计划完成"), ("F19", "定性"), ("G19", "及时"),
+        ("D21", "绿地开放服务"), ("F21", "定性"), ("G21", "有效保障"),
+        ("D23", "长效养护机制健全性"), ("F23", "定性"), ("G23", "健全"),
+        ("D24", "市民满意度"), ("F24", "≥"), ("G24", "90"), ("H24", "%"),
     ):
         type_(doc, ref, text)
 
 
 def _remove_unused_placeholders(doc):
-    delete_rows(doc, 21)  # 生态效益指标
-    delete_rows(doc, 14, 2)  # 社会成本指标, 生态环境成本指标
+    delete_rows(doc, 22)  # 生态效益指标
+    delete_rows(doc, 15, 2)  # 社会成本指标, 生态环境成本指标
 
 
 def _placeholders_removed(doc):
     _decl_fill(doc)
-    type_(doc, "D19", "带动周边商业客流")  # 经济效益指标 kept and filled
-    type_(doc, "F19", "提升")
+    for ref, text in (("D20", "带动周边商业客流"), ("F20", "定性"), ("G20", "提升")):
+        type_(doc, ref, text)  # 经济效益指标 kept and filled
     _remove_unused_placeholders(doc)
 
 
 def _decl_first_row_deleted(doc):
     _decl_fill(doc)
     _remove_unused_placeholders(doc)
-    delete_rows(doc, 17)  # the empty 经济效益指标 (rows 14-15 are gone): first under 效益指标
+    delete_rows(doc, 18)  # the empty 经济效益指标 (rows 15-16 are gone): first under 效益指标
 
 
 def _carried_filled(doc):
-    """The evaluator fills the carried self-evaluation: funds, and an actual for every indicator
-    that meets its target exactly (words for the qualitative ones); 得分 stays =建议得分."""
-    for ref, text in (("D6", "99.18"), ("E6", "100"), ("F6", "95"), ("D7", "99.18"), ("E7", "100"),
-                      ("F7", "95"), ("D8", "0"), ("E8", "0"), ("F8", "0"), ("D9", "0"), ("E9", "0"),
-                      ("F9", "0"), ("F11", "全年各项安全技术支撑服务按计划完成。")):
+    """The evaluator fills the carried self-evaluation (rows 14-36): funds, and an actual for
+    every indicator that meets its target exactly — the target's number, or for a 定性 target its
+    own word; 得分 stays the formula that shows 建议得分 (填写得分 N blank)."""
+    for ref, text in (("F6", "100"), ("H6", "95"), ("F7", "100"), ("H7", "95"), ("F8", "0"), ("H8", "0"),
+                      ("F9", "0"), ("H9", "0"), ("G11", "全年各项安全技术支撑服务按计划完成。")):
         type_(doc, ref, text)
     sheet = _sheet(doc)
-    for row in range(13, 36):
-        target = sheet.getCellRangeByName(f"D{row}").getString()
-        type_(doc, f"E{row}", _meeting_actual(target))
-
-
-def _meeting_actual(target: str) -> str:
-    """The actual a person types for a target met exactly: ``≥85.00(%)`` -> ``85.00(%)``;
-    ``≤44.00(万元)`` -> ``44.00(万元)``; a word target -> the same word."""
-    if target[:1] in "≥≤=":
-        return "'" + target[1:]
-    return target
+    for row in range(14, 37):
+        cell = sheet.getCellRangeByName(f"E{row}")
+        type_(doc, f"G{row}", cell.getString() if cell.getType().value == "TEXT" else repr(cell.getValue()))
 
 
 def _carried_percent(doc):
     _carried_filled(doc)
-    type_(doc, "E35", "88.5%")  # 满意度 ≥85.00(%): stored 0.885 with a percent format
+    type_(doc, "G36", "88.5%")  # 满意度 ≥85(%): stored 0.885 with a percent format
 
 
 CASES = {
@@ -413,15 +420,15 @@ def _inline_strings(src: Path, out: Path) -> None:
 
 
 def _shared_formulas(data):
-    """The 建议得分 column (K13:K25) as one shared formula, as Excel writes a filled-down column."""
+    """The 建议得分 column (O14:O26) as one shared formula, as Excel writes a filled-down column."""
     root = _parse(data)
     cells = {c.get("r"): c for c in root.iter(f"{{{NS}}}c")}
-    master = cells["K13"].find(f"{{{NS}}}f")
+    master = cells["O14"].find(f"{{{NS}}}f")
     master.set("t", "shared")
-    master.set("ref", "K13:K25")
+    master.set("ref", "O14:O26")
     master.set("si", "0")
-    for row in range(14, 26):
-        f = cells[f"K{row}"].find(f"{{{NS}}}f")
+    for row in range(15, 27):
+        f = cells[f"O{row}"].find(f"{{{NS}}}f")
         f.text = None
         f.attrib.clear()
         f.set("t", "shared")
