@@ -36,7 +36,7 @@ from perfxl.findings import Finding, finding
 from perfxl.forms import formulas as F
 from perfxl.forms import printing
 from perfxl.forms.grid import (
-    CellError, Grid, carry_levels, decimal_format, formula_in_text_cell, is_blank, is_error,
+    CellError, Grid, carry_levels, decimal_format, formula_in_text_cell, is_error,
     quantize_to_format, read_year, ref, to_date, to_decimal, to_text, typed_text,
 )
 from perfxl.forms.layout import (
