@@ -3,25 +3,16 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
-
 from perfxl.findings import RULES
+from tests.source_lines import matching_lines
 
-PERFXL = Path(__file__).resolve().parents[1] / "perfxl"
 HISTORY = re.compile(r"\bissues? ?#?\d+|\bas before\b", re.IGNORECASE)
-# being replaced or rewritten on other branches; their new versions follow the same rule
-PENDING = {"fastread.py", "summary/sheets.py"}
+# to be replaced by a library reader; its replacement follows the rule
+PENDING = {"fastread.py"}
 
 
 def test_no_history_in_comments_or_docstrings():
-    found = []
-    for path in sorted(PERFXL.rglob("*.py")):
-        if path.relative_to(PERFXL).as_posix() in PENDING:
-            continue
-        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if HISTORY.search(line):
-                found.append(f"{path.relative_to(PERFXL.parent)}:{n}: {line.strip()}")
-    assert found == []
+    assert matching_lines(HISTORY, PENDING) == []
 
 
 def test_no_history_in_what_explain_prints():

@@ -4,22 +4,15 @@ and summary formula that cuts to 2 decimals gets it from there."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
-PERFXL = Path(__file__).resolve().parent.parent / "perfxl"
+from tests.source_lines import matching_lines
+
 # the shapes of an R6r cut written by hand: TRUNC(ROUND(…,9),2), ROUND(ROUND(…,9)…
 CUT_BY_HAND = re.compile(r"TRUNC\(ROUND\(|ROUND\(ROUND\(")
 
 
 def test_r6r_formula_text_is_written_only_by_scoring():
-    found = []
-    for path in sorted(PERFXL.rglob("*.py")):
-        if path.relative_to(PERFXL).as_posix() == "rules/scoring.py":
-            continue
-        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if CUT_BY_HAND.search(line):
-                found.append(f"{path.relative_to(PERFXL.parent)}:{n}: {line.strip()}")
-    assert found == []
+    assert matching_lines(CUT_BY_HAND, {"rules/scoring.py"}) == []
 
 
 def test_the_summary_and_the_forms_cut_with_the_same_text():
