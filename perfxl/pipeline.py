@@ -65,7 +65,7 @@ def check(pf: ProjectFile, read_findings, source: Source,
 
 def load(path: str | Path) -> Checked:
     """Read the input at ``path`` and check it. An input that cannot be read at all raises
-    :class:`perfxl.sources.InputError` (exit status 2)."""
+    :class:`perfxl.errors.InputError` (exit status 2)."""
     from perfxl.sources import load as read
 
     pf, findings = read(path)
