@@ -69,6 +69,18 @@ def _worker_start() -> None:
     gc.set_threshold(*GC_THRESHOLD)
 
 
+# Set when a pool was ended mid-work (Ctrl-C, an error): a worker killed while sending its
+# result leaves a partial message in the result pipe, and the executor's manager thread, which
+# Python's exit joins, then waits on it for ever. The program exits without that join
+# (cli.run).
+_abandoned = False
+
+
+def pool_abandoned() -> bool:
+    """Whether a pool of this process was ended mid-work (see :data:`_abandoned`)."""
+    return _abandoned
+
+
 class Pool:
     """A process pool that can be replaced by a fresh one when a worker dies."""
 
@@ -113,6 +125,8 @@ def worker_pool(n_files: int, jobs: int | None = None):
     try:
         yield pool
     except BaseException:
+        global _abandoned
+        _abandoned = True
         pool.terminate()
         raise
     pool.close()

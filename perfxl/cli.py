@@ -7,6 +7,7 @@ User-facing output is Chinese; flags are English.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -483,5 +484,25 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_UNREADABLE
 
 
+def run() -> None:
+    """The perfxl program: :func:`main`, then exit with its status. After a worker pool was ended
+    mid-work (Ctrl-C, an error; :func:`perfxl.batch.pool_abandoned`) the exit skips Python's join
+    of the pool's manager thread, which can wait for ever on a half-sent result; the streams and
+    the log are flushed first, and everything else was cleaned up on the way out of main."""
+    status = main()
+    from perfxl.batch import pool_abandoned
+
+    if pool_abandoned():
+        import logging
+        import os
+
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        logging.shutdown()
+        os._exit(status)
+    sys.exit(status)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()
