@@ -185,3 +185,12 @@ def user_edits(path: Path) -> None:
     mine["B2"] = "=SUM(1,2)"
     wb.move_sheet("我的表", offset=-2)
     wb.save(path)
+
+
+def score_workbook(path: Path, out: Path | None = None) -> Path:
+    """``perfxl score`` of the workbook at ``path`` (in place, or to ``out``): the command itself,
+    so the tests score as a user does. Returns the scored file."""
+    from perfxl.cli import main
+
+    assert main(["score", str(path), *(["-o", str(out)] if out is not None else [])]) in (0, 1)
+    return Path(out if out is not None else path)

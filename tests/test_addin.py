@@ -264,7 +264,7 @@ def _clear_computed_cells(path) -> int:
 def test_score_gives_the_same_cells_as_the_cli(remote, tmp_path, seed_books, form):
     import shutil
 
-    from perfxl.forms.workbook import score_workbook
+    from tests.forms_helpers import score_workbook
     from tests.test_addin_support import cell_snapshot
 
     written, recalculated = seed_books[form]

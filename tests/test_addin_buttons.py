@@ -65,7 +65,7 @@ def test_check_button(remote, filled, tmp_path):
 
 def test_score_button(remote, filled, tmp_path):
     """As in a workbook edited by hand: some of perfxl's formulas and the typed score emptied."""
-    from perfxl.forms.workbook import score_workbook
+    from tests.forms_helpers import score_workbook
 
     cleared = _clear_computed_cells(filled)
     assert cleared > 10

@@ -12,13 +12,13 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from perfxl.forms.workbook import read_workbook, score_workbook, write_projects
+from perfxl.forms.workbook import read_workbook, write_projects
 from perfxl.libreoffice import recalculate, to_pdf
 from perfxl.model import (
     FundRow, Indicator, OverrunFormula, ProjectFile, Rounding, SelfEvaluation, SelfEvaluationFunds,
     Settings,
 )
-from tests.forms_helpers import compare_self_evaluation, error_cells, user_edits
+from tests.forms_helpers import compare_self_evaluation, error_cells, score_workbook, user_edits
 
 pytestmark = pytest.mark.libreoffice
 

@@ -13,11 +13,11 @@ import pytest
 
 from perfxl.forms.layout import sheet_title
 from perfxl.forms.workbook import (
-    WorkbookReadError, new_workbook, read_projects, score_workbook, snapshot, write_projects,
+    WorkbookReadError, new_workbook, read_projects, snapshot, write_projects,
 )
 from perfxl.model import Form, ProjectFile, locate
 from tests.conftest import load_seed
-from tests.forms_helpers import insert_row, user_edits
+from tests.forms_helpers import insert_row, score_workbook, user_edits
 
 
 def _json(pf: ProjectFile) -> dict:

@@ -100,7 +100,7 @@ def test_long_sheets_get_breaks_and_repeat_the_category_label():
 
 def test_finalize_removes_screen_only_colours(tmp_path):
     from perfxl.finalize import finalize
-    from perfxl.forms.workbook import score_workbook
+    from tests.forms_helpers import score_workbook
 
     src = write_projects(load_seed("self_evaluation_2023.json"), tmp_path / "自评.xlsx")
     score_workbook(src, src)

@@ -85,6 +85,5 @@ is_error  # perfxl.forms.grid
 name_similarity  # perfxl.summary.matching
 indicator_similarity  # perfxl.summary.matching
 save_summary  # perfxl.summary.sheets: benchmarks/ and tests/test_summary_stream.py
-score_workbook  # perfxl.forms.workbook: in-place scoring of an open workbook (LibreOffice formula tests)
 pinned_xlwings_version  # perfxl.addin_build: the pin the VBA module's version is tested against
 decrypt  # perfxl.vba_project: reads back CMG/DPB/GC, the oracle of encrypt's tests

@@ -1,13 +1,13 @@
 """Public API of the workbook side: write projects into the official sheets, read them back,
-score a workbook in place, build the templates.
+lay out what scoring writes, build the templates.
 
 - :func:`new_workbook` — an empty form (template) for a year;
 - :func:`write_projects` — one sheet per project (declarations and self-evaluations may share a
   workbook) plus the hidden settings sheet;
 - :func:`read_projects` — every form sheet back into a :class:`ProjectFile`, with a finding for
   each unreadable cell; model objects remember their cells (:func:`perfxl.model.locate`);
-- :func:`score_workbook` — recomputes what perfxl owns (formulas, suggested scores, flags,
-  styles of missing reasons), keeps everything else; idempotent;
+- :func:`score_patch` — what scoring writes (formulas, suggested scores, flags, styles of
+  missing reasons), leaving everything else; applied by ``perfxl score`` through the pipeline;
 - :func:`formula_values` — the results to store in a saved workbook's formula cells (perfxl's own
   numbers over LibreOffice's, :mod:`perfxl.stored_values` writes them);
 - :func:`build_templates` / :func:`snapshot` — the committed templates and their structural
@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from openpyxl import Workbook, load_workbook
 
 from perfxl import fastread
-from perfxl.adapters.file import apply_changes, apply_patch, save
+from perfxl.adapters.file import apply_patch, save
 from perfxl.errors import InputError
 from perfxl.findings import Finding, finding
 from perfxl.forms import all_forms, form_for
@@ -277,18 +277,6 @@ def score_patch(wb: Workbook, *, with_scores: bool = False):
     if with_scores:
         return p, pf, findings, scores
     return p, pf, findings
-
-
-def score_workbook(path: str | Path, out: str | Path | None = None) -> Path:
-    """Score the workbook at ``path`` and save to ``out`` (default: in place, keeping
-    ``NAME.bak.xlsx``). Scoring twice gives the same workbook as scoring once."""
-    wb = _open(path)
-    patch, _pf, _findings = score_patch(wb)
-    if out is None and not apply_changes(wb, patch):
-        return Path(path)  # nothing changed: no save, no backup
-    if out is not None:
-        apply_patch(wb, patch)
-    return store_results(save(wb, out or path, backup=True), patch)
 
 
 def store_results(saved: Path, patch) -> Path:
