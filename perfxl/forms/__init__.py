@@ -1,9 +1,13 @@
-"""The official forms, one module per sheet (:mod:`.self_evaluation`, :mod:`.declaration`), and
+"""The official forms, one package per sheet (:mod:`.self_evaluation`, :mod:`.declaration`), and
 the protocol through which everyone else uses them.
 
 A form is reached only through :func:`form_for` (one form) or :func:`all_forms` (every form, in
-the order a sheet is recognised); both return :class:`FormSpec`, never the module, so a
-caller depends on this written protocol and not on a module's other names:
+the order a sheet is recognised); both return :class:`FormSpec`, never the package, so a
+caller depends on this written protocol and not on a package's modules. A form package's
+``__init__`` exports exactly the protocol's names — the fields of :class:`FormSpec`, in its
+``__all__`` — and nothing else (tests/test_forms_protocol.py):
+
+- ``form`` — the :class:`~perfxl.model.Form` it is;
 
 - ``recognises(grid)`` — whether a sheet's :class:`~perfxl.forms.grid.Grid` is this form (by its
   title and year rows; a ``pxl_form`` defined name is checked by the caller first);
@@ -17,11 +21,19 @@ caller depends on this written protocol and not on a module's other names:
 - ``prompt_titles`` — titles of the input prompts perfxl owns (cleared before laying out again);
 - ``score_results(map)`` — results of the user's own 得分 formulas to store after a save
   (:mod:`perfxl.stored_values`); an empty dict for forms without them.
+
+Inside a package the modules are cut the same way: ``spec`` (where everything is: labels,
+columns, the SheetMap), ``formulas`` (computed cells and defined names), ``validation``
+(drop-downs and conditional formats), ``sheet`` (the whole sheet laid out), ``reader`` (a sheet
+into the model, in named steps), ``paint`` (what scoring paints). No module is named like a
+protocol name (``layout``, ``read``), so ``package.read`` is always the function. What both forms need lives once in this
+package: :mod:`.layout` (writing), :mod:`.reading` (reading), :mod:`.targetcells`,
+:mod:`.formulas`, :mod:`.grid`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import lru_cache
 from typing import Any, Callable
 
@@ -45,23 +57,13 @@ class FormSpec:
     score_results: Callable[[Any], dict]
 
 
-def _no_results(_map: Any) -> dict:
-    return {}
-
-
 @lru_cache(maxsize=1)
 def all_forms() -> tuple[FormSpec, ...]:
     """Every form, self-evaluation first (a sheet is tried against them in this order)."""
-    from perfxl.forms import declaration as de
-    from perfxl.forms import self_evaluation as se
+    from perfxl.forms import declaration, self_evaluation
 
-    def spec(form: Form, module, recognises, score_results) -> FormSpec:
-        return FormSpec(form, recognises, module.layout, module.read, module.formulas_patch,
-                        module.names_patch, module.validations_patch, module.conditional_patch,
-                        module.findings_patch, tuple(module.PROMPT_TITLES), score_results)
-
-    return (spec(Form.SELF_EVALUATION, se, se.is_self_evaluation, se.score_results),
-            spec(Form.DECLARATION, de, de.is_declaration, _no_results))
+    return tuple(FormSpec(**{f.name: getattr(package, f.name) for f in fields(FormSpec)})
+                 for package in (self_evaluation, declaration))
 
 
 def form_for(form: Form | str) -> FormSpec:

@@ -1,4 +1,5 @@
-"""Shared layout helpers: sheet names, row heights, merged groups, defined names."""
+"""Shared layout helpers: sheet names, the writes of one sheet, row heights, merged groups,
+defined names, drop-downs."""
 
 from __future__ import annotations
 
@@ -6,10 +7,11 @@ import math
 import re
 import unicodedata
 
+from perfxl.forms import printing
 from perfxl.forms.grid import ref
 from perfxl.forms.settings_sheet import LIST_NAMES
-from perfxl.model import Indicator
-from perfxl.patch import ConditionalFormat, Patch, Validation
+from perfxl.model import Form, Indicator
+from perfxl.patch import ConditionalFormat, DefineName, Patch, Validation
 from perfxl.rules.targets import QUALITATIVE
 
 # Marks a conditional format as perfxl's own, so scoring replaces only its own rules: CF_MARK for
@@ -72,6 +74,47 @@ def row_height(cells: list[tuple[str | None, float, float]], line_pt: float = 14
     return max(minimum, round(lines * line_pt + 4, 1))
 
 
+class SheetCells:
+    """The writes of one sheet into ``patch``, by 1-based row and column: ``put`` one cell,
+    ``box`` a merged range (its value in the top-left cell)."""
+
+    def __init__(self, patch: Patch, sheet: str) -> None:
+        self.patch, self.sheet = patch, sheet
+
+    def put(self, r: int, c: int, value, role: str, fmt: str | None = None) -> None:
+        self.patch.write(self.sheet, ref(r, c), value, role, fmt)
+
+    def box(self, r1: int, c1: int, r2: int, c2: int, value, role: str, fmt: str | None = None) -> None:
+        self.patch.merged(self.sheet, ref(r1, c1), ref(r2, c2), value, role, fmt)
+
+
+def fit_level2_labels(heights: dict[int, float], indicators: list[Indicator], rows: list[int],
+                      width: float) -> None:
+    """Make each group's rows tall enough for its merged 二级 label (``width``: its column's):
+    the group's last row takes what is missing."""
+    for (a, b) in groups(indicators, lambda i: (i.level1, i.level2)):
+        need = row_height([(indicators[a].level2, width, 1.0)], line_pt=13.5)
+        have = sum(heights[rows[i]] for i in range(a, b + 1))
+        if need > have:
+            heights[rows[b]] += need - have
+
+
+def merge_categories(cells: SheetCells, indicators: list[Indicator], rows: list[int],
+                     breaks: list[int], c1: int, c2: int) -> None:
+    """一级 (column ``c1``) and 二级 (``c2``) merged over their group's rows, once per printed page."""
+    for (a, b) in groups(indicators, lambda i: i.level1):
+        for r1, r2 in printing.split_at(rows[a], rows[b], breaks):
+            cells.box(r1, c1, r2, c1, indicators[a].level1, "category")
+    for (a, b) in groups(indicators, lambda i: (i.level1, i.level2)):
+        for r1, r2 in printing.split_at(rows[a], rows[b], breaks):
+            cells.box(r1, c2, r2, c2, indicators[a].level2, "category")
+
+
+def with_helper_widths(widths: dict[str, float], helper_letters: list[str], width: float) -> dict[str, float]:
+    """The form's column widths, each helper column (beside the printed area) ``width`` wide."""
+    return {**widths, **{letter: width for letter in helper_letters}}
+
+
 def groups(indicators: list[Indicator], key) -> list[tuple[int, int]]:
     """Runs of consecutive indicators with the same key: (first index, last index)."""
     out: list[tuple[int, int]] = []
@@ -94,6 +137,24 @@ def abs_ref(sheet: str, ref: str) -> str:
         m = re.fullmatch(r"([A-Z]+)(\d+)", part)
         parts.append(f"${m[1]}${m[2]}" if m else part)
     return f"{quote_sheet(sheet)}!{':'.join(parts)}"
+
+
+def form_name(sheet: str, form: Form) -> DefineName:
+    """``pxl_form``, the sheet-local name that says which form the sheet is (read before its title)."""
+    return DefineName("pxl_form", f'"{form.value}"', sheet)
+
+
+def indicator_header_name(sheet: str, header_row: int, last_col: int) -> DefineName:
+    """``pxl_indicator_header``: the indicator table's header row across the printed columns."""
+    return DefineName("pxl_indicator_header",
+                      abs_ref(sheet, f"{ref(header_row, 1)}:{ref(header_row, last_col)}"), sheet)
+
+
+def money_validation(sheet: str, cells: str, prompt: str) -> Validation:
+    """The 项目资金 amounts: numbers not below 0 (``prompt`` says in which unit)."""
+    return Validation(sheet, cells, "decimal", "0", None, "greaterThanOrEqual", strict=True,
+                      prompt_title="项目资金", prompt=prompt,
+                      error_title="项目资金", error="金额应为不小于 0 的数字")
 
 
 def column_range(rows: list[int], col: int) -> str:
