@@ -47,7 +47,7 @@ LAYERS = {
     "perfxl.stored_values": "io",
     "perfxl.textimport": "io",
     "perfxl.data": "io",
-    # forms: one module per official sheet; fastread builds forms' Grid from sheet XML
+    # forms: one package per official sheet; fastread builds forms' Grid from sheet XML
     "perfxl.forms": "forms",
     "perfxl.forms.targetcells": "forms",
     "perfxl.fastread": "forms",
