@@ -15,6 +15,8 @@ from perfxl.patch import DefineName, Formula, Patch, Write
 
 
 def formulas_patch(m: SheetMap, project: Declaration | None = None) -> Patch:
+    """Every computed cell perfxl owns on the sheet, at the places ``m`` says: each row's helper
+    columns, and the check cells with their labels."""
     p = Patch()
     S = m.sheet
     letters = m.letters()

@@ -9,8 +9,10 @@ from perfxl.patch import Patch
 
 
 def findings_patch(m: SheetMap, project: Declaration, ps, ws, settings: Settings) -> Patch:
+    """Nothing to paint (the protocol's score painting)."""
     return Patch()
 
 
 def score_results(m: SheetMap) -> dict:
+    """No formula results to store (a declaration has no 得分 cells)."""
     return {}

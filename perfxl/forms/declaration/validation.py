@@ -12,6 +12,7 @@ from perfxl.patch import ConditionalFormat, Patch
 
 
 def validations_patch(m: SheetMap) -> Patch:
+    """Drop-downs and prompts of the indicator rows, and the funds amounts (元, not below 0)."""
     if not m.v2:  # a v1 sheet keeps its own (perfxl upgrade replaces them)
         return Patch()
     p = category_validations(

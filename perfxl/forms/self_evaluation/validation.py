@@ -15,6 +15,8 @@ from perfxl.patch import ConditionalFormat, Patch, Validation
 
 
 def validations_patch(m: SheetMap) -> Patch:
+    """Drop-downs and prompts of the indicator rows (levels, weights 0–100, scores, reasons) and
+    the funds amounts."""
     S = m.sheet
     if not m.v2:  # a v1 sheet keeps its own (perfxl upgrade replaces them)
         return Patch()
