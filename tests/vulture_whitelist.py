@@ -28,6 +28,7 @@ _.page_margins
 _.horizontalCentered
 _.freeze_panes
 _.zoomScale
+_.ordered_attributes  # pyexpat parser option (perfxl.reader): attribute lists instead of dicts
 _.showGridLines
 _.tabColor
 _.ColorIndex  # Excel COM
