@@ -29,7 +29,7 @@ import datetime as dt
 import io
 import zipfile
 from functools import lru_cache
-from operator import itemgetter
+from operator import itemgetter, methodcaller
 from pathlib import Path
 from typing import Any, NamedTuple
 from xml.parsers import expat
@@ -185,26 +185,25 @@ class _SheetScan:
     an outline group (``<col hidden="1" outlineLevel="1">``: perfxl's helper columns).
 
     The handler only appends what it sees (a Python call per element is most of the cost); the
-    cells are placed afterwards (:meth:`positions`). A row or cell without ``r`` is the one after
-    the previous (ECMA-376 Part 1, 18.3.1.73 and 18.3.1.4)."""
+    cells are placed afterwards, column-wise (:meth:`positions`)."""
 
     def __init__(self, xml: bytes) -> None:
-        self.cells: list[list[str]] = []  # each <c>'s attributes, as expat gives them
+        self.cells: list[dict[str, str]] = []  # each <c>'s attributes
         self.formula_cells: list[int] = []  # index in cells of each <c> holding an <f>
-        self.rows: list[tuple[int, list[str]]] = []  # (cells before it, attributes) per <row>
-        self.cols: list[list[str]] = []
-        self.merges: list[list[str]] = []
+        self.rows: list[tuple[int, dict[str, str]]] = []  # (cells before it, attributes) per <row>
+        self.cols: list[dict[str, str]] = []
+        self.merges: list[dict[str, str]] = []
         cells, formulas, rows, cols, merges = (self.cells, self.formula_cells, self.rows,
                                                self.cols, self.merges)
-        add_cell, add_formula, add_row = cells.append, formulas.append, rows.append
+        add_cell, add_formula = cells.append, formulas.append
 
-        def start(name: str, attrs: list[str]) -> None:
+        def start(name: str, attrs: dict[str, str]) -> None:
             if name is _C:
                 add_cell(attrs)
             elif name is _F:
                 add_formula(len(cells) - 1)
             elif name is _ROW:
-                add_row((len(cells), attrs))
+                rows.append((len(cells), attrs))
             elif name is _COL:
                 cols.append(attrs)
             elif name is _MERGE:
@@ -212,61 +211,50 @@ class _SheetScan:
 
         # names interned to the constants above, so the handler compares by identity
         parser = expat.ParserCreate(namespace_separator="}", intern={n: n for n in _NAMES})
-        parser.ordered_attributes = True
         parser.StartElementHandler = start
         parser.StartDoctypeDeclHandler = _refuse_doctype
         parser.EntityDeclHandler = _refuse_entity
         parser.Parse(xml, True)
 
-    def positions(self) -> list[tuple[tuple[int, int], str | None, str | None]]:
-        """``(key, style index, type)`` of every cell, in document order."""
-        out = []
+    def positions(self) -> tuple[list[tuple[int, int]], list[str | None], list[str | None]]:
+        """Every cell's (row, column), style index and type, in document order."""
+        cells = self.cells
+        refs = list(map(_GET_R, cells))
+        if None in refs:
+            keys = self._counted(refs)
+        else:
+            keys = list(map(_coordinate, refs))
+        return keys, list(map(_GET_S, cells)), list(map(_GET_T, cells))
+
+    def _counted(self, refs: list[str | None]) -> list[tuple[int, int]]:
+        """Positions where some cells have no ``r``: a row or cell without one is the one after
+        the previous (ECMA-376 Part 1, 18.3.1.73 and 18.3.1.4)."""
+        keys = []
         rows = iter(self.rows)
         next_row = next(rows, None)
         row = col = 0
-        for i, attrs in enumerate(self.cells):
+        for i, ref in enumerate(refs):
             while next_row is not None and next_row[0] <= i:
-                r = _attr(next_row[1], "r")
+                r = next_row[1].get("r")
                 row, col = (int(r) if r is not None else row + 1), 0
                 next_row = next(rows, None)
-            if attrs[:1] == ["r"]:
-                ref = attrs[1]
-            else:
-                ref = _attr(attrs, "r")
-            key = (row, col + 1) if ref is None else _coordinate(ref)
-            row, col = key
-            n = len(attrs)
-            if n == 4 and attrs[2] == "s":  # the usual layouts: r, s, t in this order
-                out.append((key, attrs[3], None))
-            elif n == 6 and attrs[2] == "s" and attrs[4] == "t":
-                out.append((key, attrs[3], attrs[5]))
-            elif n == 2:
-                out.append((key, None, None))
-            else:
-                out.append((key, _attr(attrs, "s"), _attr(attrs, "t")))
-        return out
+            row, col = key = (row, col + 1) if ref is None else _coordinate(ref)
+            keys.append(key)
+        return keys
 
     def hidden_columns(self) -> frozenset[int]:
         """One entry per ``min``, the last one written wins, as openpyxl's column dimensions."""
         by_min: dict[int, tuple[int, bool]] = {}
-        for attrs in self.cols:
-            lo = int(_attr(attrs, "min") or 0)
-            level = _attr(attrs, "outlineLevel")
-            by_min[lo] = (int(_attr(attrs, "max") or lo),
-                          _true(_attr(attrs, "hidden")) and int(level or 0) >= 1)
+        for a in self.cols:
+            lo = int(a.get("min") or 0)
+            by_min[lo] = (int(a.get("max") or lo),
+                          _true(a.get("hidden")) and int(a.get("outlineLevel") or 0) >= 1)
         return frozenset(c for lo, (hi, grouped) in by_min.items() if grouped
                          for c in range(lo, hi + 1))
 
 
 _NAMES = (_C, _F, _ROW, _COL, _MERGE)
-
-
-def _attr(attrs: list[str], name: str) -> str | None:
-    """The value of attribute ``name`` in expat's ordered attribute list."""
-    for i in range(0, len(attrs), 2):
-        if attrs[i] == name:
-            return attrs[i + 1]
-    return None
+_GET_R, _GET_S, _GET_T = (methodcaller("get", k) for k in ("r", "s", "t"))
 
 
 def _error_texts(xml: bytes, keys: set[tuple[int, int]]) -> dict[tuple[int, int], str]:
@@ -306,21 +294,22 @@ def _merged_range(ref: str) -> _Range:
     return _Range(min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2))
 
 
-def _grid(sheet: Sheet, rows: list[list[Any]], xml: bytes, formats_by_style: tuple[str, ...]) -> tuple[Grid, dict[tuple[int, int], Any]]:
+def _grid(sheet: Sheet, rows: list[list[Any]], xml: bytes, formats_by_style: tuple[str, ...]
+          ) -> tuple[Grid, dict[tuple[int, int], Any]]:
     """The Grid of one sheet from calamine's ``rows`` (from A1) and one scan of its ``xml``, and
     the stored numeric results of its formula cells (:meth:`Grid.result`). Formula cells in
     hidden grouped columns are left out (their extent too), as ``Grid(ws)`` leaves them out."""
     scan = _SheetScan(xml)
-    cells = scan.positions()
+    keys, styles_at, kinds = scan.positions()
     hidden = scan.hidden_columns()
-    formulas = {cells[i][0] for i in scan.formula_cells}
+    formulas = set(map(keys.__getitem__, scan.formula_cells))
     left_out = {k for k in formulas if k[1] in hidden} if hidden else set()
     formulas -= left_out
-    styles = {key: style for key, style, _ in cells}  # a cell written twice: the last
+    styles = dict(zip(keys, styles_at))  # a cell written twice: the last
     for key in left_out:
         del styles[key]
-    ranges = [_merged_range(_attr(attrs, "ref") or "") for attrs in scan.merges]
-    max_row = max(max(styles, default=(1, 1))[0], 1)
+    ranges = [_merged_range(a.get("ref") or "") for a in scan.merges]
+    max_row = max(styles)[0] if styles else 1
     max_col = max(map(itemgetter(1), styles), default=1)
     for m in ranges:
         max_row, max_col = max(max_row, m.max_row), max(max_col, m.max_col)
@@ -338,14 +327,15 @@ def _grid(sheet: Sheet, rows: list[list[Any]], xml: bytes, formats_by_style: tup
                 else:
                     values[(r, c)] = v
     for key in formulas:
-        v = rows[key[0] - 1][key[1] - 1] if key[0] <= len(rows) and key[1] <= len(rows[key[0] - 1]) else None
+        r, c = key
+        v = rows[r - 1][c - 1] if r <= len(rows) and c <= len(rows[r - 1]) else None
         if type(v) is float or type(v) is int:
             results[key] = v  # as calamine gives it, as Grid(ws) reads it with calamine too
         values[key] = FORMULA
     for key in left_out:
         values.pop(key, None)
-    errors = {key for key, _, kind in cells if kind == "e" and key not in formulas and key not in left_out}
-    if errors:
+    if "e" in kinds:
+        errors = {keys[i] for i, kind in enumerate(kinds) if kind == "e"} - formulas - left_out
         values.update(_error_texts(xml, errors))
     for m in ranges:  # the covered cells of a merged range are empty (openpyxl's MergedCells)
         for r in range(m.min_row, m.max_row + 1):
@@ -353,17 +343,15 @@ def _grid(sheet: Sheet, rows: list[list[Any]], xml: bytes, formats_by_style: tup
                 if (r != m.min_row or c != m.min_col) and (r, c) in values:
                     del values[(r, c)]
                     formulas.discard((r, c))
-    n_styles = len(formats_by_style)
-    default = formats_by_style[0]
-    formats = {}
-    for key in values:
-        style = styles.get(key)
-        if style is None or style == "0":
-            formats[key] = default
-        else:
-            i = int(style) if style.isdigit() else 0
-            formats[key] = formats_by_style[i] if i < n_styles else "General"
+    format_of = {style: _number_format(style, formats_by_style) for style in {None, *styles_at}}
+    formats = dict(zip(values, map(format_of.__getitem__, map(styles.get, values))))
     return Grid.from_parts(sheet, max_row, max_col, ranges, values, formulas, formats), results
+
+
+def _number_format(style: str | None, formats_by_style: tuple[str, ...]) -> str:
+    """The number format of a cell's style index (``s``; none or unknown: the default)."""
+    i = int(style) if style is not None and style.isdigit() else 0
+    return formats_by_style[i] if i < len(formats_by_style) else "General"
 
 
 # --- the workbook -------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ _.page_margins
 _.horizontalCentered
 _.freeze_panes
 _.zoomScale
-_.ordered_attributes  # pyexpat parser option (perfxl.reader): attribute lists instead of dicts
+_.EndElementHandler  # pyexpat handler (perfxl.rewrite), called by the parser
 _.showGridLines
 _.tabColor
 _.ColorIndex  # Excel COM
