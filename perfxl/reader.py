@@ -10,7 +10,8 @@ the form readers search, without loading the workbook into openpyxl.
   number format: 88.5% typed is 0.885 in a percent format), error values typed as constants
   (calamine gives ``''``), merged ranges and the helper columns a sheet hides as an outline
   group — comes from one streaming pass of expat over each sheet part (:class:`_SheetScan`),
-  which handles only start tags and reads character data only inside error cells;
+  which handles only start tags (a sheet with constant error values is parsed once more for
+  their text, :func:`_error_texts`);
 - the number format of each style from ``xl/styles.xml``, the sheets (title, state, part) and
   defined names from ``xl/workbook.xml`` and its relationships, with defusedxml.
 
@@ -93,8 +94,8 @@ class _Parts:
 
     def __init__(self, path: Path, package: Any) -> None:
         self._package = package
-        self._zip = zipfile.ZipFile(io.BytesIO(package.data) if package is not None else path)
-        self.names = set(self._zip.namelist())
+        self._zip = None if package is not None else zipfile.ZipFile(path)
+        self.names = set(package.entries) if package is not None else set(self._zip.namelist())
 
     def read(self, name: str) -> bytes | None:
         if name not in self.names:
@@ -102,14 +103,16 @@ class _Parts:
         if self._package is not None:
             from perfxl.safety import unpack_part
 
-            info = self._package.entries.get(name)
-            data = unpack_part(self._package, info) if info is not None else None
+            data = unpack_part(self._package, self._package.entries[name])
             if data is not None:
                 return data
+            if self._zip is None:  # a part the gate did not unpack: zipfile reads it
+                self._zip = zipfile.ZipFile(io.BytesIO(self._package.data))
         return self._zip.read(name)
 
     def close(self) -> None:
-        self._zip.close()
+        if self._zip is not None:
+            self._zip.close()
 
 
 def _part(target: str) -> str:
@@ -167,7 +170,7 @@ def _coordinate(ref: str) -> tuple[int, int]:
     """``"AB12"`` → (12, 28); ValueError when ``ref`` is not a cell reference. Remembered: the
     references of a form repeat in every sheet (a pure function of the text)."""
     letters = ref.rstrip("0123456789")
-    if not letters or len(letters) > 3 or not letters.isalpha() or not letters.isupper():
+    if not letters or len(letters) > 3 or not (letters.isascii() and letters.isalpha() and letters.isupper()):
         raise ValueError(ref)
     col = 0
     for ch in letters:
@@ -295,8 +298,8 @@ def _merged_range(ref: str) -> _Range:
 
 
 def _grid(sheet: Sheet, rows: list[list[Any]], xml: bytes, formats_by_style: tuple[str, ...]
-          ) -> tuple[Grid, dict[tuple[int, int], Any]]:
-    """The Grid of one sheet from calamine's ``rows`` (from A1) and one scan of its ``xml``, and
+          ) -> Grid:
+    """The Grid of one sheet from calamine's ``rows`` (from A1) and one scan of its ``xml``, with
     the stored numeric results of its formula cells (:meth:`Grid.result`). Formula cells in
     hidden grouped columns are left out (their extent too), as ``Grid(ws)`` leaves them out."""
     scan = _SheetScan(xml)
@@ -345,7 +348,7 @@ def _grid(sheet: Sheet, rows: list[list[Any]], xml: bytes, formats_by_style: tup
                     formulas.discard((r, c))
     format_of = {style: _number_format(style, formats_by_style) for style in {None, *styles_at}}
     formats = dict(zip(values, map(format_of.__getitem__, map(styles.get, values))))
-    return Grid.from_parts(sheet, max_row, max_col, ranges, values, formulas, formats), results
+    return Grid.from_parts(sheet, max_row, max_col, ranges, values, formulas, formats, results)
 
 
 def _number_format(style: str | None, formats_by_style: tuple[str, ...]) -> str:
@@ -406,13 +409,12 @@ def _read(path: Path, package: Any) -> Book:
             try:
                 rows = calamine.get_sheet_by_index(at.pop(0)).to_python(skip_empty_area=False)
                 sheet = Sheet(title, state)
-                sheet.grid, results = _grid(sheet, rows, xml, formats_by_style)
+                sheet.grid = _grid(sheet, rows, xml, formats_by_style)
             except (WorkbookReadError, DefusedXmlException):
                 raise
             except Exception as exc:  # noqa: BLE001 — named with its sheet
                 raise WorkbookReadError(
                     f"无法读取 {path.name} 的工作表“{title}”：{_reason(exc)}") from exc
-            sheet.grid._results = results
             sheets.append(sheet)
             by_index[index] = sheet
     finally:

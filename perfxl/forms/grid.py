@@ -165,10 +165,12 @@ class Grid:
     @classmethod
     def from_parts(cls, ws: Any, max_row: int, max_col: int, merged_ranges: Iterable[Any],
                    values: dict[tuple[int, int], Any], formulas: set[tuple[int, int]],
-                   formats: dict[tuple[int, int], str], max_rows: int = 5000,
+                   formats: dict[tuple[int, int], str],
+                   results: dict[tuple[int, int], Any] | None = None, max_rows: int = 5000,
                    max_cols: int = 80) -> "Grid":
         """The Grid of a sheet already read as plain dicts (:mod:`perfxl.reader`): the same
-        contents ``Grid(ws)`` gives for the openpyxl worksheet of that sheet."""
+        contents ``Grid(ws)`` gives for the openpyxl worksheet of that sheet; ``results``: the
+        stored numeric results of its formula cells (:meth:`result`)."""
         g = cls.__new__(cls)
         g.ws = ws
         g.title = ws.title
@@ -182,7 +184,7 @@ class Grid:
             g._formulas = {k for k in formulas if k in g._values}
             g._formats = {k: formats[k] for k in g._values if k in formats}
         g._index = None
-        g._results = None
+        g._results = results
         return g
 
     def _label_index(self) -> dict[str, list[tuple[int, int]]]:
