@@ -375,7 +375,10 @@ def read_book(path: str | Path, package: Any = None) -> Book:
     except FileNotFoundError:
         raise WorkbookReadError(f"找不到文件：{path}") from None
     except Exception as exc:  # noqa: BLE001 — zipfile, calamine, XML errors: the file is unreadable
-        raise WorkbookReadError(f"无法作为 Excel 工作簿打开 {path.name}：{_reason(exc)}") from exc
+        raise WorkbookReadError(f"H950 无法作为 Excel 工作簿打开 {path.name}（{_reason(exc)}）{_RESAVE}") from exc
+
+
+_RESAVE = "：文件已损坏，请在 Excel 或 WPS 中打开后“另存为 Excel 工作簿 (.xlsx)”再试"
 
 
 def _reason(exc: BaseException) -> str:
@@ -391,7 +394,7 @@ def _read(path: Path, package: Any) -> Book:
         wb_part = next((n for n in parts.names if n.lower() == "xl/workbook.xml"), "xl/workbook.xml")
         wb_xml = parts.read(wb_part)
         if wb_xml is None:
-            raise WorkbookReadError(f"无法作为 Excel 工作簿打开 {path.name}：缺少 xl/workbook.xml")
+            raise WorkbookReadError(f"H950 无法作为 Excel 工作簿打开 {path.name}（缺少 xl/workbook.xml）{_RESAVE}")
         sheet_parts, names = _workbook(wb_xml, parts.read("xl/_rels/workbook.xml.rels"))
         formats_by_style = _number_formats(parts.read("xl/styles.xml"))
         calamine = (CalamineWorkbook.from_filelike(io.BytesIO(package.data)) if package is not None
@@ -414,7 +417,7 @@ def _read(path: Path, package: Any) -> Book:
                 raise
             except Exception as exc:  # noqa: BLE001 — named with its sheet
                 raise WorkbookReadError(
-                    f"无法读取 {path.name} 的工作表“{title}”：{_reason(exc)}") from exc
+                    f"H950 无法读取 {path.name} 的工作表“{title}”（{_reason(exc)}）{_RESAVE}") from exc
             sheets.append(sheet)
             by_index[index] = sheet
     finally:
