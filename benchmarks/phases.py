@@ -3,7 +3,7 @@
     python benchmarks/phases.py --n 200
 
 Times, per workbook of a set of workbooks (``--dir``; by default the generated set of
-``benchmarks/generate.py``, cached in ``benchmarks/_work``): the safety gate, :func:`perfxl.fastread.read_book`, the form readers
+``benchmarks/generate.py``, cached in ``benchmarks/_work``): the safety gate, :func:`perfxl.reader.read_book`, the form readers
 (:func:`perfxl.forms.workbook.read_workbook`), scoring and the checks. Each phase is timed
 over every file; the best of ``--repeat`` passes is printed (the machine is noisy).
 """
@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import generate
 
-    from perfxl import fastread
+    from perfxl import reader
     from perfxl.forms.workbook import read_workbook
     from perfxl.rules.checks import check_file
     from perfxl.rules.scoring import score_project
@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
             _, package = gate_workbook(f)
             t1 = time.perf_counter()
             with guard_xml(f):
-                wb = fastread.read_book(f, package)
+                wb = reader.read_book(f, package)
             t2 = time.perf_counter()
             pf, _, _ = read_workbook(wb)
             t3 = time.perf_counter()

@@ -19,6 +19,9 @@ from __future__ import annotations
 import re
 import zipfile
 from pathlib import Path
+from xml.parsers import expat
+
+from defusedxml import DTDForbidden
 
 # Zip parts openpyxl does not carry over when it rewrites a workbook (comments' VML is kept).
 LOST_PARTS = (
@@ -56,7 +59,6 @@ LOST_EXTENSIONS = {
 }
 _OTHER_EXTENSION = "工作表扩展内容（extLst）"
 _SHEET_PART = re.compile(r"xl/worksheets/[^/]+\.xml", re.IGNORECASE)
-_EXT_URI = re.compile(rb"<(?:\w+:)?ext\b[^>]*\buri=\"([^\"]+)\"")
 _MAX_SHEET_BYTES = 64 * 2**20
 
 
@@ -76,12 +78,45 @@ def openpyxl_losses(path: str | Path) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+_EXT_LIST = "http://schemas.openxmlformats.org/spreadsheetml/2006/main}extLst"
+_EXT = "http://schemas.openxmlformats.org/spreadsheetml/2006/main}ext"
+
+
 def sheet_extension_losses(xml: bytes) -> list[str]:
-    """The extensions of one worksheet part that openpyxl would drop."""
-    start = xml.rfind(b"<extLst")
-    if start < 0:
-        start = xml.rfind(b":extLst")
-    if start < 0:
+    """The extensions of one worksheet part that openpyxl would drop: the ``uri`` of each
+    ``<ext>`` of the worksheet's own ``<extLst>`` (read with expat, any namespace prefix)."""
+    if b"extLst" not in xml:  # no extension list at all: no parse
         return []
-    uris = _EXT_URI.findall(xml, start)
-    return [LOST_EXTENSIONS.get(u.decode("ascii", "replace"), _OTHER_EXTENSION) for u in uris] or [_OTHER_EXTENSION]
+    uris: list[str] = []
+    depth = 0
+    in_list = seen = False
+
+    def start(name: str, attrs: dict[str, str]) -> None:
+        nonlocal depth, in_list, seen
+        depth += 1
+        if depth == 2 and name == _EXT_LIST:
+            in_list = seen = True
+        elif depth == 3 and in_list and name == _EXT:
+            uris.append(attrs.get("uri", ""))
+
+    def end(_name: str) -> None:
+        nonlocal depth, in_list
+        if depth == 2:
+            in_list = False
+        depth -= 1
+
+    parser = expat.ParserCreate(namespace_separator="}")
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.StartDoctypeDeclHandler = _refuse_doctype
+    try:
+        parser.Parse(xml, True)
+    except expat.ExpatError:
+        return []  # not well-formed: openpyxl cannot read the sheet either
+    if not seen:
+        return []
+    return [LOST_EXTENSIONS.get(u, _OTHER_EXTENSION) for u in uris] or [_OTHER_EXTENSION]
+
+
+def _refuse_doctype(name, sysid, pubid, _has_internal) -> None:
+    raise DTDForbidden(name, sysid, pubid)  # no entity is ever expanded (a ValueError: no losses read)

@@ -14,7 +14,7 @@ were deleted, other writers omit it or declare it too small): a sheet part large
 there, stopping at the first limit passed; a smaller one is bounded by its size. defusedxml (a
 hard dependency) is the second line: openpyxl uses it automatically when it is installed.
 :func:`gate_workbook` is the same check handing on what it read (:class:`Package`), so the
-fast reader takes the unpacked parts from memory (:func:`unpack_part`) instead of opening the
+reader (:mod:`perfxl.reader`) takes the unpacked parts from memory (:func:`unpack_part`) instead of opening the
 file again. A compound file (encrypted workbook, ``.xls``) is told apart by its directory,
 read with ``struct`` per MS-CFB (olefile is not a core dependency).
 
@@ -77,7 +77,7 @@ class Package:
     """A workbook that passed the gate, as the gate read it: the file's bytes, its zip
     directory (name -> the entry zipfile reads for it) and the XML parts the gate unpacked and
     checked (name -> bytes), so a reader takes its parts from memory instead of opening the
-    file and unpacking them again (:mod:`perfxl.fastread`)."""
+    file and unpacking them again (:mod:`perfxl.reader`)."""
 
     data: bytes
     entries: dict[str, zipfile.ZipInfo]

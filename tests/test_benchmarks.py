@@ -119,13 +119,14 @@ def check_is_per_file(res) -> bool:
 
 
 def _same_read(path) -> None:
-    """read_projects through perfxl.fastread and through openpyxl give the same ProjectFile
-    JSON, the same cell locations and the same findings — and the same check findings."""
+    """read_projects (perfxl.reader) and the openpyxl Grid path (what ``score`` reads) give the
+    same ProjectFile JSON, the same cell locations and the same findings — and the same check
+    findings."""
     import perfxl.forms.workbook as W
     from perfxl.rules.checks import check_file
     from perfxl.sources import dump_json
 
-    slow = W.read_projects(path, fast=False)
+    slow = W.read_workbook(W.open_workbook(path))[:2]
     fast = W.read_projects(path)
     assert dump_json(fast[0]) == dump_json(slow[0]), path
     assert [str(f) for f in fast[1]] == [str(f) for f in slow[1]], path
@@ -134,33 +135,35 @@ def _same_read(path) -> None:
     assert [str(f) for f in check_file(fast[0])] == [str(f) for f in check_file(slow[0])]
 
 
-def test_fastread_gives_the_grid_and_projects_openpyxl_gives(tmp_path):
-    """perfxl.fastread (one regex pass over the sheet XML) must read exactly what the openpyxl
-    path reads: same Grid contents, same projects, same findings."""
+def test_reader_gives_the_grid_and_projects_openpyxl_gives(tmp_path):
+    """perfxl.reader (calamine values, one expat pass for the structure) reads exactly what the
+    openpyxl path reads: same Grid contents, same stored results, same projects, same findings."""
     import openpyxl
 
-    from perfxl import fastread
-    from perfxl.forms.grid import Grid
+    from perfxl import reader
+    from perfxl.forms.grid import SOURCE, Grid
 
     path = generate.seed_workbook(tmp_path, "self_evaluation")
     decl = generate.seed_workbook(tmp_path, "declaration")
     for p in (path, decl):
-        wb, fb = openpyxl.load_workbook(p), fastread.read_book(p)
-        assert wb.sheetnames == fb.sheetnames
+        wb, book = openpyxl.load_workbook(p), reader.read_book(p)
+        setattr(wb, SOURCE, p)
+        assert wb.sheetnames == book.sheetnames
         for ws in wb.worksheets:
-            a, b = Grid(ws), fastread.grid(fb[ws.title])
+            a, b = Grid(ws), book[ws.title].grid
             for attr in ("max_row", "max_col", "_merged", "_values", "_formulas", "_formats"):
                 assert getattr(a, attr) == getattr(b, attr), (ws.title, attr)
             assert {k: (v, type(v)) for k, v in a._values.items()} == {k: (v, type(v)) for k, v in b._values.items()}
+            assert {k: a.result(*k) for k in a._formulas} == {k: b.result(*k) for k in b._formulas}
             assert {k: v.attr_text for k, v in ws.defined_names.items()} == {
-                k: v.attr_text for k, v in fb[ws.title].defined_names.items()}
+                k: v.attr_text for k, v in book[ws.title].defined_names.items()}
         _same_read(p)
         import perfxl.forms.workbook as W
 
         assert len(W.read_projects(p)[0].projects) == 4
 
 
-def test_fastread_parity_on_generated_and_broken_workbooks(tmp_path):
+def test_reader_parity_on_generated_and_broken_workbooks(tmp_path):
     """The generated benchmark set and damaged workbooks (tests/test_robustness_workbooks.py's
     injections: garbage, text numbers, error values, dates, deleted rows, unmerged cells,
     renamed/deleted/copied sheets) read the same through both paths."""
@@ -177,12 +180,10 @@ def test_fastread_parity_on_generated_and_broken_workbooks(tmp_path):
     src = tmp_path / "seed.xlsx"
     write_projects(ProjectFile(settings=seed.settings, projects=seed.projects[:2]), src)
     data = src.read_bytes()
-    locs = R._locations(read_projects(src, fast=False)[0])
-    import re
-    import zipfile
+    locs = R._locations(read_projects(src)[0])
+    import openpyxl
 
-    with zipfile.ZipFile(src) as z:
-        titles = re.findall(r'<sheet [^>]*name="([^"]+)"', z.read("xl/workbook.xml").decode())
+    titles = openpyxl.load_workbook(src).sheetnames
     values = [*R.GARBAGE, *R.NUMBER_TEXTS, *R.DATE_TEXTS, 3.5, True, 0, -1, "", "≥", 42]
     pool = [*locs["number"], *locs["text"], *locs["date"]]
     for k in range(0, len(values), 3):
@@ -202,37 +203,23 @@ def test_fastread_parity_on_generated_and_broken_workbooks(tmp_path):
         _same_read(p)
 
 
-def test_fastread_parses_a_repeated_sheet_once_and_reads_it_the_same(tmp_path):
-    """The settings sheet is the same in every return of one template: from its third sighting
-    it comes from perfxl.fastread's cache, still read exactly as openpyxl reads it, and a
-    changed settings value is read from its own file, not from the cache."""
+def test_a_changed_settings_value_is_read_from_its_own_file(tmp_path):
+    """Returns of one template share their settings sheet byte for byte: a return whose
+    settings differ reads its own value."""
     import openpyxl
 
-    from perfxl import fastread
     from perfxl.forms import settings_sheet
-    from perfxl.forms.grid import Grid
     from perfxl.forms.workbook import read_projects
 
-    fastread._SHEETS_CACHE.clear()
-    fastread._SHEETS_SEEN.clear()
-    generate.generate(3, tmp_path / "set", seed=7, verbose=False, unique=1)  # 1 and 2 derived from 0
-    paths = [tmp_path / "set" / generate.workbook_name(i) for i in range(3)]
-    books = [fastread.read_book(p) for p in paths]
-    assert len(fastread._SHEETS_CACHE) == 1  # only the sheet seen again: the settings sheet
-    cached = books[2][settings_sheet.SHEET]
-    assert cached.values is books[1][settings_sheet.SHEET].values  # shared, not parsed again
-    path = paths[2]
-    expected = Grid(openpyxl.load_workbook(path)[settings_sheet.SHEET])
-    got = fastread.grid(cached)
-    for attr in ("max_row", "max_col", "_merged", "_values", "_formulas", "_formats"):
-        assert getattr(got, attr) == getattr(expected, attr), attr
-
+    generate.generate(1, tmp_path / "set", seed=7, verbose=False, unique=1)
+    path = tmp_path / "set" / generate.workbook_name(0)
     changed = tmp_path / "half_up.xlsx"
     wb = openpyxl.load_workbook(path)
     ws = wb[settings_sheet.SHEET]
     row = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "rounding")
     ws.cell(row, 2).value = "half_up"
     wb.save(changed)
+    assert read_projects(path)[0].settings.rounding == "truncate"
     assert read_projects(changed)[0].settings.rounding == "half_up"
     assert read_projects(path)[0].settings.rounding == "truncate"
 
@@ -257,26 +244,21 @@ _RELS_XML = (
 @pytest.mark.parametrize("wb_xml", [
     _WB_XML,
     _WB_XML.replace("rel:", "r:").replace("xmlns:rel=", "xmlns:r="),
-    _WB_XML.replace('<workbookPr date1904="true"/>', ""),
     _WB_XML.replace('<definedName name="perfxl_x">', '<definedName name="perfxl_x" hidden="1">'),
-    _WB_XML.replace("<sheets>", "<!-- 注释 --><sheets>"),  # not the plain layout: defusedxml reads it
+    _WB_XML.replace("<sheets>", "<!-- 注释 --><sheets>"),
+    _WB_XML.replace("<", "<x:").replace("<x:?xml", "<?xml").replace("<x:/", "</x:")
+    .replace('xmlns="', 'xmlns:x="'),
 ])
-def test_fastread_reads_workbook_xml_by_regex_as_defusedxml_does(wb_xml):
-    from perfxl import fastread
+def test_reader_reads_sheets_and_names_of_workbook_xml(wb_xml):
+    """Titles with entities, relationship ids under any prefix, absolute and relative targets,
+    comments, prefixed elements: the sheets and names as written."""
+    from perfxl import reader
 
-    def plain(result):
-        sheets, date1904, names, local = result
-        return (sheets, date1904, {k: (v.attr_text, v.local_sheet_id) for k, v in names.items()},
-                [(n.name, n.attr_text, n.local_sheet_id) for n in local])
-
-    raw, rels = wb_xml.encode(), _RELS_XML.encode()
-    expected = plain(fastread._workbook_tree(raw, rels))
-    assert expected[0][0] == ('A&B <项目> "一"', "visible", "xl/worksheets/sheet2.xml")
-    fast = fastread._workbook_plain(raw, rels)
-    if "<!--" in wb_xml:
-        assert fast is None
-    else:
-        assert plain(fast) == expected
+    sheets, names = reader._workbook(wb_xml.encode(), _RELS_XML.encode())
+    assert sheets == [('A&B <项目> "一"', "visible", "xl/worksheets/sheet2.xml"),
+                      ("设置", "hidden", "xl/worksheets/sheet1.xml")]
+    assert [tuple(n) for n in names] == [("_xlnm.Print_Area", "'A&B'!$A$1:$L$40", 0),
+                                         ("perfxl_x", '"a&b"', None)]
 
 
 def test_phases_script_splits_the_read_path(tmp_path, capsys):

@@ -47,10 +47,10 @@ LAYERS = {
     "perfxl.stored_values": "io",
     "perfxl.textimport": "io",
     "perfxl.data": "io",
-    # forms: one package per official sheet; fastread builds forms' Grid from sheet XML
+    # forms: one package per official sheet; the reader builds forms' Grid from a workbook file
     "perfxl.forms": "forms",
     "perfxl.forms.targetcells": "forms",
-    "perfxl.fastread": "forms",
+    "perfxl.reader": "forms",
     # excel: patches applied to workbooks; forms.workbook is the workbook facade (forms laid out
     # and read through the file adapter); udfs are the rules as worksheet functions
     "perfxl.adapters": "excel",

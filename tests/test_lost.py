@@ -125,6 +125,22 @@ def _with_sheet_ext(src: Path, dst: Path, ext: bytes) -> Path:
     return _rewrite(src, dst, replace={sheet: xml.replace(b"</worksheet>", ext + b"</worksheet>")})
 
 
+def test_3_worksheet_extensions_are_read_from_the_xml_not_its_text():
+    """The worksheet's own <extLst> is read with an XML parser: under any prefix, and never
+    from a cell's text that happens to spell it."""
+    from perfxl.rewrite import sheet_extension_losses
+
+    ns = b'xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+    prefixed = (b"<x:worksheet " + ns + b"><x:sheetData/>"
+                + _SPARKLINES.replace(b"<extLst><ext ", b"<x:extLst><x:ext ")
+                .replace(b"</ext></extLst>", b"</x:ext></x:extLst>") + b"</x:worksheet>")
+    assert sheet_extension_losses(prefixed) == ["迷你图"]
+    text = (b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+            b'<row r="1"><c r="A1" t="inlineStr"><is><t>a:extLst &lt;extLst</t></is></c></row>'
+            b"</sheetData></worksheet>")
+    assert sheet_extension_losses(text) == []
+
+
 @pytest.mark.parametrize("what,make", [
     ("引用其他工作表的下拉列表", lambda s, d: _with_sheet_ext(s, d, _X14_DV)),
     ("迷你图", lambda s, d: _with_sheet_ext(s, d, _SPARKLINES)),

@@ -3,7 +3,7 @@
 Each test reproduces a case of the issue's "Why" list that failed on main before this branch:
 percentages typed as numbers, word actuals, required inputs left blank, the first row of a group
 deleted, float noise in a typed score, no form at all, out-of-range values, S208 noise and the
-order of findings. Both read paths (perfxl.fastread and openpyxl) are exercised.
+order of findings. Both read paths (perfxl.reader and openpyxl) are exercised.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import openpyxl
 
 from perfxl.cli import main
 from perfxl.findings import Severity
-from perfxl.forms.workbook import read_projects, write_projects
+from perfxl.forms.workbook import open_workbook, read_projects, read_workbook, write_projects
 from perfxl.model import FundRow, Indicator, ProjectFile, SelfEvaluation, SelfEvaluationFunds
 from perfxl.rules.checks import check_file
 from perfxl.rules.scoring import score_project
@@ -52,9 +52,9 @@ def workbook(tmp_path, p: SelfEvaluation, name="wb.xlsx"):
 
 
 def read_both(path):
-    """(ProjectFile, findings) through the fast reader and through openpyxl; they must agree."""
+    """(ProjectFile, findings) through perfxl.reader and through openpyxl; they must agree."""
     fast = read_projects(path)
-    slow = read_projects(path, fast=False)
+    slow = read_workbook(open_workbook(path))[:2]
     assert [f.as_json() for f in fast[1]] == [f.as_json() for f in slow[1]]
     assert fast[0].model_dump() == slow[0].model_dump()
     return fast

@@ -26,7 +26,7 @@ REPO = Path(__file__).resolve().parent.parent
 TEMPLATES = sorted((REPO / "templates").glob("*.xlsx"))
 
 
-# --- the gate's parts, handed to the fast reader ----------------------------------------------
+# --- the gate's parts, handed to the reader ---------------------------------------------------
 
 
 def _with_part(tmp_path: Path, name: str, body: bytes, compress_type: int) -> Path:
@@ -81,22 +81,22 @@ def test_large_file_streamed_gives_the_same_verdicts(tmp_path, monkeypatch):
     assert in_memory[:-1] == [[]] * len(TEMPLATES) and "H950" in in_memory[-1]
 
 
-# --- the fast reader's parts from the gate's read of the file ----------------------------------
+# --- the reader's parts from the gate's read of the file ----------------------------------
 
 
 def _book_parts(book):
-    return [(s.title, s.sheet_state, s.values, s.formulas, s.formats, s.merged_cells.ranges,
-             s.max_row, s.max_column, {k: v.attr_text for k, v in s.defined_names.items()})
-            for s in book.worksheets]
+    return [(s.title, s.sheet_state, s.grid._values, s.grid._formulas, s.grid._formats,
+             s.grid._merged, s.grid.max_row, s.grid.max_col,
+             {k: v.attr_text for k, v in s.defined_names.items()}) for s in book.worksheets]
 
 
 def _fast(path: Path, package):
-    from perfxl import fastread
+    from perfxl import reader
 
     try:
-        return _book_parts(fastread.read_book(path, package))
-    except fastread.FastReadError:
-        return "FastReadError"
+        return _book_parts(reader.read_book(path, package))
+    except reader.WorkbookReadError:
+        return "WorkbookReadError"
 
 
 @pytest.mark.parametrize("template", TEMPLATES, ids=lambda p: p.stem)
@@ -118,13 +118,13 @@ def test_package_holds_stored_parts_and_leaves_binary_parts_to_zipfile(tmp_path)
         zf.writestr("xl/media/image1.png", b"\x89PNG not unpacked by the gate")
     _, package = safety.gate_workbook(binary)
     assert safety.unpack_part(package, package.entries["xl/media/image1.png"]) is None
-    assert _fast(binary, package) == _fast(binary, None) != "FastReadError"
+    assert _fast(binary, package) == _fast(binary, None) != "WorkbookReadError"
 
 
 def test_damaged_files_read_the_same_from_the_package_as_from_the_file(tmp_path):
     """Bytes flipped anywhere in a template's file: the gate almost always refuses (zipfile
     checks every XML part's CRC). Bytes flipped inside its XML parts, zipped again: whatever the gate lets
-    through, the fast reader gives the same from the gate's package as from the file (or
+    through, the reader gives the same from the gate's package as from the file (or
     refuses both times)."""
     rng = random.Random(20261123)
     base = TEMPLATES[0].read_bytes()
@@ -160,7 +160,7 @@ def test_damaged_files_read_the_same_from_the_package_as_from_the_file(tmp_path)
         read += 1
         got = _fast(path, package)
         assert got == _fast(path, None), k
-        same += got != "FastReadError"
+        same += got != "WorkbookReadError"
     assert read > 50 and 5 <= same < read  # the comparison saw both readable and refused files
 
 

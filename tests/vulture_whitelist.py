@@ -28,6 +28,7 @@ _.page_margins
 _.horizontalCentered
 _.freeze_panes
 _.zoomScale
+_.EndElementHandler  # pyexpat handler (perfxl.rewrite), called by the parser
 _.showGridLines
 _.tabColor
 _.ColorIndex  # Excel COM

@@ -128,8 +128,7 @@ class Grid:
 
     Formula cells in hidden grouped columns (:func:`hidden_group_columns`: perfxl's helper
     columns, about two thirds of a form sheet's cells) are left out, as if empty: a reader only
-    ever asks whether an input cell holds a formula, and :mod:`perfxl.fastread` need not parse
-    them. Their header labels, and anything else typed there, are kept."""
+    ever asks whether an input cell holds a formula, never what a helper computes. Their header labels, and anything else typed there, are kept."""
 
     def __init__(self, ws: Worksheet, max_rows: int = 5000, max_cols: int = 80):
         self.ws = ws
@@ -166,10 +165,12 @@ class Grid:
     @classmethod
     def from_parts(cls, ws: Any, max_row: int, max_col: int, merged_ranges: Iterable[Any],
                    values: dict[tuple[int, int], Any], formulas: set[tuple[int, int]],
-                   formats: dict[tuple[int, int], str], max_rows: int = 5000,
+                   formats: dict[tuple[int, int], str],
+                   results: dict[tuple[int, int], Any] | None = None, max_rows: int = 5000,
                    max_cols: int = 80) -> "Grid":
-        """The Grid of a sheet already read as plain dicts (:mod:`perfxl.fastread`): the same
-        contents ``Grid(ws)`` gives for the openpyxl worksheet of that sheet."""
+        """The Grid of a sheet already read as plain dicts (:mod:`perfxl.reader`): the same
+        contents ``Grid(ws)`` gives for the openpyxl worksheet of that sheet; ``results``: the
+        stored numeric results of its formula cells (:meth:`result`)."""
         g = cls.__new__(cls)
         g.ws = ws
         g.title = ws.title
@@ -183,7 +184,7 @@ class Grid:
             g._formulas = {k for k in formulas if k in g._values}
             g._formats = {k: formats[k] for k in g._values if k in formats}
         g._index = None
-        g._results = None
+        g._results = results
         return g
 
     def _label_index(self) -> dict[str, list[tuple[int, int]]]:
@@ -231,7 +232,7 @@ class Grid:
     def result(self, row: int, col: int) -> int | float | None:
         """The number stored as the result of the formula at (row, col) — what the office suite
         last computed and shows there — or None: not a formula, not a number, or a workbook saved
-        without results (openpyxl writes none). :mod:`perfxl.fastread` reads them with the cells;
+        without results (openpyxl writes none). :mod:`perfxl.reader` reads them with the cells;
         for an openpyxl worksheet they are read once, with python-calamine, from the file the
         workbook was opened from (:data:`SOURCE`), as openpyxl's full mode drops them."""
         if (row, col) not in self._formulas:

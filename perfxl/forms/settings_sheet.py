@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from openpyxl.worksheet.worksheet import Worksheet
 
 from perfxl.findings import Finding, finding
-from perfxl.forms.grid import decimal_format, quantize_to_format, to_decimal
+from perfxl.forms.grid import Grid, decimal_format, quantize_to_format, to_decimal
 from perfxl.model import OverrunFormula, Rounding, Settings
 from perfxl.patch import AddSheet, DefineName, Patch, SheetSetup
 from perfxl.rules.scoring import half_cent_formula
@@ -98,11 +97,11 @@ def layout(settings: Settings) -> Patch:
     return p
 
 
-def _key_rows(ws: Worksheet) -> dict[str, int]:
+def _key_rows(grid: Grid) -> dict[str, int]:
     """key -> row of its first occurrence in column A (within the first 200 rows)."""
     rows: dict[str, int] = {}
-    keys = ws.iter_rows(min_col=1, max_col=1, max_row=min(ws.max_row, 200), values_only=True)
-    for row, (v,) in enumerate(keys, start=1):
+    for row in range(1, min(grid.max_row, 200) + 1):
+        v = grid.own(row, 1)
         if isinstance(v, str) and v.strip() in NAME:
             rows.setdefault(v.strip(), row)
             if len(rows) == len(NAME):
@@ -110,13 +109,14 @@ def _key_rows(ws: Worksheet) -> dict[str, int]:
     return rows
 
 
-def read(ws: Worksheet | None) -> tuple[Settings, list[Finding]]:
-    """Settings from the settings sheet; an unreadable value keeps its default and is reported."""
+def read(grid: Grid | None) -> tuple[Settings, list[Finding]]:
+    """Settings from the settings sheet's Grid; an unreadable value keeps its default and is
+    reported."""
     findings: list[Finding] = []
     settings = Settings()
-    if ws is None:
+    if grid is None:
         return settings, findings
-    rows = _key_rows(ws)
+    rows = _key_rows(grid)
     for key, _label, _name in _ROWS:
         row = rows.get(key)
         if row is None:
@@ -125,14 +125,14 @@ def read(ws: Worksheet | None) -> tuple[Settings, list[Finding]]:
                 f"设置表缺少“{key}”一行，已使用默认值 {_value(settings, key)}",
             ))
             continue
-        raw = ws.cell(row, 2).value
+        raw = grid.own(row, 2)
         try:
             if key in ("over_achievement_flag", "over_achievement_reason_required",
                        "execution_reason_below"):
                 value = to_decimal(raw)
                 if value is None:
                     raise ValueError("empty")
-                value = quantize_to_format(value, ws.cell(row, 2).number_format)
+                value = quantize_to_format(value, grid.number_format(row, 2))
             else:
                 value = str(raw).strip()
             setattr(settings, key, value)

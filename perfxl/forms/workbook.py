@@ -25,9 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 from openpyxl import Workbook, load_workbook
 
-from perfxl import fastread
+from perfxl import reader
 from perfxl.adapters.file import apply_patch, save
-from perfxl.errors import InputError
 from perfxl.findings import Finding, finding
 from perfxl.forms import all_forms, form_for
 from perfxl.forms import settings_sheet
@@ -44,9 +43,7 @@ if TYPE_CHECKING:
 
 TEMPLATE_FILES = {Form.DECLARATION: "绩效目标申报表.xlsx", Form.SELF_EVALUATION: "绩效自评表.xlsx"}
 
-class WorkbookReadError(InputError, ValueError):
-    """The file cannot be opened as a workbook at all (message in Chinese; CLI exit status 2)."""
-
+WorkbookReadError = reader.WorkbookReadError  # raised here too: a workbook holding no readable form
 
 # --- writing ------------------------------------------------------------------------------------
 
@@ -121,7 +118,9 @@ def new_workbook(form: Form | str, year: int, path: str | Path,
 # --- reading ------------------------------------------------------------------------------------
 
 
-def _open(path: str | Path) -> Workbook:
+def open_workbook(path: str | Path) -> Workbook:
+    """The workbook at ``path`` loaded with openpyxl, for writing (:class:`WorkbookReadError`
+    when it is not a workbook)."""
     path = Path(path)
     try:
         wb = load_workbook(path)
@@ -131,12 +130,6 @@ def _open(path: str | Path) -> Workbook:
         raise WorkbookReadError(f"找不到文件：{path}") from None
     except Exception as exc:  # zipfile.BadZipFile, KeyError, InvalidFileException, XML errors
         raise WorkbookReadError(f"无法作为 Excel 工作簿打开 {path.name}：{exc}") from exc
-
-
-def open_workbook(path: str | Path) -> Workbook:
-    """The workbook at ``path`` loaded with openpyxl, for writing (:class:`WorkbookReadError`
-    when it is not a workbook)."""
-    return _open(path)
 
 
 def _form_of(ws, grid: Grid) -> Form | None:
@@ -166,19 +159,25 @@ def _printed_findings(maps, settings: Settings) -> list[Finding]:
     return out
 
 
-def read_workbook(wb: Workbook | fastread.FastBook) -> tuple[ProjectFile, list[Finding], list[tuple[Any, Any]]]:
-    """Read an open workbook (openpyxl, or :mod:`perfxl.fastread`'s values-only view): the
-    project file, findings, and (project, sheet map) pairs."""
+def _grid(ws: Any) -> Grid:
+    """The Grid of a sheet: built by :mod:`perfxl.reader` with the sheet, or of an openpyxl
+    worksheet (a workbook being edited)."""
+    return ws.grid if isinstance(ws, reader.Sheet) else Grid(ws)
+
+
+def read_workbook(wb: Workbook | reader.Book) -> tuple[ProjectFile, list[Finding], list[tuple[Any, Any]]]:
+    """Read a workbook (a file read by :func:`perfxl.reader.read_book`, or an open openpyxl
+    workbook): the project file, findings, and (project, sheet map) pairs."""
     findings: list[Finding] = []
-    settings_ws = wb[settings_sheet.SHEET] if settings_sheet.SHEET in wb.sheetnames else None
-    settings, fnd = settings_sheet.read(settings_ws)
+    has_settings = settings_sheet.SHEET in wb.sheetnames
+    settings, fnd = settings_sheet.read(_grid(wb[settings_sheet.SHEET]) if has_settings else None)
     findings.extend(fnd)
     projects: list[Project] = []
     maps: list[tuple[Any, Any]] = []
     for ws in wb.worksheets:
         if ws.title == settings_sheet.SHEET:
             continue
-        grid = fastread.grid(ws) if isinstance(ws, fastread.FastSheet) else Grid(ws)
+        grid = _grid(ws)
         form = _form_of(ws, grid)
         if form is None:
             continue  # a sheet of the user's own: left alone
@@ -220,26 +219,15 @@ def require_forms(wb: Any, pf: ProjectFile, findings: list[Finding]) -> None:
         + ("。" + "；".join(why) if why else "") + "。请用 perfxl 模板或官方表样填写。")
 
 
-def read_projects(path: str | Path, *, fast: bool = True, package=None) -> tuple[ProjectFile, list[Finding]]:
-    """Read every form sheet of the workbook at ``path``.
-
-    Values only: by default through :mod:`perfxl.fastread` (a regex pass over the sheets' XML,
-    ~50× cheaper than a full openpyxl load); whatever that reader does not model is read with
-    openpyxl instead, as is everything with ``fast=False``. Both give the same ProjectFile and
-    findings (tests/test_benchmarks.py). ``package``: the gate's read of the file
-    (:func:`perfxl.safety.gate_workbook`), so the fast reader need not open it again.
+def read_projects(path: str | Path, *, package=None) -> tuple[ProjectFile, list[Finding]]:
+    """Read every form sheet of the workbook at ``path`` through :mod:`perfxl.reader` (values
+    with python-calamine, no openpyxl load). ``package``: the gate's read of the file
+    (:func:`perfxl.safety.gate_workbook`), so the reader need not open it again.
 
     Raises :class:`WorkbookReadError` when the file is not a workbook or holds no readable form
     (:func:`require_forms`); anything unreadable inside it is a W7xx finding with sheet and cell.
     """
-    wb: Any = None
-    if fast:
-        try:
-            wb = fastread.read_book(path, package)
-        except fastread.FastReadError:
-            wb = None
-    if wb is None:
-        wb = _open(path)
+    wb = reader.read_book(path, package)
     pf, findings, _ = read_workbook(wb)
     require_forms(wb, pf, findings)
     return pf, findings
