@@ -13,7 +13,7 @@ lay out what scoring writes, build the templates.
 - :func:`build_templates` / :func:`snapshot` — the committed templates and their structural
   snapshot.
 
-Layer: excel (tests/test_import_graph.py) — it lays the forms out and reads them through the
+Layer: excel (tests/project/test_import_graph.py) — it lays the forms out and reads them through the
 file adapter, so it sits above perfxl/forms' other modules.
 """
 
@@ -226,7 +226,7 @@ def read_projects(path: str | Path, *, fast: bool = True, package=None) -> tuple
     Values only: by default through :mod:`perfxl.fastread` (a regex pass over the sheets' XML,
     ~50× cheaper than a full openpyxl load); whatever that reader does not model is read with
     openpyxl instead, as is everything with ``fast=False``. Both give the same ProjectFile and
-    findings (tests/test_benchmarks.py). ``package``: the gate's read of the file
+    findings (tests/project/test_benchmarks.py). ``package``: the gate's read of the file
     (:func:`perfxl.safety.gate_workbook`), so the fast reader need not open it again.
 
     Raises :class:`WorkbookReadError` when the file is not a workbook or holds no readable form

@@ -1,6 +1,6 @@
 """Ribbon handlers (perfxl.addin) and the live adapter on a real xlwings Book (remote engine).
 
-The workbook is turned into the JSON Excel sends (tests/test_addin_support.py), the handler runs
+The workbook is turned into the JSON Excel sends (tests/app/test_addin_support.py), the handler runs
 on ``xw.Book.caller()``, and the actions it returns are replayed on the file with openpyxl.
 """
 
@@ -17,7 +17,8 @@ from perfxl.adapters import live
 from perfxl.findings import Severity
 from perfxl.model import ProjectFile, set_location, set_sheet
 from perfxl.patch import Formula
-from tests.test_addin_support import apply_actions, remote, remote_book  # noqa: F401
+from tests.app.test_addin_support import apply_actions, remote, remote_book  # noqa: F401
+from tests.paths import ROOT
 
 
 # --- a located workbook without the template module ---------------------------------------------
@@ -120,10 +121,9 @@ def _cli_check_json(path, tmp_path) -> list[dict]:
     import subprocess
     import sys
 
-    root = Path(__file__).resolve().parent.parent
     proc = subprocess.run([sys.executable, "-m", "perfxl.cli", "check", "--json", str(path)],
                           capture_output=True, text=True, cwd=tmp_path,
-                          env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+                          env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
     assert proc.returncode in (0, 1), proc.stderr
     return json.loads(proc.stdout)["findings"]
 
@@ -265,7 +265,7 @@ def test_score_gives_the_same_cells_as_the_cli(remote, tmp_path, seed_books, for
     import shutil
 
     from tests.forms_helpers import score_workbook
-    from tests.test_addin_support import cell_snapshot
+    from tests.app.test_addin_support import cell_snapshot
 
     written, recalculated = seed_books[form]
     src = tmp_path / "seed.xlsx"
@@ -419,7 +419,7 @@ def test_summary_sheets_equal_build_summary_sheets(remote, tmp_path, self_evalua
 def test_self_evaluation_button_writes_what_perfxl_carry_writes(remote, tmp_path, monkeypatch, declarations):
     from perfxl.carry import carry_workbook
     from perfxl.forms.workbook import write_projects
-    from tests.test_addin_support import cell_snapshot
+    from tests.app.test_addin_support import cell_snapshot
 
     monkeypatch.setenv("HOME", str(tmp_path / "home"))  # an unsaved remote book writes to ~/Documents
     (tmp_path / "home" / "Documents").mkdir(parents=True)

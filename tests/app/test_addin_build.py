@@ -22,8 +22,8 @@ from oletools.olevba import VBA_Parser
 
 import xlwings
 from perfxl import addin_build
+from tests.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 MACROS = ROOT / "macros"
 ADDIN = ROOT / "workbook" / "perfxl.xlam"
 WORKBOOK = ROOT / "workbook" / "绩效工作簿.xlsm"

@@ -14,10 +14,10 @@ import pytest
 from perfxl import addin
 from perfxl.findings import Severity
 from perfxl.model import locate
-from tests.test_addin import _clear_computed_cells, _cli_check_json, _fill_rgb
-from tests.test_addin_support import apply_actions, cell_snapshot, remote, remote_book  # noqa: F401
+from tests.app.test_addin import _clear_computed_cells, _cli_check_json, _fill_rgb
+from tests.app.test_addin_support import apply_actions, cell_snapshot, remote, remote_book  # noqa: F401
+from tests.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 MACRO_WORKBOOK = ROOT / "workbook" / "绩效工作簿.xlsm"
 
 
@@ -106,7 +106,7 @@ def test_summary_button(remote, filled):
         for a, b in zip(ours, theirs):
             for x, y in zip(a, b):
                 if (isinstance(y, str) and y.startswith("=")) or (isinstance(x, str) and x.startswith("=HYPERLINK")):
-                    continue  # formulas of the file's table; links checked in tests/test_addin.py
+                    continue  # formulas of the file's table; links checked in tests/app/test_addin.py
                 assert x == (float(y) if isinstance(y, Decimal) else y), (title, x, y)
                 compared += 1
     assert compared > 20
@@ -134,7 +134,7 @@ def test_self_evaluation_button(remote, filled, tmp_path, monkeypatch):
 @pytest.mark.parametrize("button,cli", [("new_project", "perfxl new"), ("finalize", "perfxl finalize")])
 def test_desktop_only_buttons_name_the_command_line_instead(remote, filled, button, cli):
     """新建项目 and 定稿 copy sheets / save a copy, which needs desktop Excel (tested with a
-    desktop double in tests/test_addin.py); on the remote engine they say so and change nothing."""
+    desktop double in tests/app/test_addin.py); on the remote engine they say so and change nothing."""
     book = remote_book(filled)
     message = getattr(addin, button)()
     assert "未完成" in message and "桌面版 Excel" in message and cli in message

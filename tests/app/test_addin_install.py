@@ -4,14 +4,13 @@ injected facts (Facts); nothing pretends the whole process runs on Windows."""
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 
 import pytest
 
 from perfxl import addin_install, cli
 from perfxl.addin_install import Facts
+from tests.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 
 HEALTHY = Facts(
     platform="win32", python_bits=64, xlwings_version="0.37.8", vba_version="0.37.8",

@@ -4,15 +4,15 @@ oletools' decompressor, the PROJECT values of an add-in Excel saved (xlwings' ow
 from __future__ import annotations
 
 import random
-from pathlib import Path
 
 import olefile
 import pytest
 from oletools.olevba import decompress_stream
 
 from perfxl import vba_project
+from tests.paths import ROOT
 
-MACROS = Path(__file__).resolve().parent.parent / "macros"
+MACROS = ROOT / "macros"
 
 
 def _roundtrip(data: bytes) -> bytes:

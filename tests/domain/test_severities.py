@@ -19,8 +19,7 @@ from perfxl.rules.checks import check_file
 from perfxl.sources import load
 from perfxl.textimport import read_text
 from tests.conftest import SEEDS, load_seed
-
-PERFXL = Path(__file__).resolve().parents[1] / "perfxl"
+from tests.paths import CORPUS, PERFXL
 
 
 def test_findings_are_built_only_through_the_catalogue():
@@ -132,7 +131,6 @@ def test_summary_json_severities_are_keywords_and_the_sheet_shows_chinese(tmp_pa
     assert shown and shown <= {"错误", "警告", "提示"}, shown
 
 
-CORPUS = Path(__file__).resolve().parent / "corpus"  # cases/ (template v2) and v1/cases/ (as returned)
 _KEYWORD = {"错误": "error", "警告": "warning", "提示": "info"}
 
 

@@ -9,7 +9,7 @@ from perfxl.forms import FormSpec, all_forms, form_for
 from perfxl.forms import declaration, self_evaluation
 from perfxl.forms.grid import Grid
 from perfxl.model import Form
-from tests.test_import_graph import import_graph
+from tests.project.test_import_graph import import_graph
 
 FORM_MODULES = {"perfxl.forms.self_evaluation", "perfxl.forms.declaration"}
 

@@ -3,15 +3,14 @@ and the drop-down lists are the words of perfxl.rules.targets."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from perfxl.forms import settings_sheet
 from perfxl.forms.workbook import TEMPLATE_FILES, build_templates, snapshot
 from perfxl.rules.targets import Achievement, parse_level
+from tests.paths import ROOT
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATES = ROOT / "templates"
 
 
 def test_committed_templates_match_the_code(tmp_path):

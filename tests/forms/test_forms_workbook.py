@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import re
 from decimal import Decimal
-from pathlib import Path
 
 import openpyxl
 import pytest
@@ -18,6 +17,7 @@ from perfxl.forms.workbook import (
 from perfxl.model import Form, ProjectFile, locate
 from tests.conftest import load_seed
 from tests.forms_helpers import insert_row, score_workbook, user_edits
+from tests.paths import PERFXL
 
 
 def _json(pf: ProjectFile) -> dict:
@@ -300,6 +300,6 @@ def test_every_w7xx_code_used_is_registered():
     from perfxl.findings import RULES
 
     src = "".join(p.read_text(encoding="utf-8") for p in
-                  (Path(__file__).resolve().parent.parent / "perfxl" / "forms").glob("*.py"))
+                  (PERFXL / "forms").glob("*.py"))
     used = set(re.findall(r'"(W7\d\d)"', src))
     assert used and used <= set(RULES), used - set(RULES)

@@ -19,8 +19,8 @@ from perfxl.forms.styles import SEVERITY_FILL, cell_role
 from perfxl.forms.workbook import Form, projects_workbook, template_project, write_projects
 from perfxl.model import ProjectFile
 from tests.conftest import load_seed
+from tests.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES = ROOT / "templates"
 
 

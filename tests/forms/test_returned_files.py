@@ -19,6 +19,7 @@ from perfxl.forms.workbook import read_projects, write_projects
 from perfxl.model import FundRow, Indicator, ProjectFile, SelfEvaluation, SelfEvaluationFunds
 from perfxl.rules.checks import check_file
 from perfxl.rules.scoring import score_project
+from tests.paths import DATA
 
 D = Decimal
 HEADER = 12  # the indicator header row of a freshly written self-evaluation
@@ -201,19 +202,15 @@ def test_deleted_first_row_of_a_group_infers_level1_from_level2(tmp_path):
 
 def source_workbook(path=None):
     """The workbook tests/data/make_libreoffice_fixtures.py edits in LibreOffice."""
-    from pathlib import Path
-
     p = standard()
     p.indicators.insert(1, ind("经济", "提高", "达成指标", "0", "0", "效益指标", "经济效益指标"))
     return write_projects(ProjectFile(projects=[p]),
-                          path or Path(__file__).parent / "data" / "lo_source.xlsx")
+                          path or DATA / "lo_source.xlsx")
 
 
 def test_first_row_deleted_in_libreoffice(tmp_path):
     # a real LibreOffice save (tests/data/make_libreoffice_fixtures.py): A14 is empty and unmerged
-    from pathlib import Path
-
-    path = Path(__file__).parent / "data" / "lo_deleted_first_row.xlsx"
+    path = DATA / "lo_deleted_first_row.xlsx"
     assert openpyxl.load_workbook(path).worksheets[0]["A14"].value is None
     pf, findings = all_findings(path)
     assert [i.level1 for i in pf.projects[0].indicators] == ["产出指标", "效益指标", "满意度指标"]

@@ -15,8 +15,8 @@ import pytest
 from perfxl.cli import main
 from perfxl.forms.workbook import read_projects
 from perfxl.rules.scoring import score_project
+from tests.paths import DATA
 
-DATA = Path(__file__).resolve().parent / "data"
 V1 = {"self_evaluation": DATA / "v1_2023_selfeval.xlsx", "declaration": DATA / "v1_2026_declaration.xlsx"}
 TEXT_PARSING = ("FIND", "SEARCH", "MID", "SUBSTITUTE", "TRIM", "LEFT", "RIGHT", "LEN", "VALUE")
 

@@ -15,8 +15,9 @@ import pytest
 from perfxl.cli import main
 from perfxl.forms.workbook import read_workbook
 from perfxl.model import locations
+from tests.paths import PERFXL
 
-SEEDS = Path(__file__).resolve().parents[1] / "perfxl" / "data" / "seeds"
+SEEDS = PERFXL / "data" / "seeds"
 
 
 def _write(tmp_path: Path, seed: str, name: str) -> Path:

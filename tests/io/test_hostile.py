@@ -29,8 +29,7 @@ from perfxl.safety import (
     safe_filename,
     set_text_cell,
 )
-
-REPO = Path(__file__).resolve().parent.parent
+from tests.paths import ROOT
 
 
 def _xlsx(path: Path, rows: int = 3, sheets: int = 1) -> Path:
@@ -263,7 +262,7 @@ def test_defusedxml_is_installed_and_used_by_openpyxl():
     import openpyxl.xml
 
     assert openpyxl.xml.DEFUSEDXML is True
-    deps = (REPO / "pyproject.toml").read_text(encoding="utf-8").split("[project.optional-dependencies]")[0]
+    deps = (ROOT / "pyproject.toml").read_text(encoding="utf-8").split("[project.optional-dependencies]")[0]
     assert '"defusedxml' in deps
 
 
@@ -530,7 +529,7 @@ def test_kill_during_save_keeps_original(tmp_path, stage):
     wb.active["B2"] = 12345
     wb.save(target)
     original = target.read_bytes()
-    env = {**os.environ, "PYTHONPATH": str(REPO), "PERFXL_TEST_KILL_AT": stage}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PERFXL_TEST_KILL_AT": stage}
     proc = subprocess.run([sys.executable, "-c", _SAVER, str(target)], capture_output=True, env=env, cwd=tmp_path)
     assert proc.returncode == -signal.SIGKILL and b"saved" not in proc.stdout
     ws = openpyxl.load_workbook(target).active

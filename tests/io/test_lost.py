@@ -17,10 +17,10 @@ import pytest
 
 from perfxl.cli import main
 from tests.conftest import SEEDS
-from tests.test_hostile import _rewrite
+from tests.io.test_hostile import _rewrite
+from tests.paths import ROOT
 
-REPO = Path(__file__).resolve().parent.parent
-ENV = {**os.environ, "PYTHONPATH": str(REPO), "PERFXL_HOME": ""}
+ENV = {**os.environ, "PYTHONPATH": str(ROOT), "PERFXL_HOME": ""}
 
 
 @pytest.fixture(scope="module")

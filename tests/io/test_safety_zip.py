@@ -13,7 +13,7 @@ import pytest
 
 from perfxl import safety
 from perfxl.safety import HostileFileError, check_workbook
-from tests.test_hostile import _forge_sizes, _rewrite, _xlsx
+from tests.io.test_hostile import _forge_sizes, _rewrite, _xlsx
 
 SAFETY = Path(safety.__file__)
 

@@ -12,7 +12,7 @@ from perfxl.cli import main
 from perfxl.findings import Severity
 from perfxl.forms.workbook import write_projects
 from perfxl.model import sheet_of
-from tests.test_addin_support import remote, remote_book  # noqa: F401
+from tests.app.test_addin_support import remote, remote_book  # noqa: F401
 
 _ORDER = [Severity.ERROR, Severity.WARNING, Severity.INFO]
 

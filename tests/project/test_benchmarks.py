@@ -7,11 +7,11 @@ import json
 import subprocess
 import sys
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.paths import ROOT
+
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import generate  # noqa: E402
@@ -161,10 +161,10 @@ def test_fastread_gives_the_grid_and_projects_openpyxl_gives(tmp_path):
 
 
 def test_fastread_parity_on_generated_and_broken_workbooks(tmp_path):
-    """The generated benchmark set and damaged workbooks (tests/test_robustness_workbooks.py's
+    """The generated benchmark set and damaged workbooks (tests/forms/test_robustness_workbooks.py's
     injections: garbage, text numbers, error values, dates, deleted rows, unmerged cells,
     renamed/deleted/copied sheets) read the same through both paths."""
-    from tests import test_robustness_workbooks as R
+    from tests.forms import test_robustness_workbooks as R
 
     generate.generate(6, tmp_path / "set", seed=7, verbose=False, unique=3)
     for i in range(6):

@@ -38,8 +38,8 @@ import pytest
 
 from perfxl.cli import main
 from tests.forms_helpers import recalc
+from tests.paths import CORPUS
 
-CORPUS = Path(__file__).parent / "corpus"
 SETS = {"": CORPUS, "v1/": CORPUS / "v1"}  # case-name prefix -> the set's folder (cases/, expected/)
 V1 = "v1/"
 EXPECTED = {prefix + p.stem: json.loads(p.read_text(encoding="utf-8"))

@@ -16,7 +16,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-PERFXL = Path(__file__).resolve().parents[1] / "perfxl"
+from tests.paths import PERFXL
+
 
 # Layers, lowest first; a module may import only from its own layer or a lower one.
 ORDER = ("errors", "domain", "rules", "io", "forms", "excel", "jobs", "app")

@@ -4,15 +4,14 @@ structure checks, the text importer and the summary's counts all take them from 
 from __future__ import annotations
 
 import ast
-from pathlib import Path
 
 from perfxl.forms import settings_sheet, years
 from perfxl.rules import categories
 from perfxl.rules.checks import LEVEL2_CATALOG
 from perfxl.summary import tables
 from perfxl.textimport import cells
+from tests.paths import PERFXL
 
-PERFXL = Path(__file__).resolve().parents[1] / "perfxl"
 LEVEL1 = {"产出指标", "成本指标", "效益指标", "满意度指标"}
 
 

@@ -21,9 +21,9 @@ from perfxl.rules.scoring import cut2
 from perfxl.rules.targets import format_number, has_decimals
 from perfxl.errors import HostileFileError
 from perfxl.safety import check_workbook
+from tests.paths import ROOT
 
-REPO = Path(__file__).resolve().parent.parent
-TEMPLATES = sorted((REPO / "templates").glob("*.xlsx"))
+TEMPLATES = sorted((ROOT / "templates").glob("*.xlsx"))
 
 
 # --- the gate's parts, handed to the fast reader ----------------------------------------------

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from perfxl.cli import main
+from tests.paths import ROOT
 
-REPO = Path(__file__).resolve().parents[1]
 
 # The four 2023 self-evaluations as published (domain.md §4): budget and executed in 万元;
 # execution rate R6, cut to two places (R6r); total score and grade R8.
@@ -73,6 +73,6 @@ def test_declaration_csv_lists_the_four_2026_projects(exported):
 def test_pandas_is_imported_only_by_the_csv_export(tmp_path):
     code = ("import sys; import perfxl.cli; from perfxl.summary import build_summary; "
             "assert 'pandas' not in sys.modules, 'pandas imported'")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO,
-                            env={**os.environ, "PYTHONPATH": str(REPO)})
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert result.returncode == 0, result.stderr
