@@ -16,8 +16,8 @@ import pytest
 
 import xlwings
 from perfxl import addin_build, addin_install
+from tests.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 MACROS = ROOT / "macros"
 CUSTOMUI_NS = "http://schemas.microsoft.com/office/2009/07/customui"
 NS = {"ui": CUSTOMUI_NS}

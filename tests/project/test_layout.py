@@ -10,6 +10,7 @@ tests/data and tests/corpus hold fixtures, not tests.
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 from tests.paths import PERFXL, ROOT, TESTS
@@ -66,6 +67,30 @@ def test_the_check_refuses_a_flat_test_an_unknown_folder_and_a_folder_without_in
     assert [line.split("：")[0] for line in bad] == [
         "jobs/carry_test.py", "misc/test_where.py", "rules/deep/test_nested.py", "test_flat.py"]
     assert "缺少 __init__.py" in bad[0]
+
+
+def own_path_arithmetic(tests: Path) -> list[str]:
+    """``file:line`` of every use of the module's own ``__file__`` in the test modules and the
+    helpers: a folder derived from it moves with the file, so repository folders come from
+    tests/paths.py alone. The fixture scripts in tests/data and tests/corpus, run on their own by
+    the system Python, are left out."""
+    files = [*tests.glob("*.py"), *tests.glob("*/test_*.py")]
+    return sorted(f"{p.relative_to(tests).as_posix()}:{node.lineno}" for p in files if p.name != "paths.py"
+                  for node in ast.walk(ast.parse(p.read_text(encoding="utf-8")))
+                  if isinstance(node, ast.Name) and node.id == "__file__")
+
+
+def test_repository_paths_come_from_tests_paths():
+    assert own_path_arithmetic(TESTS) == []
+
+
+def test_the_path_check_finds_a_parent_chain(tmp_path):
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "test_x.py").write_text(
+        "import xlwings\nfrom pathlib import Path\nROOT = Path(__file__).resolve().parent.parent\n"
+        "BAS = Path(xlwings.__file__).parent\n", encoding="utf-8")
+    (tmp_path / "helper.py").write_text("import os\nHERE = os.path.dirname(__file__)\n", encoding="utf-8")
+    assert own_path_arithmetic(tmp_path) == ["helper.py:2", "rules/test_x.py:3"]
 
 
 def test_readme_names_every_test_folder():
