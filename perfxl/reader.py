@@ -20,7 +20,7 @@ else from the file: the file has passed the gate (sizes, zip and XML bombs, DTDs
 still told to refuse a DTD or an entity declaration (defusedxml's refusal: H959 through
 :func:`perfxl.safety.guard_xml`). A file that cannot be read is a :class:`WorkbookReadError`
 naming it (CLI exit status 2). ``score``, ``finalize`` and ``carry`` edit a workbook with openpyxl
-and read that in-memory model through ``Grid(ws)``; tests/test_benchmarks.py keeps both giving
+and read that in-memory model through ``Grid(ws)``; tests/project/test_benchmarks.py keeps both giving
 the same Grid, projects and findings.
 """
 

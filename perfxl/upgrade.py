@@ -4,7 +4,8 @@ parse it) rewritten in the v2 layout.
 The forms are read as any workbook is (every typed input, the evaluator's typed scores, the
 settings sheet), and written again: each target split into comparator, number and unit and each
 actual into a number or an R5 level by the one parser (:mod:`perfxl.rules.targets`). Scores do
-not change (tests/test_upgrade.py). Sheets of the user's own are not carried over.
+not change (tests/forms/test_template_v2.py, tests/project/test_corpus.py). Sheets of the user's
+own are not carried over.
 """
 
 from __future__ import annotations

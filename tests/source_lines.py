@@ -4,9 +4,8 @@ base (no history in comments, one owner per rule)."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
-PERFXL = Path(__file__).resolve().parents[1] / "perfxl"
+from tests.paths import PERFXL
 
 
 def matching_lines(pattern: re.Pattern[str], skip: set[str] = frozenset()) -> list[str]:

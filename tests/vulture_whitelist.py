@@ -1,5 +1,5 @@
 # Names vulture reports as unused in perfxl/ that are used: read by vulture (never imported) in
-# tests/test_dead_code.py. Add a name here only with the reason it is not dead.
+# tests/project/test_dead_code.py. Add a name here only with the reason it is not dead.
 # ruff: noqa
 # fmt: off
 
@@ -85,6 +85,6 @@ text_cell  # perfxl.cellvalues
 is_error  # perfxl.forms.grid
 name_similarity  # perfxl.summary.matching
 indicator_similarity  # perfxl.summary.matching
-save_summary  # perfxl.summary.sheets: benchmarks/ and tests/test_summary_stream.py
+save_summary  # perfxl.summary.sheets: benchmarks/ and tests/summary/test_summary_stream.py
 pinned_xlwings_version  # perfxl.addin_build: the pin the VBA module's version is tested against
 decrypt  # perfxl.vba_project: reads back CMG/DPB/GC, the oracle of encrypt's tests

@@ -5,7 +5,7 @@ A form is reached only through :func:`form_for` (one form) or :func:`all_forms` 
 the order a sheet is recognised); both return :class:`FormSpec`, never the package, so a
 caller depends on this written protocol and not on a package's modules. A form package's
 ``__init__`` exports exactly the protocol's names — the fields of :class:`FormSpec`, in its
-``__all__`` — and nothing else (tests/test_forms_protocol.py):
+``__all__`` — and nothing else (tests/forms/test_forms_protocol.py):
 
 - ``form`` — the :class:`~perfxl.model.Form` it is;
 

@@ -6,7 +6,7 @@
 * **Body text ≥ 10.5 pt (五号) on paper.** Fit-to-width shrinks everything when the printed
   columns are wider than the page, so the printed columns of each form add up to at most
   :data:`PAGE_WIDTH_UNITS`: the scale stays at 100 % and a 10.5 pt cell prints at 10.5 pt.
-  ``tests/test_printing.py`` measures the glyphs in the PDF LibreOffice prints.
+  ``tests/forms/test_printing.py`` measures the glyphs in the PDF LibreOffice prints.
 * **一级/二级 groups are not split across pages.** Fitting to the width only keeps manual row
   breaks (LibreOffice's PDFs, tested, follow them; Excel's "1 page wide, automatic tall" is
   the usual way to combine fitting with manual breaks, not verified here), so perfxl computes

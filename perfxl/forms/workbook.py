@@ -13,7 +13,7 @@ lay out what scoring writes, build the templates.
 - :func:`build_templates` / :func:`snapshot` — the committed templates and their structural
   snapshot.
 
-Layer: excel (tests/test_import_graph.py) — it lays the forms out and reads them through the
+Layer: excel (tests/project/test_import_graph.py) — it lays the forms out and reads them through the
 file adapter, so it sits above perfxl/forms' other modules.
 """
 

@@ -14,7 +14,7 @@ Run with the system Python that has Python-UNO (Debian ``python3-uno``)::
 
 ``--perfxl-python`` is the interpreter with perfxl installed (it makes the base workbooks with
 ``perfxl import`` / ``perfxl new`` / ``perfxl carry``). The expected results of every case are
-written by hand in ``tests/corpus/expected/CASE.json`` (not by this script); see tests/test_corpus.py.
+written by hand in ``tests/corpus/expected/CASE.json`` (not by this script); see tests/project/test_corpus.py.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
-"""Make the small LibreOffice-saved fixtures of tests/test_returned_files.py (issue 15).
+"""Make the small LibreOffice-saved fixtures of tests/forms/test_returned_files.py (issue 15).
 
 From the repository root: write the source workbook with the project's Python, then run this
 script with the system Python that has Debian's python3-uno:
 
-    python3 -c "from tests.test_returned_files import source_workbook; source_workbook()"
+    python3 -c "from tests.forms.test_returned_files import source_workbook; source_workbook()"
     /usr/bin/python3 tests/data/make_libreoffice_fixtures.py
 
 ``lo_deleted_first_row.xlsx``: a perfxl self-evaluation whose 经济效益指标 row — the first row
@@ -20,7 +20,7 @@ import uno  # noqa: F401  (python3-uno; registers the com.sun.star modules)
 from com.sun.star.beans import PropertyValue
 
 HERE = Path(__file__).resolve().parent
-SOURCE = HERE / "lo_source.xlsx"  # tests/test_returned_files.py::source_workbook (not committed)
+SOURCE = HERE / "lo_source.xlsx"  # tests/forms/test_returned_files.py::source_workbook (not committed)
 
 
 def _pv(name, value):
