@@ -33,6 +33,7 @@ from tests.conftest import load_seed
 from tests.strategies import damaged_target_texts, target_texts
 
 from perfxl.forms import workbook
+from perfxl.forms.settings_sheet import SHEET as SETTINGS
 from perfxl.rules import checks, targets
 
 SEED_NAMES = ("self_evaluation_2023.json", "declaration_2026.json")
@@ -189,7 +190,12 @@ def _inject(data: bytes, locs, sheetnames, defects, draw_index) -> tuple[bytes, 
                 ws.title = arg
             structural = True
         elif kind == "delete_sheet" and len(wb.worksheets) > 1:
-            del wb[wb.sheetnames[arg % len(wb.sheetnames)]]
+            title = wb.sheetnames[arg % len(wb.sheetnames)]
+            # a workbook left with no form sheet is refused by design
+            # (test_structural_damage_has_its_own_outcome): keep one sheet besides the settings
+            # sheet, so the damage stays a readable workbook
+            if any(t not in (title, SETTINGS) for t in wb.sheetnames):
+                del wb[title]
             structural = True
         elif kind == "copy_sheet":
             wb.copy_worksheet(wb.worksheets[arg % len(wb.worksheets)])
