@@ -33,11 +33,11 @@ from functools import lru_cache
 from operator import itemgetter, methodcaller
 from pathlib import Path
 from typing import Any, NamedTuple
-from xml.parsers import expat
 
-from defusedxml import DefusedXmlException, DTDForbidden, EntitiesForbidden
+from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET
 
+from perfxl import xmlparse
 from perfxl.errors import InputError
 from perfxl.forms.grid import FORMULA, Grid
 
@@ -213,10 +213,8 @@ class _SheetScan:
                 merges.append(attrs)
 
         # names interned to the constants above, so the handler compares by identity
-        parser = expat.ParserCreate(namespace_separator="}", intern={n: n for n in _NAMES})
+        parser = xmlparse.parser(intern={n: n for n in _NAMES})
         parser.StartElementHandler = start
-        parser.StartDoctypeDeclHandler = _refuse_doctype
-        parser.EntityDeclHandler = _refuse_entity
         parser.Parse(xml, True)
 
     def positions(self) -> tuple[list[tuple[int, int]], list[str | None], list[str | None]]:
@@ -273,14 +271,6 @@ def _error_texts(xml: bytes, keys: set[tuple[int, int]]) -> dict[tuple[int, int]
             if key in keys and v is not None and (v.text or "").strip():
                 out[key] = v.text.strip()
     return out
-
-
-def _refuse_doctype(name, sysid, pubid, _has_internal) -> None:
-    raise DTDForbidden(name, sysid, pubid)
-
-
-def _refuse_entity(name, _is_parameter, value, _base, sysid, pubid, notation) -> None:
-    raise EntitiesForbidden(name, value, _base, sysid, pubid, notation)
 
 
 class _Range(NamedTuple):

@@ -21,7 +21,7 @@ import zipfile
 from pathlib import Path
 from xml.parsers import expat
 
-from defusedxml import DTDForbidden
+from perfxl import xmlparse
 
 # Zip parts openpyxl does not carry over when it rewrites a workbook (comments' VML is kept).
 LOST_PARTS = (
@@ -105,10 +105,9 @@ def sheet_extension_losses(xml: bytes) -> list[str]:
             in_list = False
         depth -= 1
 
-    parser = expat.ParserCreate(namespace_separator="}")
+    parser = xmlparse.parser()  # a DTD or entity raises a ValueError: no losses read
     parser.StartElementHandler = start
     parser.EndElementHandler = end
-    parser.StartDoctypeDeclHandler = _refuse_doctype
     try:
         parser.Parse(xml, True)
     except expat.ExpatError:
@@ -116,7 +115,3 @@ def sheet_extension_losses(xml: bytes) -> list[str]:
     if not seen:
         return []
     return [LOST_EXTENSIONS.get(u, _OTHER_EXTENSION) for u in uris] or [_OTHER_EXTENSION]
-
-
-def _refuse_doctype(name, sysid, pubid, _has_internal) -> None:
-    raise DTDForbidden(name, sysid, pubid)  # no entity is ever expanded (a ValueError: no losses read)

@@ -128,7 +128,8 @@ class Grid:
 
     Formula cells in hidden grouped columns (:func:`hidden_group_columns`: perfxl's helper
     columns, about two thirds of a form sheet's cells) are left out, as if empty: a reader only
-    ever asks whether an input cell holds a formula, never what a helper computes. Their header labels, and anything else typed there, are kept."""
+    ever asks whether an input cell holds a formula, never what a helper computes. Their
+    header labels, and anything else typed there, are kept."""
 
     def __init__(self, ws: Worksheet, max_rows: int = 5000, max_cols: int = 80):
         self.ws = ws

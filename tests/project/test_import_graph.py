@@ -46,6 +46,7 @@ LAYERS = {
     "perfxl.atomic": "io",
     "perfxl.libreoffice": "io",
     "perfxl.stored_values": "io",
+    "perfxl.xmlparse": "io",
     "perfxl.textimport": "io",
     "perfxl.data": "io",
     # forms: one package per official sheet; the reader builds forms' Grid from a workbook file
