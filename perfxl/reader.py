@@ -362,17 +362,20 @@ def read_book(path: str | Path, package: Any = None) -> Book:
         return _read(path, package)
     except (WorkbookReadError, DefusedXmlException):
         raise
-    except FileNotFoundError:
-        raise WorkbookReadError(f"找不到文件：{path}") from None
     except Exception as exc:  # noqa: BLE001 — zipfile, calamine, XML errors: the file is unreadable
-        raise WorkbookReadError(f"H950 无法作为 Excel 工作簿打开 {path.name}（{_reason(exc)}）{_RESAVE}") from exc
+        raise unreadable(path, exc) from exc
 
 
-_RESAVE = "：文件已损坏，请在 Excel 或 WPS 中打开后“另存为 Excel 工作簿 (.xlsx)”再试"
-
-
-def _reason(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+def unreadable(path: Path, exc: BaseException, sheet: str | None = None) -> WorkbookReadError:
+    """The error for a file (or one of its sheets) that cannot be read at all: H950 with the
+    reason and what to do; a missing file says so. The one wording for this reader and for
+    :func:`perfxl.forms.workbook.open_workbook`."""
+    if isinstance(exc, FileNotFoundError):
+        return WorkbookReadError(f"找不到文件：{path}")
+    reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    what = f"无法读取 {path.name} 的工作表“{sheet}”" if sheet else f"无法作为 Excel 工作簿打开 {path.name}"
+    return WorkbookReadError(f"H950 {what}（{reason}）：文件已损坏，请在 Excel 或 WPS 中打开后"
+                             "“另存为 Excel 工作簿 (.xlsx)”再试")
 
 
 def _read(path: Path, package: Any) -> Book:
@@ -384,7 +387,7 @@ def _read(path: Path, package: Any) -> Book:
         wb_part = next((n for n in parts.names if n.lower() == "xl/workbook.xml"), "xl/workbook.xml")
         wb_xml = parts.read(wb_part)
         if wb_xml is None:
-            raise WorkbookReadError(f"H950 无法作为 Excel 工作簿打开 {path.name}（缺少 xl/workbook.xml）{_RESAVE}")
+            raise unreadable(path, KeyError("xl/workbook.xml"))
         sheet_parts, names = _workbook(wb_xml, parts.read("xl/_rels/workbook.xml.rels"))
         formats_by_style = _number_formats(parts.read("xl/styles.xml"))
         calamine = (CalamineWorkbook.from_filelike(io.BytesIO(package.data)) if package is not None
@@ -406,8 +409,7 @@ def _read(path: Path, package: Any) -> Book:
             except (WorkbookReadError, DefusedXmlException):
                 raise
             except Exception as exc:  # noqa: BLE001 — named with its sheet
-                raise WorkbookReadError(
-                    f"H950 无法读取 {path.name} 的工作表“{title}”（{_reason(exc)}）{_RESAVE}") from exc
+                raise unreadable(path, exc, title) from exc
             sheets.append(sheet)
             by_index[index] = sheet
     finally:

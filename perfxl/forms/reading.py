@@ -1,7 +1,7 @@
 """Reading steps both forms share: recognising a form by its title, a number cell, the indicator
 table's v2 target cells, and one indicator row's text cells and 一级/二级 levels.
 
-Each form's ``read`` (perfxl/forms/<form>/read.py) calls these; the messages are the findings'
+Each form's ``read`` (perfxl/forms/<form>/reader.py) calls these; the messages are the findings'
 (W701, W702, W707, X512), so both forms say the same thing about the same cell.
 """
 

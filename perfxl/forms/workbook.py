@@ -126,10 +126,8 @@ def open_workbook(path: str | Path) -> Workbook:
         wb = load_workbook(path)
         setattr(wb, SOURCE, path)  # Grid.result reads the formulas' stored results from it
         return wb
-    except FileNotFoundError:
-        raise WorkbookReadError(f"找不到文件：{path}") from None
-    except Exception as exc:  # zipfile.BadZipFile, KeyError, InvalidFileException, XML errors
-        raise WorkbookReadError(f"无法作为 Excel 工作簿打开 {path.name}：{exc}") from exc
+    except Exception as exc:  # missing, zipfile.BadZipFile, KeyError, InvalidFileException, XML
+        raise reader.unreadable(path, exc) from exc
 
 
 def _form_of(ws, grid: Grid) -> Form | None:
