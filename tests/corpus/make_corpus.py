@@ -227,6 +227,14 @@ def _percent_typed(doc):
     type_(doc, "G26", "'88.38%")  # text, as typed with a leading apostrophe
 
 
+def _comments(doc):
+    """Comments (LibreOffice's 批注) on a completed value and on a missing reason: notes a
+    colleague leaves; they change nothing that is read or scored."""
+    sheet = _sheet(doc)
+    for ref, text in (("G18", "数据来源：热线系统年度报表"), ("K17", "请科室补充偏差原因")):
+        sheet.getAnnotations().insertNew(sheet.getCellRangeByName(ref).getCellAddress(), text)
+
+
 def _target_words(doc):
     """Targets typed whole into the 指标值 cell (the comparator and unit cells keep theirs)."""
     type_(doc, "E15", "20000件以上")
@@ -325,6 +333,7 @@ CASES = {
     "se1_first_row_deleted": ("se1", _first_row_deleted),
     "se1_sheet_renamed": ("se1", _sheet_renamed),
     "se1_percent_typed": ("se1", _percent_typed),
+    "se1_comments": ("se1", _comments),
     "se1_percent_target": ("se1", _percent_target),
     "se1_target_words": ("se1", _target_words),
     "se1_target_formula": ("se1", _target_formula),
