@@ -1,4 +1,4 @@
-"""Generate N realistic perfxl workbooks for the benchmark (issue 7).
+"""Generate N realistic perfxl workbooks for the benchmark.
 
 Every workbook is written by perfxl's own writer (``perfxl.forms.workbook.write_projects``), so
 the files are exactly what users get from the templates. Projects are built from the seed

@@ -1,4 +1,4 @@
-"""Per-file CPU of the check/summary read path, split by phase, in one process (issue 7).
+"""Per-file CPU of the check/summary read path, split by phase, in one process.
 
     python benchmarks/phases.py --n 200
 

@@ -79,7 +79,7 @@ def test_generated_workbooks_read_back_and_run_py_reports(tmp_path):
     out = tmp_path / "r.json"
     proc = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--n", str(n), "--repeat", "1",
-         "--small", str(n), "--inner", "1", "--unique", "2", "--only", "floor,check,summary,openpyxl_roundtrip,score",
+         "--small", str(n), "--inner", "1", "--unique", "2", "--only", "floor,structure,check,summary,openpyxl_roundtrip,score",
          "--workdir", str(workdir), "--markdown", "--json", str(out), "--quiet"],
         capture_output=True, text=True, timeout=120, cwd=ROOT,
     )
@@ -99,8 +99,12 @@ def test_generated_workbooks_read_back_and_run_py_reports(tmp_path):
         assert 0 < row["cpu_ms"] < row["seconds"] * 1000 * cores / n * 1.5
         assert row["cpu_bound"] == pytest.approx(used * 1000 / row["cpu_ms"])
     assert res["rows"]["score@1"]["cpu_bound"] is None  # a single workbook: no rate
-    if f"summary@{n}" in res["rows"]:
-        assert not res["rows"][f"summary@{n}"]["errors"]
+    structure = res["rows"][f"structure@{n}"]  # the floor's cells, plus a parse of each sheet
+    assert not structure["errors"] and structure["cells"] == floor["cells"]
+    summary = res["rows"][f"summary@{n}"]
+    assert not summary["errors"]
+    assert 0 < summary["write_seconds"] < summary["seconds"]  # writing is a part of the summary
+    assert "of which writing the summary workbook" in proc.stdout
     assert "| measurement |" in proc.stdout and "calamine" in proc.stdout
 
 
