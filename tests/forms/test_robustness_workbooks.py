@@ -151,26 +151,20 @@ def _set(ws, cell: str, value) -> None:
         c.value = value
 
 
+# a defect typed into one cell -> the kind of field cell it goes into
+_CELL_DEFECTS = {"number_garbage": "number", "number_text": "number", "wrong_type": "number",
+                 "target": "text", "date": "date"}
+
+
 def _inject(data: bytes, locs, sheetnames, defects, draw_index) -> tuple[bytes, list[tuple[str, str, str, object]]]:
     wb = openpyxl.load_workbook(io.BytesIO(data))
     expected: list[tuple[str, str, str, object]] = []  # (kind, sheet, cell, value)
     structural = False
     touched: set[tuple[str, str]] = set()
     for (kind, arg), i in zip(defects, draw_index):
-        if kind in ("number_garbage", "number_text", "wrong_type") and locs["number"]:
-            fld, sheet, cell = locs["number"][i % len(locs["number"])]
-            if sheet in wb.sheetnames and (sheet, cell) not in touched:
-                _set(wb[sheet], cell, arg)
-                touched.add((sheet, cell))
-                expected.append((kind, sheet, cell, arg))
-        elif kind == "target" and locs["text"]:
-            fld, sheet, cell = locs["text"][i % len(locs["text"])]
-            if sheet in wb.sheetnames and (sheet, cell) not in touched:
-                _set(wb[sheet], cell, arg)
-                touched.add((sheet, cell))
-                expected.append((kind, sheet, cell, arg))
-        elif kind == "date" and locs["date"]:
-            fld, sheet, cell = locs["date"][i % len(locs["date"])]
+        if kind in _CELL_DEFECTS and locs[_CELL_DEFECTS[kind]]:
+            cells = locs[_CELL_DEFECTS[kind]]
+            fld, sheet, cell = cells[i % len(cells)]
             if sheet in wb.sheetnames and (sheet, cell) not in touched:
                 _set(wb[sheet], cell, arg)
                 touched.add((sheet, cell))
